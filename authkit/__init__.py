@@ -1,0 +1,1 @@
+"""authkit: the server side of Better Auth, in Python."""

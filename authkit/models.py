@@ -1,0 +1,184 @@
+"""Records: ``User``, ``Session``, ``Account``, ``Verification`` and their wire shapes.
+
+Attributes are snake_case; ``to_json()`` gives Better Auth's camelCase JSON with dates as
+``toISOString()`` text. Columns contributed by plugins or ``additional_fields`` live in
+``extra`` under their wire (camelCase) names.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+
+def iso(value: datetime | None) -> str | None:
+    """``datetime`` → ``2026-12-05T02:12:01.877Z`` (JS ``toISOString``), ``None`` stays."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def parse_iso(text: str) -> datetime:
+    """Parse ISO-8601 text (``Z`` or offset, any precision) into an aware UTC datetime."""
+    value = datetime.fromisoformat(text.strip().replace("Z", "+00:00").replace(" ", "T", 1))
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def to_ms(value: datetime) -> datetime:
+    """Truncate to milliseconds: JS dates, and so Better Auth's rows, have no finer precision."""
+    return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
+def _wire(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return iso(value)
+    return value
+
+
+@dataclass
+class User:
+    """A user row."""
+
+    id: str
+    name: str
+    email: str
+    email_verified: bool
+    image: str | None
+    created_at: datetime
+    updated_at: datetime
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The wire shape; ``hidden`` names extra fields declared ``returned=False``."""
+        # Key order as the real server sends it (SQL adapter row order, id last).
+        out: dict[str, Any] = {
+            "name": self.name,
+            "email": self.email,
+            "emailVerified": self.email_verified,
+            "image": self.image,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+        }
+        for key, value in self.extra.items():
+            if key not in hidden:
+                out[key] = _wire(value)
+        out["id"] = self.id
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        # Plugin fields read naturally: ``user.role`` for the admin plugin's ``role`` column.
+        extra = self.__dict__.get("extra", {})
+        camel = _camel(name)
+        if camel in extra:
+            return extra[camel]
+        raise AttributeError(name)
+
+
+@dataclass
+class Session:
+    """A session row. ``token`` is the raw token (the cookie carries it signed)."""
+
+    id: str
+    token: str
+    user_id: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+    ip_address: str | None = None
+    user_agent: str | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
+        """The wire shape."""
+        out: dict[str, Any] = {
+            "expiresAt": iso(self.expires_at),
+            "token": self.token,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "ipAddress": self.ip_address,
+            "userAgent": self.user_agent,
+            "userId": self.user_id,
+        }
+        for key, value in self.extra.items():
+            if key not in hidden:
+                out[key] = _wire(value)
+        out["id"] = self.id
+        return out
+
+    def __getattr__(self, name: str) -> Any:
+        extra = self.__dict__.get("extra", {})
+        camel = _camel(name)
+        if camel in extra:
+            return extra[camel]
+        raise AttributeError(name)
+
+
+@dataclass
+class SessionWithUser:
+    """What ``get_session`` returns: the session and its user."""
+
+    session: Session
+    user: User
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"session": …, "user": …}``."""
+        return {"session": self.session.to_json(), "user": self.user.to_json()}
+
+
+@dataclass
+class Account:
+    """An account row; ``provider_id="credential"`` holds the password hash."""
+
+    id: str
+    account_id: str
+    provider_id: str
+    user_id: str
+    password: str | None
+    created_at: datetime
+    updated_at: datetime
+    scope: str | None = None
+    access_token: str | None = None
+    refresh_token: str | None = None
+    id_token: str | None = None
+    access_token_expires_at: datetime | None = None
+    refresh_token_expires_at: datetime | None = None
+
+    def __repr__(self) -> str:
+        # The password hash and provider tokens never print.
+        return (f"Account(id={self.id!r}, provider_id={self.provider_id!r}, "
+                f"user_id={self.user_id!r})")
+
+    def to_json(self) -> dict[str, Any]:
+        """The list-accounts shape: never the hash or provider tokens."""
+        return {
+            "id": self.id,
+            "providerId": self.provider_id,
+            "accountId": self.account_id,
+            "userId": self.user_id,
+            "createdAt": iso(self.created_at),
+            "updatedAt": iso(self.updated_at),
+            "scopes": [s for s in (self.scope or "").split(",") if s],
+        }
+
+
+@dataclass
+class Verification:
+    """A verification row (reset and delete-account tokens)."""
+
+    id: str
+    identifier: str
+    value: str
+    expires_at: datetime
+    created_at: datetime
+    updated_at: datetime
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(p[:1].upper() + p[1:] for p in rest)

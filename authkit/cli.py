@@ -1,0 +1,133 @@
+"""The ``authkit`` command: ``serve``, ``migrate``, ``secret``, ``create-user``."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import secrets
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from .errors import AuthError, ConfigError
+
+
+def load_app(spec: str | None) -> Any:
+    """The user's ``AuthKit`` from ``module:attr``, or one built from the environment."""
+    from .core import AuthKit
+
+    if spec is None:
+        from .settings import from_env
+
+        return AuthKit(**from_env())
+    module_name, _, attr = spec.partition(":")
+    if not module_name or not attr:
+        raise ConfigError(f"--app {spec!r}: use the form 'package.module:auth'")
+    sys.path.insert(0, "")
+    try:
+        module = importlib.import_module(module_name)
+    except ImportError as exc:
+        raise ConfigError(f"--app {spec!r}: cannot import {module_name!r} ({exc})") from None
+    auth = getattr(module, attr, None)
+    if callable(auth) and not isinstance(auth, AuthKit):
+        auth = auth()
+    if not isinstance(auth, AuthKit):
+        raise ConfigError(f"--app {spec!r}: {attr!r} is not an AuthKit instance")
+    return auth
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Run the auth server with uvicorn."""
+    try:
+        import uvicorn
+    except ImportError:
+        raise ConfigError("`authkit serve` needs uvicorn: pip install 'authkit[server]'") from None
+    auth = load_app(args.app)
+    done = auth.migrate()
+    if done:
+        print(f"authkit: migrated: {', '.join(done)}", file=sys.stderr)
+    print(f"authkit: serving {auth.base_path} on http://{args.host}:{args.port}", file=sys.stderr)
+    uvicorn.run(auth.asgi_app(), host=args.host, port=args.port, log_level=args.log_level,
+                access_log=args.access_log, lifespan="on")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    """Create what is missing in the database."""
+    auth = load_app(args.app)
+    done = auth.migrate()
+    print("\n".join(done) if done else "nothing to do")
+    return 0
+
+
+def cmd_secret(args: argparse.Namespace) -> int:
+    """Print a new random secret."""
+    print(secrets.token_urlsafe(48))
+    return 0
+
+
+def cmd_create_user(args: argparse.Namespace) -> int:
+    """Create a user with a password (and a role, with the admin plugin)."""
+    auth = load_app(args.app)
+    auth.migrate()
+    body: dict[str, Any] = {"email": args.email, "password": args.password, "name": args.name}
+    if args.role:
+        create = getattr(auth.api, "create_user", None) if "create_user" in dir(
+            auth.api) else None
+        if create is None:
+            raise ConfigError("--role needs the admin plugin (authkit.plugins.admin)")
+        body["role"] = args.role
+        result = create(body=body)
+        user = result["user"] if isinstance(result, dict) else result.user
+    else:
+        user = auth.api.sign_up_email(body=body).user
+    print(f"created user {user.id} <{user.email}>")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser (exposed for tests and docs)."""
+    parser = argparse.ArgumentParser(prog="authkit", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    app_help = "module:attr of your AuthKit (default: configure from AUTHKIT_* variables)"
+
+    p = sub.add_parser("serve", help="run the auth server (uvicorn)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--app", default=None, help=app_help)
+    p.add_argument("--log-level", default="info")
+    p.add_argument("--access-log", action="store_true")
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("migrate", help="create missing tables, columns and indexes")
+    p.add_argument("--app", default=None, help=app_help)
+    p.set_defaults(func=cmd_migrate)
+
+    p = sub.add_parser("secret", help="print a new random secret")
+    p.set_defaults(func=cmd_secret)
+
+    p = sub.add_parser("create-user", help="create a user with a password")
+    p.add_argument("--email", required=True)
+    p.add_argument("--password", required=True)
+    p.add_argument("--name", required=True)
+    p.add_argument("--role", default=None)
+    p.add_argument("--app", default=None, help=app_help)
+    p.set_defaults(func=cmd_create_user)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``authkit`` command."""
+    args = build_parser().parse_args(argv)
+    try:
+        result: int = args.func(args)
+        return result
+    except AuthError as exc:
+        # APIError from create-user (e.g. duplicate email) and ConfigError: one clear line.
+        message = getattr(exc, "message", None) or str(exc)
+        print(f"authkit: error: {message}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

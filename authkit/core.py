@@ -1,0 +1,263 @@
+"""``AuthKit``: configured once, then serves HTTP (``handle``) and in-process calls (``api``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+import warnings
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import MetaData
+from sqlalchemy.engine import Engine
+
+from .config import (
+    AdvancedOptions,
+    EmailAndPasswordOptions,
+    EmailVerificationOptions,
+    RateLimitOptions,
+    SessionOptions,
+    UserOptions,
+    coerce,
+)
+from .cookies import AuthCookies
+from .db import Database, DatabaseHooks
+from .endpoints import core_endpoints
+from .endpoints.registry import Registry
+from .errors import ConfigError
+from .hooks import Hooks
+from .http import Request, Response
+from .ip import ClientIP
+from .models import to_ms
+from .origins import OriginPolicy
+from .passwords import PasswordHasher, make_hasher
+from .plugins.base import Plugin
+from .sessions import SessionService
+from .storage.sql import SQLStorage
+from .storage.tables import Tables, build_tables
+from .tokens import SecretList
+
+log = logging.getLogger("authkit")
+
+# Better Auth's built-in fallback secret: accepted outside production only, loudly.
+DEFAULT_SECRET = "better-auth-secret-12345678901234567890"
+MIN_SECRET_LENGTH = 32
+
+
+def _is_production() -> bool:
+    return os.environ.get("AUTHKIT_ENV", os.environ.get("ENV", "")).lower() == "production"
+
+
+class AuthKit:
+    """An authentication server: storage, sessions, endpoints, configured once.
+
+    Parameters (keyword-only): ``secret`` (a string, or a list newest first for rotation),
+    ``database`` (URL or SQLAlchemy ``Engine``), ``base_url``, ``base_path``,
+    ``email_and_password``, ``email_verification``, ``session``, ``user``, ``advanced``,
+    ``rate_limit``, ``trusted_origins`` (list or ``callable(request) -> list``), ``plugins``,
+    ``hooks``, ``database_hooks``, ``disabled_paths``, ``app_name``, ``production`` (default:
+    ``AUTHKIT_ENV=production``) and ``clock`` (``() -> epoch seconds``, for tests).
+    """
+
+    def __init__(
+        self,
+        *,
+        secret: str | Sequence[str] | None = None,
+        database: str | Engine = "sqlite:///authkit.db",
+        base_url: str | None = None,
+        base_path: str = "/api/auth",
+        email_and_password: EmailAndPasswordOptions | Mapping[str, Any] | None = None,
+        email_verification: EmailVerificationOptions | Mapping[str, Any] | None = None,
+        session: SessionOptions | Mapping[str, Any] | None = None,
+        user: UserOptions | Mapping[str, Any] | None = None,
+        advanced: AdvancedOptions | Mapping[str, Any] | None = None,
+        rate_limit: RateLimitOptions | Mapping[str, Any] | None = None,
+        trusted_origins: Sequence[str] | Callable[[Request | None], Sequence[str | None]] = (),
+        plugins: Sequence[Plugin] = (),
+        hooks: Hooks | None = None,
+        database_hooks: DatabaseHooks | None = None,
+        disabled_paths: Sequence[str] = (),
+        app_name: str = "authkit",
+        production: bool | None = None,
+        clock: Callable[[], float] | None = None,
+    ) -> None:
+        self.production = _is_production() if production is None else production
+        self.app_name = app_name
+        self._clock = clock or time.time
+        self.options = _Options(
+            email_and_password=coerce(EmailAndPasswordOptions, email_and_password,
+                                      "email_and_password"),
+            email_verification=coerce(EmailVerificationOptions, email_verification,
+                                      "email_verification"),
+            session=coerce(SessionOptions, session, "session"),
+            user=coerce(UserOptions, user, "user"),
+            advanced=coerce(AdvancedOptions, advanced, "advanced"),
+            rate_limit=coerce(RateLimitOptions, rate_limit, "rate_limit"),
+        )
+        self.secrets = self._load_secrets(secret)
+        self.base_path = _check_base_path(base_path)
+        self.base_url = _check_base_url(base_url, self.production)
+        self.disabled_paths = frozenset(disabled_paths)
+        self.plugins = tuple(plugins)
+        self.hooks = hooks or Hooks()
+
+        self.cookies = AuthCookies(self.options.advanced, self.base_url)
+        adv = self.options.advanced
+        self.client_ip = ClientIP(adv.trusted_proxies, adv.ip_address_headers, adv.ipv6_subnet)
+        fixed = trusted_origins if not callable(trusted_origins) else ()
+        self.origins = OriginPolicy(
+            base_url=self.base_url or "",
+            trusted_origins=[*fixed, *_env_list("AUTHKIT_TRUSTED_ORIGINS")],
+            trusted_origins_fn=trusted_origins if callable(trusted_origins) else None,
+        )
+        hasher = self.options.email_and_password.password_hasher
+        self.hasher: PasswordHasher = make_hasher(hasher) if isinstance(hasher, str) else hasher
+
+        user_fields = [*self.options.user.additional_fields]
+        session_fields = [*self.options.session.additional_fields]
+        for plugin in self.plugins:
+            user_fields.extend(plugin.user_fields)
+            session_fields.extend(plugin.session_fields)
+        self.user_fields = tuple(user_fields)
+        self.session_fields = tuple(session_fields)
+        self.tables: Tables = build_tables(
+            user_fields=user_fields, session_fields=session_fields,
+            rate_limit_table=self.options.rate_limit.storage == "database",
+        )
+        self.storage = SQLStorage(database, self.tables)
+        hook_groups: list[DatabaseHooks] = [p.database_hooks for p in self.plugins
+                                            if p.database_hooks]
+        if database_hooks:
+            hook_groups.insert(0, database_hooks)
+        self.db = Database(self.storage, hook_groups)
+        self.sessions = SessionService(self)
+
+        self.registry = Registry(core_endpoints())
+        for plugin in self.plugins:
+            for ep in plugin.endpoints():
+                self.registry.add(ep)
+        for plugin in self.plugins:
+            plugin.init(self)
+
+        from .api import API
+        from .pipeline import Pipeline
+
+        self.pipeline = Pipeline(self)
+        self.api = API(self)
+
+    # -- configuration helpers -----------------------------------------------------------
+    def _load_secrets(self, secret: str | Sequence[str] | None) -> SecretList:
+        if secret is None:
+            env = os.environ.get("AUTHKIT_SECRET") or os.environ.get("BETTER_AUTH_SECRET")
+            secret = env.split(",") if env else None
+        if secret is None or secret == "" or secret == []:
+            if self.production:
+                raise ConfigError(
+                    "no secret configured in production: pass AuthKit(secret=...) or set "
+                    "AUTHKIT_SECRET (generate one with `authkit secret`)"
+                )
+            warnings.warn(
+                "authkit is using the built-in development secret; anyone can forge "
+                "sessions. Set AUTHKIT_SECRET or AuthKit(secret=...) before deploying.",
+                RuntimeWarning, stacklevel=3,
+            )
+            secret = DEFAULT_SECRET
+        values = [secret] if isinstance(secret, str) else list(secret)
+        for value in values:
+            if not isinstance(value, str) or not value:
+                raise ConfigError("every secret must be a non-empty string")
+            if self.production and len(value) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    f"a secret is shorter than {MIN_SECRET_LENGTH} characters; use "
+                    "`authkit secret` to generate a strong one"
+                )
+        return SecretList(values)
+
+    def now(self) -> datetime:
+        """The current time (UTC, millisecond precision, from the configured clock)."""
+        return to_ms(datetime.fromtimestamp(self._clock(), UTC))
+
+    def base_url_for(self, request: Request | None) -> str:
+        """Origin + base path; inferred from the request only when no base_url is set.
+
+        The inferred value is used for that request only and never stored (SEC-38).
+        """
+        origin = self.base_url
+        if origin is None:
+            origin = request.origin if request is not None else "http://localhost:3000"
+        return origin.rstrip("/") + self.base_path
+
+    @property
+    def metadata(self) -> MetaData:
+        """SQLAlchemy metadata of every table, for your own Alembic migrations."""
+        return self.tables.metadata
+
+    def migrate(self) -> list[str]:
+        """Create missing tables, columns and indexes; idempotent."""
+        return self.storage.migrate()
+
+    def handle(self, request: Request) -> Response:
+        """Serve one HTTP request below ``base_path``."""
+        return self.pipeline.handle(request)
+
+    def wsgi_app(self) -> Any:
+        """The auth handler as a WSGI application."""
+        from .wsgi import WSGIHandler
+
+        return WSGIHandler(self)
+
+    def asgi_app(self) -> Any:
+        """The auth handler as an ASGI application."""
+        from .asgi import ASGIHandler
+
+        return ASGIHandler(self)
+
+    def __repr__(self) -> str:
+        return f"AuthKit(base_url={self.base_url!r}, base_path={self.base_path!r})"
+
+
+class _Options:
+    """The validated option groups."""
+
+    def __init__(self, *, email_and_password: EmailAndPasswordOptions,
+                 email_verification: EmailVerificationOptions, session: SessionOptions,
+                 user: UserOptions, advanced: AdvancedOptions,
+                 rate_limit: RateLimitOptions) -> None:
+        self.email_and_password = email_and_password
+        self.email_verification = email_verification
+        self.session = session
+        self.user = user
+        self.advanced = advanced
+        self.rate_limit = rate_limit
+
+
+def _check_base_path(value: str) -> str:
+    if not value.startswith("/") or value.endswith("/") or "//" in value:
+        raise ConfigError(
+            f"base_path {value!r} must start with '/' and not end with '/', e.g. '/api/auth'"
+        )
+    return value
+
+
+def _check_base_url(value: str | None, production: bool) -> str | None:
+    if value is None:
+        value = os.environ.get("AUTHKIT_BASE_URL") or os.environ.get("BETTER_AUTH_URL")
+    if not value:
+        if production:
+            # Without it every emailed link would follow the Host header (SEC-38).
+            raise ConfigError(
+                "base_url is required in production: pass AuthKit(base_url="
+                "'https://auth.example.com') or set AUTHKIT_BASE_URL"
+            )
+        return None
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ConfigError(f"base_url {value!r} must be an absolute http(s) URL")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def _env_list(name: str) -> list[str]:
+    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]

@@ -1,0 +1,228 @@
+"""The internal adapter: storage calls that endpoints make, with database hooks around writes.
+
+Endpoints never call ``SQLStorage`` writes directly; going through here is what lets
+``database_hooks`` veto (``False``), change data (``{"data": {...}}``) or abort (raise
+``APIError``) every create, update and delete (spec §9.2). ``after`` hooks are queued and run
+once the surrounding transaction has committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from .models import Account, Session, User, Verification
+from .storage.sql import SQLStorage
+
+if TYPE_CHECKING:
+    from .endpoints.context import Context
+
+Hook = Callable[..., Any]
+# {"user": {"create": {"before": fn, "after": fn}, ...}, "session": {...}, ...}
+DatabaseHooks = Mapping[str, Mapping[str, Mapping[str, Hook]]]
+
+
+class Database:
+    """Hooked writes and plain reads over one storage."""
+
+    def __init__(self, storage: SQLStorage, hooks: list[DatabaseHooks]) -> None:
+        self.storage = storage
+        self._hooks = hooks
+        self._tx: Any = None
+        self._pending_after: list[Callable[[], None]] = []
+
+    # -- hook plumbing -------------------------------------------------------------------
+    def _before(self, model: str, op: str, data: dict[str, Any], ctx: Context | None
+                ) -> dict[str, Any] | None:
+        for group in self._hooks:
+            fn = group.get(model, {}).get(op, {}).get("before")
+            if fn is None:
+                continue
+            result = fn(data, ctx)
+            if result is False:
+                return None
+            if isinstance(result, Mapping) and isinstance(result.get("data"), Mapping):
+                data = {**data, **result["data"]}
+        return data
+
+    def _after(self, model: str, op: str, record: Any, ctx: Context | None) -> None:
+        for group in self._hooks:
+            fn = group.get(model, {}).get(op, {}).get("after")
+            if fn is not None:
+                self._pending_after.append(lambda fn=fn: fn(record, ctx))
+        if self._tx is None:
+            self.flush_after()
+
+    def flush_after(self) -> None:
+        """Run queued ``after`` hooks (after commit)."""
+        pending, self._pending_after = self._pending_after, []
+        for run in pending:
+            run()
+
+    @property
+    def _target(self) -> Any:
+        return self._tx if self._tx is not None else self.storage
+
+    @contextmanager
+    def transaction(self) -> Iterator[Database]:
+        """A unit of work: every write inside commits together or not at all.
+
+        Returns a view bound to the transaction; its ``after`` hooks run on commit.
+        """
+        view = Database(self.storage, self._hooks)
+        with self.storage.transaction() as tx:
+            view._tx = tx
+            yield view
+        view._tx = None
+        view.flush_after()
+
+    # -- users ---------------------------------------------------------------------------
+    def create_user(self, ctx: Context | None, data: dict[str, Any]) -> User | None:
+        """Create a user from wire-keyed ``data``; ``None`` when a hook vetoed it."""
+        hooked = self._before("user", "create", data, ctx)
+        if hooked is None:
+            return None
+        core = {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
+        user: User = self._target.create_user(
+            id=hooked["id"], name=hooked["name"], email=hooked["email"],
+            email_verified=bool(hooked.get("emailVerified", False)), image=hooked.get("image"),
+            created_at=hooked["createdAt"], updated_at=hooked["updatedAt"],
+            extra={k: v for k, v in hooked.items() if k not in core},
+        )
+        self._after("user", "create", user, ctx)
+        return user
+
+    def update_user(self, ctx: Context | None, user_id: str, values: dict[str, Any]
+                    ) -> User | None:
+        """Update a user; ``None`` when vetoed or gone."""
+        hooked = self._before("user", "update", values, ctx)
+        if hooked is None:
+            return None
+        user: User | None = self._target.update_user(user_id, hooked)
+        if user is not None:
+            self._after("user", "update", user, ctx)
+        return user
+
+    def delete_user(self, ctx: Context | None, user: User) -> bool:
+        """Delete a user with its sessions and accounts."""
+        if self._before("user", "delete", user.to_json(), ctx) is None:
+            return False
+        done: bool = self._target.delete_user(user.id)
+        if done:
+            self._after("user", "delete", user, ctx)
+        return done
+
+    def get_user_by_email(self, email: str) -> User | None:
+        """Look a user up by (lower-cased) email."""
+        found: User | None = self._target.get_user_by_email(email)
+        return found
+
+    def get_user_by_id(self, user_id: str) -> User | None:
+        """Look a user up by id."""
+        found: User | None = self._target.get_user_by_id(user_id)
+        return found
+
+    # -- accounts ------------------------------------------------------------------------
+    def create_account(self, ctx: Context | None, account: Account) -> Account | None:
+        """Create an account row; ``None`` when vetoed."""
+        data = {"id": account.id, "accountId": account.account_id,
+                "providerId": account.provider_id, "userId": account.user_id}
+        if self._before("account", "create", data, ctx) is None:
+            return None
+        created: Account = self._target.create_account(account)
+        self._after("account", "create", created, ctx)
+        return created
+
+    def get_credential_account(self, user_id: str) -> Account | None:
+        """The user's credential (password) account."""
+        found: Account | None = self._target.get_credential_account(user_id)
+        return found
+
+    def update_account(self, ctx: Context | None, account_id: str, values: dict[str, Any]
+                       ) -> bool:
+        """Update an account row; ``False`` when vetoed."""
+        hooked = self._before("account", "update", values, ctx)
+        if hooked is None:
+            return False
+        self._target.update_account(account_id, hooked)
+        self._after("account", "update", {"id": account_id, **hooked}, ctx)
+        return True
+
+    # -- sessions ------------------------------------------------------------------------
+    def create_session(self, ctx: Context | None, session: Session) -> Session | None:
+        """Create a session row; ``None`` when a hook vetoed it."""
+        data = session.to_json()
+        data["expiresAt"], data["createdAt"], data["updatedAt"] = (
+            session.expires_at, session.created_at, session.updated_at)
+        hooked = self._before("session", "create", data, ctx)
+        if hooked is None:
+            return None
+        for key in ("ipAddress", "userAgent"):
+            if key in hooked:
+                setattr(session, "ip_address" if key == "ipAddress" else "user_agent", hooked[key])
+        core = {"id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress",
+                "userAgent"}
+        session.extra.update({k: v for k, v in hooked.items() if k not in core})
+        created: Session = self._target.create_session(session)
+        self._after("session", "create", created, ctx)
+        return created
+
+    def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
+        """The session of a raw token with its user, in one query."""
+        found: tuple[Session, User] | None = self._target.get_session_with_user(token)
+        return found
+
+    def update_session(self, ctx: Context | None, token: str, values: dict[str, Any]
+                       ) -> Session | None:
+        """Update a session by token (never an upsert)."""
+        hooked = self._before("session", "update", values, ctx)
+        if hooked is None:
+            return None
+        updated: Session | None = self._target.update_session(token, hooked)
+        if updated is not None:
+            self._after("session", "update", updated, ctx)
+        return updated
+
+    def delete_session(self, ctx: Context | None, token: str) -> bool:
+        """Delete one session by token."""
+        if self._before("session", "delete", {"token": token}, ctx) is None:
+            return False
+        done: bool = self._target.delete_session(token)
+        if done:
+            self._after("session", "delete", {"token": token}, ctx)
+        return done
+
+    def delete_user_sessions(self, ctx: Context | None, user_id: str, *,
+                             except_token: str | None = None) -> int:
+        """Delete every session of a user (but ``except_token``)."""
+        count: int = self._target.delete_user_sessions(user_id, except_token=except_token)
+        return count
+
+    def list_user_sessions(self, user_id: str) -> list[Session]:
+        """Every session row of a user."""
+        found: list[Session] = self._target.list_user_sessions(user_id)
+        return found
+
+    # -- verification --------------------------------------------------------------------
+    def create_verification(self, ctx: Context | None, v: Verification) -> Verification | None:
+        """Store a verification value."""
+        data = {"id": v.id, "identifier": v.identifier, "value": v.value,
+                "expiresAt": v.expires_at}
+        if self._before("verification", "create", data, ctx) is None:
+            return None
+        created: Verification = self._target.create_verification(v)
+        self._after("verification", "create", created, ctx)
+        return created
+
+    def find_verification(self, identifier: str) -> Verification | None:
+        """The newest verification row of an identifier."""
+        found: Verification | None = self._target.find_verification(identifier)
+        return found
+
+    def consume_verification(self, ctx: Context | None, identifier: str) -> Verification | None:
+        """Atomically take a verification row: one caller wins."""
+        found: Verification | None = self._target.consume_verification(identifier)
+        if found is not None:
+            self._after("verification", "delete", found, ctx)
+        return found

@@ -1,0 +1,108 @@
+"""The per-call context handed to endpoint handlers and hooks."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ..cookies import CookieSpec, decode_value, parse_cookie_header
+from ..errors import APIError
+from ..http import Headers, Request
+from ..ip import IPAddress
+from ..models import SessionWithUser
+from ..tokens import unsign
+
+if TYPE_CHECKING:
+    from ..core import AuthKit
+    from .registry import Endpoint
+
+
+@dataclass
+class Context:
+    """Everything one endpoint call sees and accumulates.
+
+    ``request`` is ``None`` for in-process ``auth.api`` calls: HTTP-only checks (rate limit,
+    origin, CSRF) then do not run, as in Better Auth.
+    """
+
+    auth: AuthKit
+    endpoint: Endpoint
+    headers: Headers
+    request: Request | None = None
+    body: Any = None
+    query: Any = None
+    params: dict[str, str] = field(default_factory=dict)
+    # The parsed, not-yet-validated body (additional fields are read from it).
+    raw_body: Any = None
+    response_headers: list[tuple[str, str]] = field(default_factory=list)
+    status: int | None = None
+    # The session resolved by a session-gated endpoint.
+    session: SessionWithUser | None = None
+    # The session a cookie-setting route just issued (after-hooks read it).
+    new_session: SessionWithUser | None = None
+    # False for an in-process call made without headers (admin create-user relaxes auth then).
+    has_headers: bool = True
+    _cookies: dict[str, str] | None = None
+
+    @property
+    def path(self) -> str:
+        """The endpoint path (``/sign-in/email``), as hooks match on it."""
+        return self.endpoint.path or f"<{self.endpoint.name}>"
+
+    # -- cookies -------------------------------------------------------------------------
+    @property
+    def cookies(self) -> dict[str, str]:
+        """Request cookies (raw values), parsed once."""
+        if self._cookies is None:
+            self._cookies = parse_cookie_header(self.headers.get("cookie"))
+        return self._cookies
+
+    def get_cookie(self, spec: CookieSpec) -> str | None:
+        """A cookie's percent-decoded value."""
+        raw = self.cookies.get(spec.name)
+        return None if raw is None else decode_value(raw)
+
+    def get_signed_cookie(self, spec: CookieSpec) -> str | None:
+        """A signed cookie's value, or ``None`` when absent or its signature fails."""
+        value = self.get_cookie(spec)
+        if value is None:
+            return None
+        return unsign(value, self.auth.secrets)
+
+    def set_cookie(self, spec: CookieSpec, value: str, *, max_age: int | None) -> None:
+        """Queue a Set-Cookie (percent-encoding the value)."""
+        self.response_headers.append(("Set-Cookie", spec.render(value, max_age=max_age)))
+
+    def expire_cookie(self, spec: CookieSpec) -> None:
+        """Queue the deletion of a cookie."""
+        self.response_headers.append(("Set-Cookie", spec.render_expired()))
+
+    def set_header(self, name: str, value: str) -> None:
+        """Queue a response header."""
+        self.response_headers.append((name, value))
+
+    # -- request facts -------------------------------------------------------------------
+    @property
+    def client_ip(self) -> IPAddress | None:
+        """The client address (socket peer, or trusted-proxy chain)."""
+        peer = self.request.client if self.request is not None else None
+        return self.auth.client_ip.resolve(peer, self.headers)
+
+    @property
+    def user_agent(self) -> str:
+        """The User-Agent header, or ``""``."""
+        return self.headers.get("user-agent") or ""
+
+    @property
+    def base_url(self) -> str:
+        """Origin + base path; every emailed link is built from it."""
+        return self.auth.base_url_for(self.request)
+
+    def require_session(self, *, sensitive: bool = False) -> SessionWithUser:
+        """The caller's session or 401 ``UNAUTHORIZED`` (Better Auth's sessionMiddleware)."""
+        if self.session is None:
+            self.session = self.auth.sessions.resolve(
+                self, disable_cookie_cache=sensitive, disable_refresh=False)
+        if self.session is None:
+            raise APIError(401, "UNAUTHORIZED")
+        return self.session

@@ -1,0 +1,57 @@
+"""GET /get-session and POST /sign-out (spec §2.3, §2.4)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..errors import APIError
+from ..models import SessionWithUser
+from ..validation import coerce_bool
+from .context import Context
+from .registry import Endpoint, endpoint
+
+_NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+
+def get_session(ctx: Context) -> SessionWithUser | None:
+    """The caller's session and user, or ``None``; slides the expiry when due."""
+    for header in _NO_STORE:
+        ctx.set_header(*header)
+    query = ctx.query if isinstance(ctx.query, dict) else {}
+    # z.coerce.boolean: any non-empty string, "false" included, is true (spec §2.3 quirk).
+    disable_refresh = coerce_bool(query.get("disableRefresh"))
+    disable_cache = coerce_bool(query.get("disableCookieCache"))
+    return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=disable_cache,
+                                     disable_refresh=disable_refresh)
+
+
+def get_session_post(ctx: Context) -> Any:
+    """POST /get-session exists only with ``defer_session_refresh`` (spec §2.3)."""
+    if not ctx.auth.options.session.defer_session_refresh:
+        raise APIError(405, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")
+    for header in _NO_STORE:
+        ctx.set_header(*header)
+    return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True, disable_refresh=False)
+
+
+def sign_out(ctx: Context) -> dict[str, Any]:
+    """Delete the session (when the cookie verifies) and always expire the cookies."""
+    auth = ctx.auth
+    token = auth.sessions.token_from(ctx)
+    if token is not None:
+        auth.db.delete_session(ctx, token)
+    auth.sessions.clear_cookies(ctx)
+    return {"success": True}
+
+
+
+
+ENDPOINTS: list[Endpoint] = [
+    endpoint("get_session", "/get-session", "GET", get_session, require_headers=True,
+             summary="Get the current session"),
+    endpoint("get_session_deferred", "/get-session", "POST", get_session_post,
+             require_headers=True, summary="Refresh the session (defer_session_refresh)",
+             error_codes=("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",)),
+    endpoint("sign_out", "/sign-out", "POST", sign_out, require_headers=True,
+             summary="Sign out"),
+]

@@ -1,0 +1,41 @@
+"""The plugin interface (spec §9.5): endpoints, schema fields, hooks, in one object."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
+from ..hooks import HookMatcher
+from ..storage.fields import FieldSpec
+
+if TYPE_CHECKING:
+    from ..core import AuthKit
+    from ..endpoints.context import Context
+    from ..endpoints.registry import Endpoint
+    from ..http import Headers
+
+
+class Plugin:
+    """Base class: override what the plugin contributes; the defaults contribute nothing."""
+
+    id: str = "plugin"
+    user_fields: Sequence[FieldSpec] = ()
+    session_fields: Sequence[FieldSpec] = ()
+    database_hooks: Any = None
+    error_codes: dict[str, str] = {}
+    before: Sequence[HookMatcher] = ()
+    after: Sequence[HookMatcher] = ()
+
+    def endpoints(self) -> Sequence[Endpoint]:
+        """Endpoints this plugin serves (and adds to ``auth.api``)."""
+        return ()
+
+    def init(self, auth: AuthKit) -> None:
+        """Called once the ``AuthKit`` is built."""
+
+    def transform_headers(self, headers: Headers) -> Headers:
+        """Rewrite request headers before anything reads them (bearer → cookie)."""
+        return headers
+
+    def on_response_headers(self, ctx: Context, headers: list[tuple[str, str]]) -> None:
+        """Add response headers after the endpoint ran."""

@@ -1,0 +1,133 @@
+"""Session lifecycle: create, read with sliding refresh, expire, and their cookies (spec §6).
+
+No HTTP here beyond what the ``Context`` queues: cookies are rendered by ``cookies.py``.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from .errors import APIError
+from .models import Session, SessionWithUser, User
+from .tokens import generate_id, random_string, sign
+
+if TYPE_CHECKING:
+    from .core import AuthKit
+    from .endpoints.context import Context
+
+DONT_REMEMBER_SECONDS = 86400
+
+
+class SessionService:
+    """Session rules of one ``AuthKit``."""
+
+    def __init__(self, auth: AuthKit) -> None:
+        self.auth = auth
+        self.options = auth.options.session
+        self.cookies = auth.cookies
+
+    # -- creation ------------------------------------------------------------------------
+    def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
+               extra: dict[str, Any] | None = None,
+               expires_in: int | None = None) -> Session:
+        """Insert a new session row for ``user`` (fixation-safe: always a fresh token)."""
+        now = self.auth.now()
+        if expires_in is None:
+            expires_in = DONT_REMEMBER_SECONDS if dont_remember else self.options.expires_in
+        ip = ctx.client_ip
+        session = Session(
+            id=generate_id(),
+            token=random_string(32),
+            user_id=user.id,
+            expires_at=now + timedelta(seconds=expires_in),
+            created_at=now,
+            updated_at=now,
+            ip_address=str(ip) if ip is not None else "",
+            user_agent=ctx.user_agent,
+            extra=dict(extra or {}),
+        )
+        created = self.auth.db.create_session(ctx, session)
+        if created is None:
+            raise APIError(401, "FAILED_TO_CREATE_SESSION")
+        return created
+
+    def set_cookies(self, ctx: Context, session: Session, user: User, *,
+                    dont_remember: bool = False) -> None:
+        """Queue the session cookie (and the ``dont_remember`` marker) for ``session``."""
+        max_age = None if dont_remember else self.options.expires_in
+        ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),
+                       max_age=max_age)
+        if dont_remember:
+            ctx.set_cookie(self.cookies.dont_remember, sign("true", self.auth.secrets),
+                           max_age=None)
+        elif ctx.get_cookie(self.cookies.dont_remember) is not None:
+            ctx.expire_cookie(self.cookies.dont_remember)
+        ctx.new_session = SessionWithUser(session, user)
+
+    def clear_cookies(self, ctx: Context) -> None:
+        """Queue the deletion of every session cookie (spec §2.4)."""
+        ctx.expire_cookie(self.cookies.session_token)
+        ctx.expire_cookie(self.cookies.session_data)
+        ctx.expire_cookie(self.cookies.dont_remember)
+
+    # -- reading -------------------------------------------------------------------------
+    def token_from(self, ctx: Context) -> str | None:
+        """The verified raw token of the request's session cookie."""
+        return ctx.get_signed_cookie(self.cookies.session_token)
+
+    def resolve(self, ctx: Context, *, disable_cookie_cache: bool = False,
+                disable_refresh: bool = False) -> SessionWithUser | None:
+        """The request's live session, applying expiry and the sliding refresh.
+
+        A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
+        row clears the cookies, and an expired row is deleted.
+        """
+        token = self.token_from(ctx)
+        if token is None:
+            return None
+        found = self.auth.db.get_session_with_user(token)
+        if found is None:
+            self.clear_cookies(ctx)
+            return None
+        session, user = found
+        now = self.auth.now()
+        if session.expires_at <= now or self._past_absolute_cap(session, now):
+            self.auth.db.delete_session(ctx, token)
+            self.clear_cookies(ctx)
+            return None
+        dont_remember = ctx.get_signed_cookie(self.cookies.dont_remember) is not None
+        if not (disable_refresh or dont_remember or self.options.disable_session_refresh
+                or self.options.defer_session_refresh):
+            session = self._maybe_refresh(ctx, session, user, now)
+        return SessionWithUser(session, user)
+
+    def _past_absolute_cap(self, session: Session, now: datetime) -> bool:
+        cap = self.options.absolute_max_age
+        return cap is not None and session.created_at + timedelta(seconds=cap) <= now
+
+    def needs_refresh(self, session: Session, now: datetime) -> bool:
+        """Better Auth's rule: ``updateAge`` seconds since the last (re)issue."""
+        issued = session.expires_at - timedelta(seconds=self.options.expires_in)
+        return issued + timedelta(seconds=self.options.update_age) <= now
+
+    def _maybe_refresh(self, ctx: Context, session: Session, user: User,
+                       now: datetime) -> Session:
+        if not self.needs_refresh(session, now):
+            return session
+        new_expiry = now + timedelta(seconds=self.options.expires_in)
+        if self.options.absolute_max_age is not None:
+            new_expiry = min(new_expiry,
+                             session.created_at + timedelta(seconds=self.options.absolute_max_age))
+        # Never move the expiry backwards when refreshes race (SEC-92): the UPDATE below only
+        # ever extends, and a concurrent sign-out's DELETE wins because this is no upsert.
+        if new_expiry <= session.expires_at:
+            return session
+        updated = self.auth.db.update_session(
+            ctx, session.token, {"expiresAt": new_expiry, "updatedAt": now})
+        if updated is None:
+            self.clear_cookies(ctx)
+            raise APIError(401, "FAILED_TO_GET_SESSION")
+        self.set_cookies(ctx, updated, user)
+        ctx.new_session = None  # a refresh is not a new sign-in for after-hooks
+        return updated

@@ -1,0 +1,136 @@
+"""``authkit serve`` configuration from ``AUTHKIT_*`` environment variables.
+
+Everything not set takes Better Auth's default; an unknown ``AUTHKIT_*`` name or a malformed
+value is refused with a message that says what to write instead.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import stat
+import sys
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .ip import parse_networks
+
+KNOWN = {
+    "AUTHKIT_SECRET": "signing secret (comma list to rotate: newest first)",
+    "AUTHKIT_SECRET_FILE": "where the generated development secret is kept",
+    "AUTHKIT_DATABASE_URL": "database URL (default sqlite:///authkit.db)",
+    "AUTHKIT_BASE_URL": "public origin, e.g. https://auth.example.com",
+    "AUTHKIT_TRUSTED_ORIGINS": "comma list of extra trusted origins",
+    "AUTHKIT_EMAIL_OUTBOX": "JSON-lines file receiving every email",
+    "AUTHKIT_ADMIN_EMAILS": "comma list of emails that get role admin on sign-up",
+    "AUTHKIT_RATE_LIMIT": "on/off",
+    "AUTHKIT_REQUIRE_EMAIL_VERIFICATION": "on/off",
+    "AUTHKIT_TRUSTED_PROXIES": "comma list of proxy addresses/CIDRs whose X-Forwarded-For is believed",
+    "AUTHKIT_ENV": "production or development",
+    "AUTHKIT_SMTP_URL": "smtp://user:pass@host:port or smtps://...",
+    "AUTHKIT_EMAIL_FROM": "sender address for SMTP",
+    "AUTHKIT_CHANGE_EMAIL": "on/off",
+    "AUTHKIT_DELETE_USER": "on/off",
+    "AUTHKIT_REDIS_URL": "redis://host:port/db",
+    "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
+}
+
+
+# Known names whose feature has not landed yet: refused rather than silently ignored.
+NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_SMTP_URL", "AUTHKIT_EMAIL_FROM",
+                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_DELETE_USER", "AUTHKIT_REDIS_URL",
+                     "AUTHKIT_HEALTH_PATH"})
+
+
+def flag(env: Mapping[str, str], name: str, default: bool | None = None) -> bool | None:
+    """An on/off variable; anything else is a ConfigError."""
+    value = env.get(name)
+    if value is None or value == "":
+        return default
+    low = value.strip().lower()
+    if low in ("on", "true", "1", "yes"):
+        return True
+    if low in ("off", "false", "0", "no"):
+        return False
+    raise ConfigError(f"{name}={value!r}: use 'on' or 'off'")
+
+
+def csv(env: Mapping[str, str], name: str) -> list[str]:
+    """A comma list variable."""
+    return [v.strip() for v in env.get(name, "").split(",") if v.strip()]
+
+
+def check_names(env: Mapping[str, str]) -> None:
+    """Refuse unknown AUTHKIT_* variables: a typo must not silently change nothing."""
+    unknown = sorted(k for k in env if k.startswith("AUTHKIT_") and k not in KNOWN)
+    if unknown:
+        raise ConfigError(
+            f"unknown environment variable(s) {', '.join(unknown)}; known: "
+            f"{', '.join(sorted(KNOWN))}"
+        )
+
+
+def dev_secret(env: Mapping[str, str]) -> str:
+    """A random secret kept in a 0600 file, so sessions survive restarts without config."""
+    path = Path(env.get("AUTHKIT_SECRET_FILE") or ".authkit-secret")
+    if path.exists():
+        value = path.read_text(encoding="utf-8").strip()
+        if value:
+            return value
+    value = secrets.token_urlsafe(48)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, stat.S_IRUSR | stat.S_IWUSR)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(value + "\n")
+    return value
+
+
+def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """``AuthKit(**kwargs)`` keyword arguments for ``authkit serve``."""
+    env = os.environ if env is None else env
+    check_names(env)
+    pending = sorted(k for k in NOT_YET if env.get(k))
+    if pending:
+        raise ConfigError(f"{', '.join(pending)} is not supported by this version of authkit yet")
+    production = (env.get("AUTHKIT_ENV") or "").lower() == "production"
+    secret_env = csv(env, "AUTHKIT_SECRET")
+    if not secret_env:
+        if production:
+            raise ConfigError("AUTHKIT_SECRET is required when AUTHKIT_ENV=production; "
+                              "generate one with `authkit secret`")
+        secret_env = [dev_secret(env)]
+        print("authkit: WARNING no AUTHKIT_SECRET set; using a generated development secret "
+              f"kept in {env.get('AUTHKIT_SECRET_FILE') or '.authkit-secret'}. Set "
+              "AUTHKIT_SECRET in production.", file=sys.stderr)
+    proxies = csv(env, "AUTHKIT_TRUSTED_PROXIES")
+    parse_networks(proxies, "AUTHKIT_TRUSTED_PROXIES")
+    kwargs: dict[str, Any] = {
+        "secret": secret_env,
+        "database": env.get("AUTHKIT_DATABASE_URL") or "sqlite:///authkit.db",
+        "base_url": env.get("AUTHKIT_BASE_URL") or None,
+        "trusted_origins": csv(env, "AUTHKIT_TRUSTED_ORIGINS"),
+        "production": production,
+        "advanced": {"trusted_proxies": proxies},
+    }
+    email_and_password: dict[str, Any] = {
+        "enabled": True,
+        "require_email_verification": bool(
+            flag(env, "AUTHKIT_REQUIRE_EMAIL_VERIFICATION", False)),
+    }
+    email_verification: dict[str, Any] = {}
+    outbox = env.get("AUTHKIT_EMAIL_OUTBOX")
+    if outbox:
+        from .outbox import OutboxSender
+
+        email_and_password["send_reset_password"] = OutboxSender(outbox, "reset-password")
+        email_verification["send_verification_email"] = OutboxSender(outbox, "verify-email")
+    kwargs["email_and_password"] = email_and_password
+    kwargs["email_verification"] = email_verification
+    rate = flag(env, "AUTHKIT_RATE_LIMIT", None)
+    if rate is not None:
+        kwargs["rate_limit"] = {"enabled": rate}
+    from .plugins import bearer
+
+    kwargs["plugins"] = [bearer()]
+    return kwargs

@@ -1,0 +1,17 @@
+BEGIN TRANSACTION;
+CREATE TABLE "account" ("id" text not null primary key, "accountId" text not null, "providerId" text not null, "userId" text not null references "user" ("id") on delete cascade, "accessToken" text, "refreshToken" text, "idToken" text, "accessTokenExpiresAt" date, "refreshTokenExpiresAt" date, "scope" text, "password" text, "createdAt" date not null, "updatedAt" date not null);
+INSERT INTO "account" VALUES('jwAdCaeVrTrEiqUWWlDgC0ZyPQ5GRbXf','vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP','credential','vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP',NULL,NULL,NULL,NULL,NULL,NULL,'742497087bf9a1bf698aa3e9c6465913:80b6bd326aefb06a7fdc6f4a3576360203cfeafd0198415d19bc056efe0c035b28654d9b9da47d5630f12a835338c0ceeda043bb4575fdd0e28d5a7bbb14ffda','2026-11-28T04:18:40.900Z','2026-11-28T04:18:40.900Z');
+INSERT INTO "account" VALUES('bRaxjqyQiyVhzBGYhFTArrPFVb6WXfbY','3Z8aU6yN6eqPmGN29CohdbV9ad5Bl7iz','credential','3Z8aU6yN6eqPmGN29CohdbV9ad5Bl7iz',NULL,NULL,NULL,NULL,NULL,NULL,'2bea16253746f2004882583e3f9f8b1c:7cd677e18a578c00e184231c198b72041e6f474ab790c1959ee00e05ffebca0639e06efd8aca06abc9c5a0a1ec33a1574af221de589265887394b422e5af87bb','2026-11-28T04:18:41.455Z','2026-11-28T04:18:41.455Z');
+CREATE TABLE "session" ("id" text not null primary key, "expiresAt" date not null, "token" text not null unique, "createdAt" date not null, "updatedAt" date not null, "ipAddress" text, "userAgent" text, "userId" text not null references "user" ("id") on delete cascade, "impersonatedBy" text);
+INSERT INTO "session" VALUES('LwWmmlruZ6dtL6xCWRaessYcQygCNgMb','2026-12-05T04:18:40.901Z','YhSkx9vRczuXOFfkjnLaN7HHc3v5hstN','2026-11-28T04:18:40.901Z','2026-11-28T04:18:40.901Z','','Python-urllib/3.11','vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP',NULL);
+INSERT INTO "session" VALUES('7Fy784MzZyclaZJiP6FDP6XO1jmOUxFR','2026-12-05T04:18:41.160Z','qsPyhNou3eSa0GC1NjNAtgV9a3C2TEWU','2026-11-28T04:18:41.160Z','2026-11-28T04:18:41.160Z','','Python-urllib/3.11','vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP',NULL);
+INSERT INTO "session" VALUES('z6SG2RBMpMi4UK0Sry6kKfmVN2dC94P4','2026-12-05T04:18:41.457Z','LRRLgFWFwZVxhr03lPEUnQZryNPST4ml','2026-11-28T04:18:41.457Z','2026-11-28T04:18:41.457Z','','Python-urllib/3.11','3Z8aU6yN6eqPmGN29CohdbV9ad5Bl7iz',NULL);
+CREATE TABLE "user" ("id" text not null primary key, "name" text not null, "email" text not null unique, "emailVerified" integer not null, "image" text, "createdAt" date not null, "updatedAt" date not null, "role" text, "banned" integer, "banReason" text, "banExpires" date);
+INSERT INTO "user" VALUES('vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP','Alice','alice@example.com',0,NULL,'2026-11-28T04:18:40.892Z','2026-11-28T04:18:40.892Z','user',0,NULL,NULL);
+INSERT INTO "user" VALUES('3Z8aU6yN6eqPmGN29CohdbV9ad5Bl7iz','Robert''); DROP TABLE "user";--','o''hara@example.com',0,NULL,'2026-11-28T04:18:41.454Z','2026-11-28T04:18:41.454Z','user',0,NULL,NULL);
+CREATE TABLE "verification" ("id" text not null primary key, "identifier" text not null, "value" text not null, "expiresAt" date not null, "createdAt" date not null, "updatedAt" date not null);
+INSERT INTO "verification" VALUES('YJSuk3NH5bJQ3sKjf3ElXWFpOuSHYPdD','reset-password:JX2iZzIDnIvBn8mBczn6m1Pd','vQ3eZXeVhQG47rGFG0p9gtyg5toiikAP','2026-11-28T05:18:41.214Z','2026-11-28T04:18:41.214Z','2026-11-28T04:18:41.214Z');
+CREATE INDEX "session_userId_idx" on "session" ("userId");
+CREATE INDEX "account_userId_idx" on "account" ("userId");
+CREATE INDEX "verification_identifier_idx" on "verification" ("identifier");
+COMMIT;

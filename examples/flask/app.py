@@ -1,0 +1,250 @@
+"""A small Flask app on authkit: sign-up, sign-in, profile, an admin page, a JSON API.
+
+Run it with ``python examples/flask/app.py`` (see README.md). Handlers call ``auth.api``
+server-side and turn ``APIError`` into form messages; ``FlaskAuthKit`` mounts the auth API at
+``/api/auth`` and guards the paths listed in the config below.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, redirect, render_template, request
+from flask_authkit import FlaskAuthKit, current_session, current_user
+
+from authkit import APIError, AuthKit, FieldSpec
+from authkit.http import Headers
+from authkit.http import Request as AuthRequest
+from authkit.middleware import safe_redirect_path
+from authkit.origins import check_csrf
+
+HERE = Path(__file__).resolve().parent
+
+# Friendlier words for the codes a visitor can cause; anything else shows the API's message.
+FRIENDLY = {
+    "INVALID_EMAIL_OR_PASSWORD": "That email and password do not match an account.",
+    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL": "An account with this email already exists. "
+                                             "Sign in instead?",
+    "USER_ALREADY_EXISTS": "An account with this email already exists. Sign in instead?",
+    "PASSWORD_TOO_SHORT": "Please choose a longer password (at least 8 characters).",
+    "PASSWORD_TOO_LONG": "That password is too long.",
+    "INVALID_EMAIL": "Please enter a valid email address.",
+    "INVALID_PASSWORD": "Your current password is not right.",
+    "VALIDATION_ERROR": "Please check the form: every field is required.",
+    "SERVICE_UNAVAILABLE": "We are having trouble reaching the database. Try again shortly.",
+    "INVALID_ORIGIN": "This form was sent from another site and was refused.",
+    "MISSING_OR_NULL_ORIGIN": "This form was sent from another site and was refused.",
+    "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED": "This form was sent from another site and was "
+                                           "refused.",
+}
+NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+
+
+def friendly(exc: APIError) -> str:
+    """The message to show for an API error."""
+    return FRIENDLY.get(exc.code or "", exc.message or "Something went wrong.")
+
+
+def dev_secret() -> str:
+    """AUTHKIT_SECRET, or a random secret kept next to the app so sessions survive restarts."""
+    if os.environ.get("AUTHKIT_SECRET"):
+        return os.environ["AUTHKIT_SECRET"]
+    path = Path(os.environ.get("EXAMPLE_SECRET_FILE", HERE / ".dev-secret"))
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def make_auth(database: str | None = None) -> AuthKit:
+    """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
+    auth = AuthKit(
+        secret=dev_secret(),
+        database=database or os.environ.get("AUTHKIT_DATABASE_URL",
+                                            f"sqlite:///{HERE / 'example.db'}"),
+        base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
+        email_and_password={"enabled": True},
+        # The admin plugin will own this column; until then the example declares it.
+        user={"additional_fields": [FieldSpec("role", "string", input=False,
+                                              default="user")]},
+    )
+    auth.migrate()
+    return auth
+
+
+def create_app(auth: AuthKit | None = None) -> Flask:
+    """The Flask app (an app factory, so tests can pass their own AuthKit)."""
+    auth = auth or make_auth()
+    app = Flask(__name__, template_folder=str(HERE / "templates"))
+    app.config.update(
+        AUTHKIT_PROTECT=["/dashboard", "/profile", "/api/:path*"],
+        AUTHKIT_ROLES={"/admin/*": "admin"},
+        AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up"],
+        AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
+    )
+    FlaskAuthKit(app, auth=auth)
+
+    def headers() -> Headers:
+        return Headers(request.headers)
+
+    def csrf_error() -> str | None:
+        # auth.api calls skip the HTTP origin checks, so a form handler runs them itself.
+        req = AuthRequest(method=request.method, path=request.path, headers=headers(),
+                          scheme=request.scheme)
+        try:
+            check_csrf(req, auth.origins, form_route=True)
+        except APIError as exc:
+            return friendly(exc)
+        return None
+
+    def forward(response: Response, api_headers: Headers) -> Response:
+        for line in api_headers.get_all("set-cookie"):
+            response.headers.add("Set-Cookie", line)
+        return response
+
+    def callback(default: str = "/dashboard") -> str:
+        return safe_redirect_path(request.values.get("callbackURL"), default)
+
+    @app.get("/")
+    def home() -> str:
+        return render_template("home.html")
+
+    @app.route("/sign-up", methods=["GET", "POST"])
+    def sign_up() -> Any:
+        if request.method == "GET":
+            return render_template("sign_up.html", callback=callback())
+        form = request.form
+        error = csrf_error()
+        if error is None:
+            try:
+                out = auth.api.sign_up_email(
+                    body={"name": form.get("name", ""), "email": form.get("email", ""),
+                          "password": form.get("password", "")},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(callback(), 303), out.headers)
+        return render_template("sign_up.html", error=error, form=form,
+                               callback=callback()), 400
+
+    @app.route("/sign-in", methods=["GET", "POST"])
+    def sign_in() -> Any:
+        if request.method == "GET":
+            return render_template("sign_in.html", callback=callback())
+        form = request.form
+        error = csrf_error()
+        if error is None:
+            try:
+                out = auth.api.sign_in_email(
+                    body={"email": form.get("email", ""), "password": form.get("password", ""),
+                          "rememberMe": form.get("remember") == "on"},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(callback(), 303), out.headers)
+        return render_template("sign_in.html", error=error, form=form,
+                               callback=callback()), 400
+
+    @app.post("/sign-out")
+    def sign_out() -> Any:
+        if csrf_error() is not None:
+            return redirect("/", 303)
+        out = auth.api.sign_out(headers=headers(), return_headers=True)
+        return forward(redirect("/", 303), out.headers)
+
+    @app.get("/dashboard")
+    def dashboard() -> str:
+        return render_template("dashboard.html", session=current_session)
+
+    @app.route("/profile", methods=["GET", "POST"])
+    def profile() -> Any:
+        message = error = None
+        status = 200
+        response_headers = Headers()
+        if request.method == "POST":
+            error = csrf_error()
+            action = request.form.get("action")
+            if error is None:
+                try:
+                    if action == "name":
+                        auth.api.update_user(body={"name": request.form.get("name", "")},
+                                             headers=headers())
+                        message = "Your name was saved."
+                    else:
+                        out = auth.api.change_password(
+                            body={"currentPassword": request.form.get("current", ""),
+                                  "newPassword": request.form.get("new", ""),
+                                  "revokeOtherSessions": True},
+                            headers=headers(), return_headers=True)
+                        response_headers = out.headers
+                        message = "Your password was changed; other devices were signed out."
+                except AttributeError:
+                    error = NOT_AVAILABLE
+                except APIError as exc:
+                    error = friendly(exc)
+            status = 400 if error else 200
+        user = auth.api.get_session(headers=headers())
+        page = render_template("profile.html", user=user.user if user else current_user,
+                               message=message, error=error)
+        return forward(Response(page, status), response_headers)
+
+    @app.get("/admin/users")
+    def admin_users() -> str:
+        users: list[Any] = []
+        error = None
+        try:
+            result = auth.api.list_users(query={"limit": 100}, headers=headers())
+            users = list(getattr(result, "users", None) or result.get("users", []))
+        except AttributeError:
+            error = NOT_AVAILABLE
+        except APIError as exc:
+            error = friendly(exc)
+        return render_template("admin_users.html", users=users, error=error)
+
+    @app.get("/api/me")
+    def api_me() -> Any:
+        session = current_session
+        assert session is not None  # the middleware answered 401 otherwise
+        # Never hand the session token to page scripts: it is the HttpOnly cookie's secret.
+        return {"user": session.user.to_json(),
+                "session": {"id": session.session.id,
+                            "expiresAt": session.session.to_json()["expiresAt"]}}
+
+    return app
+
+
+def make_admin(auth: AuthKit, email: str) -> bool:
+    """Give ``email`` the admin role (until the admin plugin's set-role exists)."""
+    user = auth.storage.get_user_by_email(email.lower())
+    if user is None:
+        return False
+    roles = {r for r in str(user.extra.get("role") or "user").split(",") if r}
+    auth.storage.update_user(user.id, {"role": ",".join(sorted(roles | {"admin"}))})
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python app.py [--port P]`` serves the app; ``python app.py make-admin EMAIL``."""
+    parser = argparse.ArgumentParser(description="authkit Flask example")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "make-admin"])
+    parser.add_argument("email", nargs="?")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=5000)
+    args = parser.parse_args(argv)
+    if args.command == "make-admin":
+        if not args.email or not make_admin(make_auth(), args.email):
+            sys.exit(f"no user with email {args.email!r}: sign up first")
+        print(f"{args.email} is now an admin")
+        return
+    create_app().run(host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

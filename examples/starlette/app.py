@@ -1,0 +1,278 @@
+"""A small Starlette app on authkit: sign-up, sign-in, profile, an admin page, a JSON API.
+
+Run it with ``python examples/starlette/app.py`` (see README.md). Handlers call ``auth.api``
+in a worker thread and turn ``APIError`` into form messages; ``authkit_middleware`` mounts
+the auth API at ``/api/auth``, guards the paths below and fills ``request.user``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import secrets
+import sys
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+from starlette.templating import Jinja2Templates
+from starlette_authkit import AuthKitUser, authkit_middleware
+
+from authkit import APIError, AuthKit, FieldSpec
+from authkit.http import Headers
+from authkit.http import Request as AuthRequest
+from authkit.middleware import safe_redirect_path
+from authkit.origins import check_csrf
+
+HERE = Path(__file__).resolve().parent
+
+# Friendlier words for the codes a visitor can cause; anything else shows the API's message.
+FRIENDLY = {
+    "INVALID_EMAIL_OR_PASSWORD": "That email and password do not match an account.",
+    "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL": "An account with this email already exists. "
+                                             "Sign in instead?",
+    "USER_ALREADY_EXISTS": "An account with this email already exists. Sign in instead?",
+    "PASSWORD_TOO_SHORT": "Please choose a longer password (at least 8 characters).",
+    "PASSWORD_TOO_LONG": "That password is too long.",
+    "INVALID_EMAIL": "Please enter a valid email address.",
+    "INVALID_PASSWORD": "Your current password is not right.",
+    "VALIDATION_ERROR": "Please check the form: every field is required.",
+    "SERVICE_UNAVAILABLE": "We are having trouble reaching the database. Try again shortly.",
+    "INVALID_ORIGIN": "This form was sent from another site and was refused.",
+    "MISSING_OR_NULL_ORIGIN": "This form was sent from another site and was refused.",
+    "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED": "This form was sent from another site and was "
+                                           "refused.",
+}
+NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+
+
+def friendly(exc: APIError) -> str:
+    """The message to show for an API error."""
+    return FRIENDLY.get(exc.code or "", exc.message or "Something went wrong.")
+
+
+def dev_secret() -> str:
+    """AUTHKIT_SECRET, or a random secret kept next to the app so sessions survive restarts."""
+    if os.environ.get("AUTHKIT_SECRET"):
+        return os.environ["AUTHKIT_SECRET"]
+    path = Path(os.environ.get("EXAMPLE_SECRET_FILE", HERE / ".dev-secret"))
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def make_auth(database: str | None = None) -> AuthKit:
+    """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
+    auth = AuthKit(
+        secret=dev_secret(),
+        database=database or os.environ.get("AUTHKIT_DATABASE_URL",
+                                            f"sqlite:///{HERE / 'example.db'}"),
+        base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
+        email_and_password={"enabled": True},
+        # The admin plugin will own this column; until then the example declares it.
+        user={"additional_fields": [FieldSpec("role", "string", input=False,
+                                              default="user")]},
+    )
+    auth.migrate()
+    return auth
+
+
+def _template_globals(request: Request) -> dict[str, Any]:
+    user = request.user
+    return {"current_user": user.user if isinstance(user, AuthKitUser) else None}
+
+
+templates = Jinja2Templates(directory=str(HERE / "templates"),
+                            context_processors=[_template_globals])
+
+
+def create_app(auth: AuthKit | None = None) -> Starlette:
+    """The Starlette app (a factory, so tests can pass their own AuthKit)."""
+    auth = auth or make_auth()
+
+    def page(request: Request, name: str, status: int = 200, **context: Any) -> Response:
+        return templates.TemplateResponse(request, name, context, status_code=status)
+
+    async def form_of(request: Request) -> dict[str, str]:
+        # A urlencoded form is all these pages post; no multipart parser needed.
+        return dict(parse_qsl((await request.body()).decode("utf-8", "replace")))
+
+    def csrf_error(request: Request) -> str | None:
+        # auth.api calls skip the HTTP origin checks, so a form handler runs them itself.
+        req = AuthRequest(method=request.method, path=request.url.path,
+                          headers=Headers(request.headers.items()), scheme=request.url.scheme)
+        try:
+            check_csrf(req, auth.origins, form_route=True)
+        except APIError as exc:
+            return friendly(exc)
+        return None
+
+    async def call(name: str, request: Request, **kwargs: Any) -> Any:
+        # Database work and password hashing run off the event loop.
+        endpoint = getattr(auth.api, name)
+        return await run_in_threadpool(endpoint, headers=Headers(request.headers.items()),
+                                       **kwargs)
+
+    def forward(response: Response, api_headers: Headers) -> Response:
+        for line in api_headers.get_all("set-cookie"):
+            response.headers.append("set-cookie", line)
+        return response
+
+    def callback(value: str | None, default: str = "/dashboard") -> str:
+        return safe_redirect_path(value, default)
+
+    async def home(request: Request) -> Response:
+        return page(request, "home.html")
+
+    async def sign_up(request: Request) -> Response:
+        if request.method == "GET":
+            return page(request, "sign_up.html",
+                        callback=callback(request.query_params.get("callbackURL")))
+        form = await form_of(request)
+        error = csrf_error(request)
+        if error is None:
+            try:
+                out = await call("sign_up_email", request, return_headers=True,
+                                 body={"name": form.get("name", ""),
+                                       "email": form.get("email", ""),
+                                       "password": form.get("password", "")})
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                target = callback(form.get("callbackURL"))
+                return forward(RedirectResponse(target, 303), out.headers)
+        return page(request, "sign_up.html", 400, error=error, form=form,
+                    callback=callback(form.get("callbackURL")))
+
+    async def sign_in(request: Request) -> Response:
+        if request.method == "GET":
+            return page(request, "sign_in.html",
+                        callback=callback(request.query_params.get("callbackURL")))
+        form = await form_of(request)
+        error = csrf_error(request)
+        if error is None:
+            try:
+                out = await call("sign_in_email", request, return_headers=True,
+                                 body={"email": form.get("email", ""),
+                                       "password": form.get("password", ""),
+                                       "rememberMe": form.get("remember") == "on"})
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                target = callback(form.get("callbackURL"))
+                return forward(RedirectResponse(target, 303), out.headers)
+        return page(request, "sign_in.html", 400, error=error, form=form,
+                    callback=callback(form.get("callbackURL")))
+
+    async def sign_out(request: Request) -> Response:
+        if csrf_error(request) is not None:
+            return RedirectResponse("/", 303)
+        out = await call("sign_out", request, return_headers=True)
+        return forward(RedirectResponse("/", 303), out.headers)
+
+    async def dashboard(request: Request) -> Response:
+        return page(request, "dashboard.html", session=request.user.session)
+
+    async def profile(request: Request) -> Response:
+        message = error = None
+        api_headers = Headers()
+        if request.method == "POST":
+            form = await form_of(request)
+            error = csrf_error(request)
+            if error is None:
+                try:
+                    if form.get("action") == "name":
+                        await call("update_user", request, body={"name": form.get("name", "")})
+                        message = "Your name was saved."
+                    else:
+                        out = await call("change_password", request, return_headers=True,
+                                         body={"currentPassword": form.get("current", ""),
+                                               "newPassword": form.get("new", ""),
+                                               "revokeOtherSessions": True})
+                        api_headers = out.headers
+                        message = "Your password was changed; other devices were signed out."
+                except AttributeError:
+                    error = NOT_AVAILABLE
+                except APIError as exc:
+                    error = friendly(exc)
+        fresh = await call("get_session", request)
+        user = fresh.user if fresh else request.user.user
+        return forward(page(request, "profile.html", 400 if error else 200, user=user,
+                            message=message, error=error), api_headers)
+
+    async def admin_users(request: Request) -> Response:
+        users: list[Any] = []
+        error = None
+        try:
+            result = await call("list_users", request, query={"limit": 100})
+            users = list(getattr(result, "users", None) or result.get("users", []))
+        except AttributeError:
+            error = NOT_AVAILABLE
+        except APIError as exc:
+            error = friendly(exc)
+        return page(request, "admin_users.html", users=users, error=error)
+
+    async def api_me(request: Request) -> Response:
+        session = request.user.session  # the middleware answered 401 otherwise
+        # Never hand the session token to page scripts: it is the HttpOnly cookie's secret.
+        return JSONResponse({"user": session.user.to_json(),
+                             "session": {"id": session.session.id,
+                                         "expiresAt": session.session.to_json()["expiresAt"]}})
+
+    return Starlette(
+        routes=[
+            Route("/", home),
+            Route("/sign-up", sign_up, methods=["GET", "POST"]),
+            Route("/sign-in", sign_in, methods=["GET", "POST"]),
+            Route("/sign-out", sign_out, methods=["POST"]),
+            Route("/dashboard", dashboard),
+            Route("/profile", profile, methods=["GET", "POST"]),
+            Route("/admin/users", admin_users),
+            Route("/api/me", api_me),
+        ],
+        middleware=authkit_middleware(
+            auth,
+            protect=["/dashboard", "/profile", "/api/:path*"],
+            roles={"/admin/*": "admin"},
+            auth_pages=["/sign-in", "/sign-up"],
+            after_sign_in_path="/dashboard",
+        ),
+    )
+
+
+def make_admin(auth: AuthKit, email: str) -> bool:
+    """Give ``email`` the admin role (until the admin plugin's set-role exists)."""
+    user = auth.storage.get_user_by_email(email.lower())
+    if user is None:
+        return False
+    roles = {r for r in str(user.extra.get("role") or "user").split(",") if r}
+    auth.storage.update_user(user.id, {"role": ",".join(sorted(roles | {"admin"}))})
+    return True
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python app.py [--port P]`` serves the app; ``python app.py make-admin EMAIL``."""
+    parser = argparse.ArgumentParser(description="authkit Starlette example")
+    parser.add_argument("command", nargs="?", default="serve", choices=["serve", "make-admin"])
+    parser.add_argument("email", nargs="?")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    if args.command == "make-admin":
+        if not args.email or not make_admin(make_auth(), args.email):
+            sys.exit(f"no user with email {args.email!r}: sign up first")
+        print(f"{args.email} is now an admin")
+        return
+    import uvicorn
+
+    uvicorn.run(create_app(), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()

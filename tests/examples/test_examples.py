@@ -1,0 +1,141 @@
+"""Both example apps end to end through their WSGI/ASGI interfaces (the browser test is
+``test_browser.py``): sign-up, sign-in with remember-me, dashboard, profile, admin page, the
+JSON API, sign-out, and the form errors a visitor can cause."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+import pytest
+
+from tests.support.clients import HTTPClient
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
+HTML = {"Accept": "text/html"}
+NOT_AVAILABLE = b"not available in this version"
+
+
+def load_example(name: str) -> ModuleType:
+    """Import ``examples/<name>/app.py`` (the examples are scripts, not packages)."""
+    module_name = f"authkit_example_{name}"
+    if module_name in sys.modules:
+        return sys.modules[module_name]
+    spec = importlib.util.spec_from_file_location(module_name, EXAMPLES / name / "app.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.fixture(params=["flask", "starlette"])
+def example(request: pytest.FixtureRequest, tmp_path: Path,
+            monkeypatch: pytest.MonkeyPatch) -> Any:
+    """(module, auth, client) for one example on a fresh SQLite database."""
+    monkeypatch.setenv("AUTHKIT_SECRET", "example-test-secret-0123456789-0123456789")
+    module = load_example(request.param)
+    auth = module.make_auth(f"sqlite:///{tmp_path}/example.db")
+    app = module.create_app(auth)
+    kind = "wsgi" if request.param == "flask" else "asgi"
+    origin = "http://localhost" if kind == "wsgi" else "http://localhost:3000"
+    yield module, auth, HTTPClient(kind, app, origin=origin)
+    auth.storage.engine.dispose()
+
+
+def sign_up(client: HTTPClient, email: str = "ann@example.com", **extra: str) -> Any:
+    return client.post("/sign-up", data={"name": "Ann", "email": email,
+                                         "password": "correct-horse-1", **extra},
+                       headers=HTML)
+
+
+def test_full_journey(example: Any) -> None:
+    module, auth, client = example
+    res = client.get("/dashboard", headers=HTML)
+    assert res.status == 302 and res.header("Location") == "/sign-in?callbackURL=%2Fdashboard"
+    assert client.get("/api/me").status == 401
+    assert b"Create account" in client.get("/sign-up", headers=HTML).body
+
+    res = sign_up(client)
+    assert res.status == 303 and res.header("Location") == "/dashboard"
+    page = client.get("/dashboard", headers=HTML)
+    assert page.status == 200 and b"Welcome, Ann (ann@example.com)" in page.body
+    assert client.get("/sign-in", headers=HTML).header("Location") == "/dashboard"
+    me = client.get("/api/me").json
+    assert me["user"]["email"] == "ann@example.com" and "token" not in me["session"]
+
+    assert client.get("/admin/users", headers=HTML).status == 403
+    assert module.make_admin(auth, "ann@example.com")
+    admin = client.get("/admin/users", headers=HTML)
+    assert admin.status == 200
+    assert NOT_AVAILABLE in admin.body or b"ann@example.com" in admin.body
+
+    res = client.post("/profile", data={"action": "name", "name": "Annie"}, headers=HTML)
+    if NOT_AVAILABLE not in res.body:
+        assert b"Your name was saved." in res.body
+        assert b"Welcome, Annie" in client.get("/dashboard", headers=HTML).body
+    res = client.post("/profile", data={"action": "password", "current": "correct-horse-1",
+                                        "new": "correct-horse-2"}, headers=HTML)
+    assert NOT_AVAILABLE in res.body or b"Your password was changed" in res.body
+
+    res = client.post("/sign-out", headers=HTML)
+    assert res.status == 303 and res.header("Location") == "/"
+    assert client.get("/dashboard", headers=HTML).status == 302
+    assert client.get("/api/me").status == 401
+
+
+def test_sign_in_with_and_without_remember_me(example: Any) -> None:
+    _, _, client = example
+    sign_up(client)
+    client.post("/sign-out", headers=HTML)
+    res = client.post("/sign-in", data={"email": "ann@example.com",
+                                        "password": "correct-horse-1", "remember": "on",
+                                        "callbackURL": "/profile"}, headers=HTML)
+    assert res.status == 303 and res.header("Location") == "/profile"
+    assert "Max-Age=604800" in (res.cookie("better-auth.session_token") or "")
+    client.post("/sign-out", headers=HTML)
+    res = client.post("/sign-in", data={"email": "ann@example.com",
+                                        "password": "correct-horse-1"}, headers=HTML)
+    assert "Max-Age" not in (res.cookie("better-auth.session_token") or "Max-Age")
+    assert res.cookie("better-auth.dont_remember") is not None
+    assert client.get("/dashboard", headers=HTML).status == 200
+
+
+@pytest.mark.parametrize("evil", ["//evil.com", "https://evil.com", "/\\evil.com",
+                                  "/%2F%2Fevil.com"])
+def test_sign_in_callback_stays_on_site(example: Any, evil: str) -> None:
+    """SEC-44 on the example's own sign-in form."""
+    _, _, client = example
+    sign_up(client)
+    client.post("/sign-out", headers=HTML)
+    res = client.post("/sign-in", data={"email": "ann@example.com",
+                                        "password": "correct-horse-1", "callbackURL": evil},
+                      headers=HTML)
+    assert res.status == 303 and res.header("Location") == "/dashboard"
+
+
+def test_form_errors_are_friendly(example: Any) -> None:
+    _, _, client = example
+    sign_up(client)
+    client.post("/sign-out", headers=HTML)
+    res = sign_up(client)
+    assert res.status == 400 and b"already exists" in res.body
+    res = client.post("/sign-up", data={"name": "B", "email": "b@example.com",
+                                        "password": "short"}, headers=HTML)
+    assert res.status == 400 and b"longer password" in res.body
+    res = client.post("/sign-in", data={"email": "ann@example.com", "password": "wrong-pass"},
+                      headers=HTML)
+    assert res.status == 400 and b"do not match an account" in res.body
+    assert res.cookie("better-auth.session_token") is None
+
+
+def test_cross_site_forms_are_refused(example: Any) -> None:
+    _, _, client = example
+    res = client.post("/sign-up", data={"name": "Eve", "email": "eve@example.com",
+                                        "password": "correct-horse-1"},
+                      headers={**HTML, "Origin": "https://evil.example"})
+    assert res.status == 400 and b"from another site" in res.body
+    assert res.cookie("better-auth.session_token") is None

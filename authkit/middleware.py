@@ -93,6 +93,7 @@ def _requirement(spec: RoleSpec, pattern: str) -> Requirement:
 # -- paths ---------------------------------------------------------------------------------
 
 _PARAM = re.compile(r"^:[A-Za-z_][A-Za-z0-9_]*([*+?]?)$")
+_NEEDS_CANONICALIZING = re.compile(r"[%\\;]|//|/\.")
 _FORBIDDEN_IN_PATTERN = re.compile(r"[()\[\]{}?#\\:+]")
 # Probes for "this pattern matches every path": the root, shallow, deep, odd characters.
 _PROBES = ("/", "/a", "/a/b", "/zz-probe/x/y.html", "/sign-in", "/%7E;x/..")
@@ -136,6 +137,8 @@ def canonical_path(path: str) -> str:
     twice), backslashes as slashes, ``;params`` dropped, dot segments resolved, empty
     segments merged, no trailing slash.
     """
+    if not _NEEDS_CANONICALIZING.search(path):
+        return path.rstrip("/") or "/"  # the common case, without the segment walk
     for _ in range(4):
         if "%" not in path:
             break

@@ -8,6 +8,7 @@ once the surrounding transaction has committed.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -50,7 +51,7 @@ class Database:
         for group in self._hooks:
             fn = group.get(model, {}).get(op, {}).get("after")
             if fn is not None:
-                self._pending_after.append(lambda fn=fn: fn(record, ctx))
+                self._pending_after.append(functools.partial(fn, record, ctx))
         if self._tx is None:
             self.flush_after()
 

@@ -34,7 +34,9 @@ class Headers:
             pairs = multi() if callable(multi) else items.items()
         else:
             pairs = items
-        for name, value in pairs:
+        pair: Any
+        for pair in pairs:
+            name, value = pair
             if isinstance(name, bytes):
                 name = name.decode("latin-1")
             if isinstance(value, bytes):

@@ -301,6 +301,8 @@ def verify_any(password: str, stored: str, preferred: PasswordHasher) -> bool:
         scrypt = preferred if isinstance(preferred, ScryptHasher) else _default_scrypt
         return scrypt.verify(password, stored)
     if stored.startswith("$bcrypt-sha256$"):
+        if isinstance(preferred, BcryptHasher):
+            return preferred.verify(password, stored)
         return _verify_bcrypt_sha256(password, stored)
     if stored.startswith("$2"):
         return _verify_plain_bcrypt(password, stored)

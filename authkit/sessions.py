@@ -30,8 +30,12 @@ class SessionService:
     # -- creation ------------------------------------------------------------------------
     def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
                extra: dict[str, Any] | None = None,
-               expires_in: int | None = None) -> Session:
-        """Insert a new session row for ``user`` (fixation-safe: always a fresh token)."""
+               expires_in: int | None = None, status: int = 401) -> Session:
+        """Insert a new session row for ``user`` (fixation-safe: always a fresh token).
+
+        A vetoed creation raises ``FAILED_TO_CREATE_SESSION`` with ``status`` (401 on
+        sign-in, 400 on sign-up, as Better Auth answers).
+        """
         now = self.auth.now()
         if expires_in is None:
             expires_in = DONT_REMEMBER_SECONDS if dont_remember else self.options.expires_in
@@ -49,7 +53,7 @@ class SessionService:
         )
         created = self.auth.db.create_session(ctx, session)
         if created is None:
-            raise APIError(401, "FAILED_TO_CREATE_SESSION")
+            raise APIError(status, "FAILED_TO_CREATE_SESSION")
         return created
 
     def set_cookies(self, ctx: Context, session: Session, user: User, *,

@@ -17,6 +17,9 @@ import pytest
 
 from authkit.storage import SQLStorage, build_tables
 
+# Clock, AuthKit factories and the WSGI/ASGI clients for endpoint tests.
+pytest_plugins = ["tests.support.fixtures"]
+
 # ---------------------------------------------------------------------------------------
 # Databases
 # ---------------------------------------------------------------------------------------

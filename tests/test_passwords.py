@@ -110,12 +110,12 @@ def test_scrypt_rejects_bad_params(params: dict[str, int]) -> None:
         ScryptHasher(**params)
 
 
-BETTER_AUTH_REF = os.environ.get("AUTHKIT_BETTER_AUTH_REF", "")
+BETTER_AUTH_REF = os.environ.get("BETTER_AUTH_REF_DIR", "")
 
 
 @pytest.mark.skipif(
     not (shutil.which("node") and (Path(BETTER_AUTH_REF) / "node_modules/better-auth").is_dir()),
-    reason="needs node and AUTHKIT_BETTER_AUTH_REF=<better-auth-ref copy with node_modules>",
+    reason="needs node and BETTER_AUTH_REF_DIR=<better-auth-ref copy with node_modules>",
 )
 def test_authkit_hash_verifies_in_better_auth(scrypt: ScryptHasher) -> None:
     cases = [("café-secret", "cafe\u0301-secret"), ("\ufb01le-secret1", "file-secret1")]

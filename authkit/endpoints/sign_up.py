@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
@@ -21,6 +21,9 @@ from .registry import Endpoint, endpoint
 
 class SignUpBody(Body):
     """Body of ``/sign-up/email``."""
+
+    # Better Auth's schema is object.and(record): a non-object body reports both issues.
+    schema_types: ClassVar[tuple[str, ...]] = ("object", "record")
 
     name: str
     email: Email
@@ -96,7 +99,7 @@ def sign_up_email(ctx: Context) -> SignUpResult:
         send_verification_email(ctx, user, body.callbackURL or "/")
     if protected:
         return SignUpResult(None, user)
-    session = auth.sessions.create(ctx, user, dont_remember=body.rememberMe is False)
+    session = auth.sessions.create(ctx, user, dont_remember=body.rememberMe is False, status=400)
     auth.sessions.set_cookies(ctx, session, user, dont_remember=body.rememberMe is False)
     return SignUpResult(session.token, user)
 

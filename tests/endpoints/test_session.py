@@ -1,0 +1,213 @@
+"""GET /get-session and POST /sign-out (spec §2.3, §2.4, §6; SEC-14, 16, 17, 25, 92)."""
+
+import threading
+from datetime import timedelta
+from urllib.parse import quote
+
+import pytest
+
+from authkit.plugins import bearer
+from authkit.tokens import SecretList, sign
+
+from ..support.clients import make_client, parse_set_cookie
+from ..support.fixtures import sign_up
+
+GS = "/api/auth/get-session"
+NAME = "better-auth.session_token"
+
+
+def test_no_cookie_is_null_and_no_store(client):
+    res = client.get(GS)
+    assert res.status == 200 and res.body == b"null"
+    assert res.header("cache-control") == "no-store" and res.header("pragma") == "no-cache"
+
+
+def test_valid_session_shape(client):
+    token = sign_up(client).json["token"]
+    res = client.get(GS)
+    body = res.json
+    assert list(body) == ["session", "user"]
+    assert body["session"]["token"] == token
+    assert set(body["session"]) >= {"id", "token", "userId", "expiresAt", "createdAt",
+                                    "updatedAt", "ipAddress", "userAgent"}
+    assert body["session"]["ipAddress"] == "127.0.0.1"
+    assert not res.set_cookies
+
+
+@pytest.mark.parametrize("tamper", [
+    lambda v: ("B" if v[0] != "B" else "C") + v[1:],
+    lambda v: v[:40] + ("x" if v[40] != "x" else "y") + v[41:],
+    lambda v: v.split(".")[0],
+    lambda v: v.replace("%2B", "-").replace("%2F", "_").replace("%3D", ""),  # URL-safe b64
+])
+def test_tampered_cookie_is_null_and_clears_nothing(client, tamper):  # SEC-14
+    sign_up(client)
+    client.jar[NAME] = tamper(client.jar[NAME])
+    res = client.get(GS)
+    assert res.body == b"null" and not res.set_cookies
+
+
+def test_cookie_signed_with_other_secret_is_null(client):  # SEC-14
+    token = sign_up(client).json["token"]
+    other = SecretList(["another-secret-another-secret-another-secret"])
+    client.jar[NAME] = quote(sign(token, other), safe="")
+    assert client.get(GS).body == b"null"
+
+
+def test_unknown_token_clears_cookies(client, auth):
+    sign_up(client)
+    client.jar[NAME] = quote(sign("Z" * 32, auth.secrets), safe="")
+    res = client.get(GS)
+    assert res.body == b"null"
+    assert sorted(c.split("=")[0] for c in res.set_cookies) == [
+        "better-auth.dont_remember", "better-auth.session_data", NAME]
+
+
+def test_expired_session_deletes_row_and_clears(client, auth, clock):
+    token = sign_up(client).json["token"]
+    clock.advance(604800 + 1)
+    res = client.get(GS)
+    assert res.body == b"null"
+    assert parse_set_cookie(res.cookie(NAME))["max-age"] == "0"
+    assert auth.storage.get_session(token) is None
+
+
+def test_sliding_refresh(kind, make_auth, clock):  # SEC-16
+    auth = make_auth(session={"expires_in": 120, "update_age": 60})
+    client = make_client(kind, auth)
+    token = sign_up(client).json["token"]
+    first = client.get(GS).json["session"]["expiresAt"]
+    clock.advance(30)
+    res = client.get(GS)
+    assert not res.set_cookies and res.json["session"]["expiresAt"] == first
+    clock.advance(31)
+    res = client.get(GS)
+    cookie = parse_set_cookie(res.cookie(NAME))
+    assert cookie["max-age"] == "120"
+    assert res.json["session"]["token"] == token
+    assert res.json["session"]["expiresAt"] > first
+    assert auth.storage.get_session(token).expires_at == auth.now() + timedelta(seconds=120)
+
+
+def test_dont_remember_never_slides(kind, make_auth, clock):  # SEC-16, spec §5.4
+    auth = make_auth(session={"expires_in": 120, "update_age": 0})
+    client = make_client(kind, auth)
+    sign_up(client, rememberMe=False)
+    before = client.get(GS).json["session"]["expiresAt"]
+    clock.advance(3600)
+    res = client.get(GS)
+    assert res.json["session"]["expiresAt"] == before and not res.set_cookies
+    clock.advance(86400 - 3600 + 1)
+    assert client.get(GS).body == b"null"  # ended within 24 h of creation
+
+
+def test_disable_refresh_quirk_false_string_means_true(kind, make_auth, clock):
+    auth = make_auth(session={"expires_in": 120, "update_age": 0})
+    client = make_client(kind, auth)
+    sign_up(client)
+    clock.advance(5)
+    res = client.get(GS, query={"disableRefresh": "false"})
+    assert not res.set_cookies
+    assert client.get(GS).set_cookies
+
+
+def test_absolute_max_age(kind, make_auth, clock):  # SEC-17
+    auth = make_auth(session={"expires_in": 3600, "update_age": 0, "absolute_max_age": 7200})
+    client = make_client(kind, auth)
+    sign_up(client)
+    for _ in range(3):
+        clock.advance(1800)
+        assert client.get(GS).json is not None
+    clock.advance(1801)
+    assert client.get(GS).body == b"null"
+
+
+def test_no_absolute_cap_by_default(kind, make_auth, clock):  # SEC-17, documented behaviour
+    auth = make_auth()
+    client = make_client(kind, auth)
+    sign_up(client)
+    for _ in range(30):
+        clock.advance(86400)
+        assert client.get(GS).json is not None
+
+
+def test_post_get_session_needs_defer(client):
+    res = client.post(GS, origin=False, use_jar=False)
+    assert res.status == 405
+    assert res.json["code"] == "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED"
+    sign_up(client)
+    res = client.post(GS, origin=False)
+    assert res.status == 403 and res.json["code"] == "MISSING_OR_NULL_ORIGIN"
+
+
+def test_unprefixed_cookie_is_ignored_under_secure_prefix(kind, make_auth):  # SEC-25
+    auth = make_auth(base_url="https://auth.example.com")
+    client = make_client(kind, auth, origin="https://auth.example.com")
+    token = sign_up(client).json["token"]
+    value = client.jar.pop("__Secure-" + NAME)
+    client.jar[NAME] = value
+    assert client.get(GS).body == b"null"
+    client.jar.clear()
+    cookie = f'=__Secure-{NAME}={value}; "__Secure-{NAME}"={value}'
+    assert client.get(GS, headers={"Cookie": cookie}, use_jar=False).body == b"null"
+    assert token
+
+
+def test_sign_out_deletes_and_clears(client, auth):
+    token = sign_up(client).json["token"]
+    res = client.post("/api/auth/sign-out")
+    assert res.status == 200 and res.json == {"success": True}
+    assert sorted(c.split("=")[0] for c in res.set_cookies) == [
+        "better-auth.dont_remember", "better-auth.session_data", NAME]
+    assert all("Max-Age=0" in c for c in res.set_cookies)
+    assert auth.storage.get_session(token) is None
+    assert client.get(GS).body == b"null"
+
+
+def test_sign_out_without_session_still_succeeds(client):
+    res = client.post("/api/auth/sign-out", origin=False)
+    assert res.status == 200 and res.json == {"success": True}
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_safe_methods_never_sign_out(client, auth, method):  # SEC-35
+    token = sign_up(client).json["token"]
+    res = client.request(method, "/api/auth/sign-out")
+    assert res.status == 404 and res.body == b""
+    assert auth.storage.get_session(token) is not None
+
+
+def test_concurrent_refresh_is_consistent(make_auth, clock):  # SEC-92
+    auth = make_auth(session={"update_age": 0})
+    client = make_client("wsgi", auth)
+    token = sign_up(client).json["token"]
+    clock.advance(10)
+    cookie = client.cookie_header()
+    results, barrier = [], threading.Barrier(20)
+
+    def worker():
+        barrier.wait()
+        results.append(auth.api.get_session(headers={"cookie": cookie}))
+
+    threads = [threading.Thread(target=worker) for _ in range(20)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(results) == 20 and all(r is not None and r.session.token == token for r in results)
+    assert len(auth.storage.list_user_sessions(results[0].user.id)) == 1
+
+
+def test_bearer_token(kind, make_auth):
+    auth = make_auth(plugins=[bearer()])
+    client = make_client(kind, auth)
+    res = sign_up(client)
+    signed = res.header("set-auth-token")
+    assert signed and signed.startswith(res.json["token"] + ".")
+    assert "set-auth-token" in res.header("access-control-expose-headers")
+    client.jar.clear()
+    for value in (signed, res.json["token"], quote(signed, safe="")):
+        for scheme in ("Bearer", "bearer"):
+            got = client.get(GS, headers={"Authorization": f"{scheme} {value}"})
+            assert got.json["session"]["token"] == res.json["token"]
+    assert client.get(GS, headers={"Authorization": "Bearer nope.bad="}).body == b"null"

@@ -102,6 +102,20 @@ def path_of(driver: Any, base: str) -> str:
     return url[len(base):]
 
 
+def submit_and_wait(driver: Any, element_id: str, base: str, expected_path: str) -> None:
+    """Click and wait for the navigation: a click returns before the next page loads."""
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    driver.find_element(By.ID, element_id).click()
+    try:
+        WebDriverWait(driver, 30).until(lambda d: d.current_url == base + expected_path)
+    except TimeoutException:
+        body = driver.find_element(By.TAG_NAME, "body").text
+        pytest.fail(f"expected {expected_path}, still on {driver.current_url}: {body[:500]}")
+
+
 def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
@@ -109,8 +123,7 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     browser.find_element(By.NAME, "name").send_keys("Browser Ann")
     browser.find_element(By.NAME, "email").send_keys("ann@example.com")
     browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
-    browser.find_element(By.ID, "submit").click()
-    assert path_of(browser, server) == "/dashboard"
+    submit_and_wait(browser, "submit", server, "/dashboard")
     welcome = browser.find_element(By.ID, "welcome").text
     assert "Browser Ann" in welcome and "ann@example.com" in welcome
 
@@ -122,8 +135,7 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     assert "Forbidden" in browser.find_element(By.TAG_NAME, "h1").text
 
     browser.get(server + "/dashboard")
-    browser.find_element(By.ID, "sign-out").click()
-    assert path_of(browser, server) == "/"
+    submit_and_wait(browser, "sign-out", server, "/")
     browser.get(server + "/dashboard")
     assert path_of(browser, server) == "/sign-in?callbackURL=%2Fdashboard"
     assert browser.find_element(By.TAG_NAME, "h1").text == "Sign in"
@@ -131,5 +143,4 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     # Signing in from there comes back to the dashboard.
     browser.find_element(By.NAME, "email").send_keys("ann@example.com")
     browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
-    browser.find_element(By.ID, "submit").click()
-    assert path_of(browser, server) == "/dashboard"
+    submit_and_wait(browser, "submit", server, "/dashboard")

@@ -11,7 +11,7 @@ an error. Both run for HTTP requests and ``auth.api`` calls alike.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -31,9 +31,7 @@ class HookMatcher:
 
 @dataclass(frozen=True, kw_only=True)
 class Hooks:
-    """The user's ``before`` and ``after`` hooks."""
+    """The user's ``before`` and ``after`` hooks (run before any plugin's)."""
 
     before: BeforeHook | None = None
     after: AfterHook | None = None
-    plugin_before: tuple[HookMatcher, ...] = field(default=())
-    plugin_after: tuple[HookMatcher, ...] = field(default=())

@@ -53,9 +53,12 @@ class User:
     created_at: datetime
     updated_at: datetime
     extra: dict[str, Any] = field(default_factory=dict)
+    # Extra fields declared ``returned=False``: kept for the server, never sent.
+    hidden: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
-    def to_json(self, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
-        """The wire shape; ``hidden`` names extra fields declared ``returned=False``."""
+    def to_json(self, hidden: frozenset[str] | None = None) -> dict[str, Any]:
+        """The wire shape, without the ``hidden`` fields."""
+        hidden = self.hidden if hidden is None else hidden
         # Key order as the real server sends it (SQL adapter row order, id last).
         out: dict[str, Any] = {
             "name": self.name,
@@ -93,9 +96,11 @@ class Session:
     ip_address: str | None = None
     user_agent: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    hidden: frozenset[str] = field(default=frozenset(), repr=False, compare=False)
 
-    def to_json(self, hidden: frozenset[str] = frozenset()) -> dict[str, Any]:
-        """The wire shape."""
+    def to_json(self, hidden: frozenset[str] | None = None) -> dict[str, Any]:
+        """The wire shape, without the ``hidden`` fields."""
+        hidden = self.hidden if hidden is None else hidden
         out: dict[str, Any] = {
             "expiresAt": iso(self.expires_at),
             "token": self.token,

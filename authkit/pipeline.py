@@ -114,7 +114,7 @@ class Pipeline:
                 if not isinstance(changed, Mapping):
                     return out
                 _apply_context(ctx, changed)
-        for matcher in [*hooks.plugin_before, *(m for p in self.auth.plugins for m in p.before)]:
+        for matcher in [m for p in self.auth.plugins for m in p.before]:
             if matcher.matcher(ctx):
                 out = matcher.handler(ctx)
                 if out is not None:
@@ -131,16 +131,19 @@ class Pipeline:
             result: Any = ep.handler(ctx)
         except APIError as exc:
             result = exc
+        ctx.returned = result
         after_hooks = [m for p in self.auth.plugins for m in p.after if m.matcher(ctx)]
         if hooks.after is not None or after_hooks:
-            if hooks.after is not None:
-                replaced = hooks.after(ctx, result)
+            # The last returned value wins; a raised APIError replaces the result.
+            for hook in [hooks.after, *(m.handler for m in after_hooks)]:
+                if hook is None:
+                    continue
+                try:
+                    replaced = hook(ctx, result)
+                except APIError as exc:
+                    replaced = exc
                 if replaced is not None:
-                    result = replaced
-            for matcher in after_hooks:
-                replaced = matcher.handler(ctx, result)
-                if replaced is not None:
-                    result = replaced
+                    result = ctx.returned = replaced
         if isinstance(result, APIError):
             # Cookies queued before the error (e.g. clearing a dead session) still go out.
             result.headers = [*ctx.response_headers, *result.headers]

@@ -40,6 +40,8 @@ class Context:
     session: SessionWithUser | None = None
     # The session a cookie-setting route just issued (after-hooks read it).
     new_session: SessionWithUser | None = None
+    # What the handler returned (or the APIError it raised), for after-hooks.
+    returned: Any = None
     # False for an in-process call made without headers (admin create-user relaxes auth then).
     has_headers: bool = True
     _cookies: dict[str, str] | None = None

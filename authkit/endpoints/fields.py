@@ -11,11 +11,6 @@ from ..models import parse_iso
 from ..storage.fields import FieldSpec
 
 
-def field_default(spec: FieldSpec) -> Any:
-    """The spec's default value (calling it when it is a factory)."""
-    return spec.default() if callable(spec.default) else spec.default
-
-
 def parse_input_fields(specs: Sequence[FieldSpec], data: Mapping[str, Any], *,
                        action: Literal["create", "update"]) -> dict[str, Any]:
     """The declared fields present in ``data``, validated; unknown keys are dropped.
@@ -31,13 +26,20 @@ def parse_input_fields(specs: Sequence[FieldSpec], data: Mapping[str, Any], *,
             if present and data[spec.name] and (action == "update" or spec.default is None):
                 raise APIError(400, "FIELD_NOT_ALLOWED", f"{spec.name} is not allowed to be set")
             if action == "create" and spec.default is not None:
-                out[spec.name] = field_default(spec)
+                out[spec.name] = spec.default_value()
             continue
         if present:
-            out[spec.name] = _coerce(spec, data[spec.name])
+            value = _coerce(spec, data[spec.name])
+            if spec.validator is not None and value is not None:
+                try:
+                    value = spec.validator(value)
+                except ValueError as exc:
+                    raise APIError(400, "VALIDATION_ERROR", str(exc) or "Validation Error"
+                                   ) from None
+            out[spec.name] = value
         elif action == "create":
             if spec.default is not None:
-                out[spec.name] = field_default(spec)
+                out[spec.name] = spec.default_value()
             elif spec.required:
                 raise APIError(400, "MISSING_FIELD", f"{spec.name} is required")
     return out

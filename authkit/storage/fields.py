@@ -31,7 +31,9 @@ class FieldSpec:
     ``default`` is a value or a zero-argument callable, applied by storage when a create call
     does not give the field. ``references=(table, column)`` adds a foreign key with
     ``ON DELETE CASCADE``. ``string[]``/``number[]`` are stored as JSON, as Better Auth does.
-    ``bigint`` widens a ``number`` column (Better Auth's ``bigint: true``).
+    ``bigint`` widens a ``number`` column (Better Auth's ``bigint: true``). ``validator``
+    checks client input (Better Auth's ``validator.input``): it returns the value to store or
+    raises ``ValueError`` whose message becomes the 400 ``VALIDATION_ERROR`` message.
     """
 
     name: str
@@ -45,6 +47,7 @@ class FieldSpec:
     sortable: bool = False
     references: tuple[str, str] | None = None
     bigint: bool = False
+    validator: Callable[[Any], Any] | None = None
 
     def __post_init__(self) -> None:
         if not _NAME.match(self.name):

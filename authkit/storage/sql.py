@@ -112,14 +112,19 @@ class _Ops:
                prefix: str = "") -> dict[str, Any]:
         return {c.name: row[prefix + c.name] for c in table.c if c.name not in core}
 
+    def _hidden(self, table: str) -> frozenset[str]:
+        """Extra fields declared ``returned=False``: loaded, never serialised."""
+        return frozenset(s.name for s in self._tables.fields.get(table, ()) if not s.returned)
+
     def _user(self, row: RowMapping, prefix: str = "") -> User:
         values = {attr: row[prefix + col] for col, attr in _USER_COLUMNS.items()}
-        return User(**values, extra=self._extra(self._tables.user, _USER_COLUMNS, row, prefix))
+        return User(**values, extra=self._extra(self._tables.user, _USER_COLUMNS, row, prefix),
+                    hidden=self._hidden("user"))
 
     def _session(self, row: RowMapping, prefix: str = "") -> Session:
         values = {attr: row[prefix + col] for col, attr in _SESSION_COLUMNS.items()}
         extra = self._extra(self._tables.session, _SESSION_COLUMNS, row, prefix)
-        return Session(**values, extra=extra)
+        return Session(**values, extra=extra, hidden=self._hidden("session"))
 
     @staticmethod
     def _account(row: RowMapping) -> Account:
@@ -176,7 +181,7 @@ class _Ops:
         user = User(id=id, name=name, email=email, email_verified=email_verified, image=image,
                     created_at=to_ms(created_at), updated_at=to_ms(updated_at),
                     extra={k: _ms(v) if isinstance(v, datetime) else v
-                           for k, v in extras.items()})
+                           for k, v in extras.items()}, hidden=self._hidden("user"))
         values = {col: getattr(user, attr) for col, attr in _USER_COLUMNS.items()}
         with self._connection() as conn:
             self._insert(conn, table, {**values, **extras})
@@ -288,6 +293,7 @@ class _Ops:
             expires_at=to_ms(session.expires_at), created_at=to_ms(session.created_at),
             updated_at=to_ms(session.updated_at),
             extra={k: _ms(v) if isinstance(v, datetime) else v for k, v in extras.items()},
+            hidden=self._hidden("session"),
         )
         values = {col: getattr(stored, attr) for col, attr in _SESSION_COLUMNS.items()}
         with self._connection() as conn:

@@ -5,6 +5,7 @@
 """
 
 from .api import HeadersAndResult
+from .asgi_middleware import AuthMiddleware as ASGIAuthMiddleware
 from .config import (
     AdvancedOptions,
     CookieCacheOptions,
@@ -16,13 +17,17 @@ from .config import (
 )
 from .core import AuthKit
 from .errors import APIError, AuthError, ConfigError
+from .helpers import require_role, require_session, with_auth
 from .hooks import Hooks
 from .http import Request, Response
 from .models import Account, Session, SessionWithUser, User
+from .middleware import RequestAuth, safe_redirect_path
 from .storage.fields import FieldSpec
+from .wsgi_middleware import AuthMiddleware as WSGIAuthMiddleware
 
 __all__ = [
     "APIError",
+    "ASGIAuthMiddleware",
     "Account",
     "AdvancedOptions",
     "AuthError",
@@ -36,10 +41,16 @@ __all__ = [
     "Hooks",
     "RateLimitOptions",
     "Request",
+    "RequestAuth",
     "Response",
     "Session",
     "SessionOptions",
     "SessionWithUser",
     "User",
     "UserOptions",
+    "WSGIAuthMiddleware",
+    "require_role",
+    "require_session",
+    "safe_redirect_path",
+    "with_auth",
 ]

@@ -17,6 +17,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -53,7 +54,9 @@ def npm_ci(folder: Path, *, omit_dev: bool = True) -> None:
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
     stamp = folder / "node_modules" / STAMP
     # Two pytest processes (or a test and the benchmark) must not install into one folder at once.
-    with open(folder / ".npm-ci.lock", "w") as guard:
+    # The lock file lives outside the repository, so no stray file shows up in `git status`.
+    key = hashlib.sha256(str(folder.resolve()).encode()).hexdigest()[:16]
+    with open(Path(tempfile.gettempdir()) / f"authkit-npm-ci-{key}.lock", "w") as guard:
         fcntl.flock(guard, fcntl.LOCK_EX)
         if stamp.is_file() and stamp.read_text().strip() == digest:
             return

@@ -1,0 +1,275 @@
+"""GET /api/auth/get-session with a valid cookie: authkit serve vs. the Node reference server.
+
+    python bench/get_session.py                 # both servers, 10 and 50 connections, 10 s each
+    python bench/get_session.py --duration 5 --connections 10 --no-reference
+
+Both servers run on this machine, on a fresh SQLite file each, with rate limiting off (with
+it on the limiter's 429s would be measured). One user signs up; its session cookie is sent
+on every request. The load comes from wrk (`apt-get install -y wrk`, one thread as in the
+reference's bench.sh); without wrk a Python asyncio load generator is used instead and the
+output says so (it needs CPU itself, so its numbers are lower for both servers). The
+reference server is ../shared/better-auth-ref/server.mjs installed in tests/interop/.ref
+(the interop tests' cached copy); it is skipped with the reason when node is missing.
+Finally the in-process cost of ``auth.api.get_session`` per call is measured, without HTTP.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # the checkout's authkit and the test suite's server helpers
+
+import pytest  # the helpers skip with pytest.skip; main() turns that into a message
+
+from tests.support.live_servers import (
+    Server,
+    authkit_env,
+    authkit_server,
+    free_port,
+    reference_server,
+    require_node,
+    wait_ok,
+)
+
+SECRET = "bench-secret-0123456789-bench-secret-0123456789"
+PATH = "/api/auth/get-session"
+TARGET_RATIO = 3.0
+
+
+@dataclass
+class Run:
+    """One load run's outcome."""
+
+    server: str
+    connections: int
+    rate: float
+    p50_ms: float | None
+    p99_ms: float | None
+    errors: int
+
+
+def sign_up(server: Server) -> tuple[str, str]:
+    """Create the bench user; its session cookie and e-mail."""
+    email = f"bench-{time.time_ns()}@example.com"
+    body = json.dumps({"email": email, "password": "bench-password-1", "name": "Bench"}).encode()
+    req = urllib.request.Request(server.base_url + "/api/auth/sign-up/email", data=body, headers={
+        "content-type": "application/json", "origin": server.base_url}, method="POST")
+    with urllib.request.urlopen(req, timeout=30) as res:
+        cookies = res.headers.get_all("set-cookie") or []
+    cookie = next(c.split(";", 1)[0] for c in cookies
+                  if c.startswith("better-auth.session_token="))
+    req = urllib.request.Request(server.base_url + PATH, headers={"cookie": cookie})
+    with urllib.request.urlopen(req, timeout=30) as res:
+        got = json.loads(res.read())
+    if not got or got["user"]["email"] != email:
+        raise RuntimeError(f"{server.name}: the cookie does not give a session: {got}")
+    return cookie, email
+
+
+def ms(value: str, unit: str) -> float:
+    return float(value) * {"us": 0.001, "ms": 1.0, "s": 1000.0}[unit]
+
+
+def wrk(url: str, cookie: str, connections: int,
+        duration: float) -> tuple[float, float, float, int]:
+    """(requests/s, p50 ms, p99 ms, non-2xx + socket errors) from one wrk run."""
+    out = subprocess.run(
+        ["wrk", "-t1", f"-c{connections}", f"-d{duration:g}s", "--timeout", "10s", "--latency",
+         "-H", f"Cookie: {cookie}", url], capture_output=True, text=True, check=True).stdout
+    rate = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))  # type: ignore[union-attr]
+    pct = dict(re.findall(r"^\s+(50|99)%\s+([\d.]+\w+)", out, re.MULTILINE))
+    p50, p99 = (ms(*re.fullmatch(r"([\d.]+)(\w+)", pct[k]).groups())  # type: ignore[union-attr]
+                for k in ("50", "99"))
+    errors = sum(int(n) for n in re.findall(r"Non-2xx or 3xx responses:\s+(\d+)", out))
+    errors += sum(int(n) for n in re.findall(r"(?:connect|read|write|timeout) (\d+)", out))
+    return rate, p50, p99, errors
+
+
+async def pyload(host: str, port: int, cookie: str, connections: int,
+                 duration: float) -> tuple[float, float, float, int]:
+    """The wrk fallback: keep-alive connections in one asyncio loop, same figures."""
+    request = (f"GET {PATH} HTTP/1.1\r\nHost: {host}:{port}\r\nCookie: {cookie}\r\n\r\n").encode()
+    latencies: list[float] = []
+    errors = 0
+    stop = time.perf_counter() + duration
+
+    async def worker() -> None:
+        nonlocal errors
+        reader, writer = await asyncio.open_connection(host, port)
+        while time.perf_counter() < stop:
+            start = time.perf_counter()
+            writer.write(request)
+            head = await reader.readuntil(b"\r\n\r\n")
+            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
+            await reader.readexactly(length)
+            latencies.append(time.perf_counter() - start)
+            if not head.startswith(b"HTTP/1.1 200"):
+                errors += 1
+        writer.close()
+
+    began = time.perf_counter()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.perf_counter() - began
+    latencies.sort()
+
+    def pick(q: float) -> float:
+        return latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000
+
+    return len(latencies) / elapsed, pick(0.50), pick(0.99), errors
+
+
+def load(server: Server, cookie: str, connections: int, duration: float) -> Run:
+    if shutil.which("wrk"):
+        rate, p50, p99, errors = wrk(server.base_url + PATH, cookie, connections, duration)
+    else:
+        host, port = server.base_url.removeprefix("http://").split(":")
+        rate, p50, p99, errors = asyncio.run(pyload(host, int(port), cookie, connections, duration))
+    return Run(server.name, connections, rate, p50, p99, errors)
+
+
+def measure(label: str, start: Callable[[], AbstractContextManager[Server]],
+            conns: list[int], duration: float, warmup: float) -> list[Run]:
+    with start() as server:
+        cookie, _ = sign_up(server)
+        if warmup:
+            load(server, cookie, conns[0], warmup)  # JIT, caches and pools settle; not reported
+        runs = []
+        for c in conns:
+            run = load(server, cookie, c, duration)
+            run.server = label
+            runs.append(run)
+            print(f"  {label:<10} c={c:<3} {run.rate:9.1f} req/s   p50 {run.p50_ms:7.2f} ms   "
+                  f"p99 {run.p99_ms:7.2f} ms   errors {run.errors}", flush=True)
+        return runs
+
+
+def asgi_from_env() -> object:
+    """uvicorn factory for ``--workers``: what `authkit serve` serves, one copy per process."""
+    from authkit.cli import load_app
+
+    return load_app(None).asgi_app()
+
+
+@contextmanager
+def authkit_workers(workdir: Path, workers: int) -> Iterator[Server]:
+    """`authkit serve` as it would run with a --workers option: uvicorn's worker processes.
+
+    `authkit serve` has no such option yet; this runs uvicorn directly with the same
+    configuration (the AUTHKIT_* environment) so the proposal can be measured.
+    """
+    port = free_port()
+    env = authkit_env(port=port, database_url=f"sqlite:///{workdir}/authkit-w.db", secret=SECRET)
+    migrate = subprocess.run([sys.executable, "-m", "authkit.cli", "migrate"], env=env,
+                             cwd=workdir, capture_output=True, text=True, check=False)
+    if migrate.returncode:
+        raise RuntimeError(f"authkit migrate failed: {migrate.stderr}")
+    log = workdir / f"uvicorn-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "get_session:asgi_from_env", "--factory",
+             "--app-dir", str(Path(__file__).parent), "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(workers), "--log-level", "warning"],
+            env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+    server = Server(f"uvicorn --workers {workers}", f"http://127.0.0.1:{port}", proc, log, env)
+    try:
+        wait_ok(server)
+        yield server
+    finally:
+        server.stop()
+
+
+def in_process(workdir: Path, calls: int) -> tuple[float, float]:
+    """Seconds per ``auth.api.get_session`` call with a valid cookie: (with cookie, without)."""
+    from authkit import AuthKit
+    from authkit.settings import from_env
+
+    # The same configuration `authkit serve` builds from its environment.
+    env = authkit_env(port=3000, database_url=f"sqlite:///{workdir}/inproc.db", secret=SECRET)
+    auth = AuthKit(**from_env(env))
+    auth.migrate()
+    signed = auth.api.sign_up_email(
+        body={"email": "inproc@example.com", "password": "bench-password-1", "name": "Bench"},
+        headers={"origin": "http://127.0.0.1:3000"}, return_headers=True)
+    cookie = next(v.split(";", 1)[0] for v in signed.headers.get_all("set-cookie")
+                  if v.startswith("better-auth.session_token="))
+    headers = {"cookie": cookie}
+    assert auth.api.get_session(headers=headers) is not None
+    per_call = []
+    for hdrs in (headers, {}):
+        for _ in range(min(200, calls)):  # warm-up
+            auth.api.get_session(headers=hdrs)
+        start = time.perf_counter()
+        for _ in range(calls):
+            auth.api.get_session(headers=hdrs)
+        per_call.append((time.perf_counter() - start) / calls)
+    return per_call[0], per_call[1]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--duration", type=float, default=10.0, help="seconds per run (10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unreported warm-up seconds")
+    parser.add_argument("--connections", default="10,50", help="comma list (10,50)")
+    parser.add_argument("--no-reference", action="store_true", help="authkit only")
+    parser.add_argument("--workers", type=int, default=0,
+                        help="also measure authkit in N uvicorn worker processes")
+    parser.add_argument("--calls", type=int, default=3000, help="in-process get_session calls")
+    args = parser.parse_args(argv)
+    conns = [int(c) for c in args.connections.split(",")]
+    tool = "wrk -t1" if shutil.which("wrk") else "Python asyncio load generator (wrk not found)"
+    print(f"GET {PATH} with a valid session cookie, {args.duration:g} s per run, load: {tool}")
+    # Both servers share the machine with the load generator (and anything else running):
+    # the load average says how quiet it was.
+    print(f"{os.cpu_count()} cores, load average before the run: "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
+
+    with tempfile.TemporaryDirectory(prefix="authkit-bench-") as tmp:
+        work = Path(tmp)
+        ours = measure("authkit", lambda: authkit_server(
+            work, database_url=f"sqlite:///{work}/authkit.db", secret=SECRET),
+            conns, args.duration, args.warmup)
+        if args.workers:
+            ours += measure(f"authkit-w{args.workers}",
+                            lambda: authkit_workers(work, args.workers),
+                            conns, args.duration, args.warmup)
+        theirs: list[Run] = []
+        if not args.no_reference:
+            try:
+                require_node()
+                theirs = measure("reference", lambda: reference_server(
+                    work, db_path=work / "ref.db", secret=SECRET, keep_db=False),
+                    conns, args.duration, args.warmup)
+            except pytest.skip.Exception as exc:
+                print(f"  reference  skipped: {exc}")
+        reference = {run.connections: run for run in theirs}
+        for mine in ours:
+            ref = reference.get(mine.connections)
+            if ref is None:
+                continue
+            ratio = mine.rate / ref.rate
+            verdict = "meets" if ratio >= TARGET_RATIO else "below"
+            print(f"  ratio c={mine.connections:<3} {mine.server}/reference = {ratio:5.2f}x "
+                  f"({verdict} the {TARGET_RATIO:g}x target)")
+        with_cookie, without = in_process(work, args.calls)
+        print(f"  in-process auth.api.get_session: {with_cookie * 1e6:8.1f} us/call with a valid "
+              f"cookie ({1 / with_cookie:,.0f}/s), {without * 1e6:6.1f} us/call without a cookie")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import secrets
 import sys
 from collections.abc import Sequence
@@ -47,9 +48,24 @@ def cmd_serve(args: argparse.Namespace) -> int:
     if done:
         print(f"authkit: migrated: {', '.join(done)}", file=sys.stderr)
     print(f"authkit: serving {auth.base_path} on http://{args.host}:{args.port}", file=sys.stderr)
-    uvicorn.run(auth.asgi_app(), host=args.host, port=args.port, log_level=args.log_level,
-                access_log=args.access_log, lifespan="on")
+    common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
+                              "access_log": args.access_log, "lifespan": "on"}
+    if args.workers > 1:
+        # Worker processes import the app themselves: hand them the same --app spec.
+        os.environ[_SPEC_ENV] = args.app or ""
+        uvicorn.run("authkit.cli:serve_factory", factory=True, workers=args.workers, **common)
+    else:
+        uvicorn.run(auth.asgi_app(), **common)
     return 0
+
+
+# Not AUTHKIT_-prefixed on purpose: the environment check refuses unknown AUTHKIT_* names.
+_SPEC_ENV = "_AUTHKIT_SERVE_APP"
+
+
+def serve_factory() -> Any:
+    """The ASGI app of one ``authkit serve --workers N`` worker process."""
+    return load_app(os.environ.get(_SPEC_ENV) or None).asgi_app()
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:
@@ -97,6 +113,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--app", default=None, help=app_help)
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action="store_true")
+    p.add_argument("--workers", type=int, default=1,
+                   help="worker processes (the core is CPU-bound per process: use one per core)")
     p.set_defaults(func=cmd_serve)
 
     p = sub.add_parser("migrate", help="create missing tables, columns and indexes")

@@ -135,6 +135,11 @@ class Database:
         self._after("account", "create", created, ctx)
         return created
 
+    def get_accounts(self, user_id: str) -> list[Account]:
+        """Every account of a user, oldest first."""
+        found: list[Account] = self._target.get_accounts(user_id)
+        return found
+
     def get_credential_account(self, user_id: str) -> Account | None:
         """The user's credential (password) account."""
         found: Account | None = self._target.get_credential_account(user_id)
@@ -172,6 +177,11 @@ class Database:
     def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
         """The session of a raw token with its user, in one query."""
         found: tuple[Session, User] | None = self._target.get_session_with_user(token)
+        return found
+
+    def get_session(self, token: str) -> Session | None:
+        """The session row of a raw token (without its user)."""
+        found: Session | None = self._target.get_session(token)
         return found
 
     def update_session(self, ctx: Context | None, token: str, values: dict[str, Any]

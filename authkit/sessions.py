@@ -14,6 +14,7 @@ from .tokens import generate_id, random_string, sign
 
 if TYPE_CHECKING:
     from .core import AuthKit
+    from .db import Database
     from .endpoints.context import Context
 
 DONT_REMEMBER_SECONDS = 86400
@@ -30,11 +31,13 @@ class SessionService:
     # -- creation ------------------------------------------------------------------------
     def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
                extra: dict[str, Any] | None = None,
-               expires_in: int | None = None, status: int = 401) -> Session:
+               expires_in: int | None = None, status: int = 401,
+               db: Database | None = None) -> Session:
         """Insert a new session row for ``user`` (fixation-safe: always a fresh token).
 
         A vetoed creation raises ``FAILED_TO_CREATE_SESSION`` with ``status`` (401 on
-        sign-in, 400 on sign-up, as Better Auth answers).
+        sign-in, 400 on sign-up, as Better Auth answers). ``db`` is a transaction view when
+        the row must commit together with other writes (change-password).
         """
         now = self.auth.now()
         if expires_in is None:
@@ -51,7 +54,7 @@ class SessionService:
             user_agent=ctx.user_agent,
             extra=dict(extra or {}),
         )
-        created = self.auth.db.create_session(ctx, session)
+        created = (db or self.auth.db).create_session(ctx, session)
         if created is None:
             raise APIError(status, "FAILED_TO_CREATE_SESSION")
         return created
@@ -68,6 +71,23 @@ class SessionService:
         elif ctx.get_cookie(self.cookies.dont_remember) is not None:
             ctx.expire_cookie(self.cookies.dont_remember)
         ctx.new_session = SessionWithUser(session, user)
+
+    def reissue_cookies(self, ctx: Context, session: Session, user: User) -> None:
+        """Set the cookies of an existing session again (fresh Max-Age), keeping a
+        ``rememberMe:false`` session a browser-session cookie (Better Auth's setSessionCookie)."""
+        dont_remember = ctx.get_signed_cookie(self.cookies.dont_remember) is not None
+        self.set_cookies(ctx, session, user, dont_remember=dont_remember)
+
+    def is_fresh(self, session: Session) -> bool:
+        """Created less than ``fresh_age`` seconds ago (``0`` turns the check off).
+
+        Measured from ``createdAt``, which a sliding refresh never moves, so only a real
+        sign-in makes a session fresh again (spec §6).
+        """
+        fresh_age = self.options.fresh_age
+        if fresh_age == 0:
+            return True
+        return self.auth.now() - session.created_at < timedelta(seconds=fresh_age)
 
     def clear_cookies(self, ctx: Context) -> None:
         """Queue the deletion of every session cookie (spec §2.4)."""

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -110,14 +108,13 @@ def test_scrypt_rejects_bad_params(params: dict[str, int]) -> None:
         ScryptHasher(**params)
 
 
-BETTER_AUTH_REF = os.environ.get("BETTER_AUTH_REF_DIR", "")
-
-
-@pytest.mark.skipif(
-    not (shutil.which("node") and (Path(BETTER_AUTH_REF) / "node_modules/better-auth").is_dir()),
-    reason="needs node and BETTER_AUTH_REF_DIR=<better-auth-ref copy with node_modules>",
-)
 def test_authkit_hash_verifies_in_better_auth(scrypt: ScryptHasher) -> None:
+    from .support.live_servers import REPO, npm_ci, require_node
+
+    require_node()
+    # The conformance project pins better-auth 1.7.25; its crypto module is what Node uses.
+    folder = REPO / "tests" / "conformance"
+    npm_ci(folder)
     cases = [("café-secret", "cafe\u0301-secret"), ("\ufb01le-secret1", "file-secret1")]
     items = [{"password": alt, "hash": scrypt.hash(pw)} for pw, alt in cases]
     script = (
@@ -127,7 +124,7 @@ def test_authkit_hash_verifies_in_better_auth(scrypt: ScryptHasher) -> None:
     )
     out = subprocess.run(
         ["node", "--input-type=module", "-e", script, json.dumps(items)],
-        cwd=BETTER_AUTH_REF,
+        cwd=folder,
         capture_output=True,
         text=True,
         check=True,

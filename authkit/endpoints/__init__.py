@@ -12,6 +12,8 @@ MODULES = (
     "sign_in",
     "session",
     "misc",
+    "account",
+    "session_management",
 )
 
 

@@ -101,10 +101,23 @@ class Context:
         return self.auth.base_url_for(self.request)
 
     def require_session(self, *, sensitive: bool = False) -> SessionWithUser:
-        """The caller's session or 401 ``UNAUTHORIZED`` (Better Auth's sessionMiddleware)."""
-        if self.session is None:
+        """The caller's session or 401 ``UNAUTHORIZED`` (Better Auth's sessionMiddleware).
+
+        ``sensitive`` re-reads the session from the store even when a hook or the cookie
+        cache already supplied one, so a revoked session cannot authorise a password change
+        or a deletion (sensitiveSessionMiddleware; CVE-2026-134321).
+        """
+        if self.session is None or sensitive:
             self.session = self.auth.sessions.resolve(
                 self, disable_cookie_cache=sensitive, disable_refresh=False)
         if self.session is None:
             raise APIError(401, "UNAUTHORIZED")
         return self.session
+
+    def require_fresh_session(self) -> SessionWithUser:
+        """The caller's session, signed in less than ``session.fresh_age`` ago; 401 without
+        one, 403 ``SESSION_NOT_FRESH`` when older (Better Auth's freshSessionMiddleware)."""
+        found = self.require_session()
+        if not self.auth.sessions.is_fresh(found.session):
+            raise APIError(403, "SESSION_NOT_FRESH")
+        return found

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import datetime
 from typing import Any
@@ -35,6 +35,7 @@ from sqlalchemy import update as sa_update
 
 from ..errors import ConfigError
 from ..models import Account, Session, User, Verification, to_ms
+from . import rate_limit as _rate_limit
 from .engine import (
     configure_engine,
     create_storage_engine,
@@ -45,6 +46,7 @@ from .engine import (
 from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec
 from .migrate import migrate as _migrate
+from .query import Condition, QueryError, Sort, order_clause, where_clause
 from .tables import Tables
 
 CREDENTIAL_PROVIDER = "credential"
@@ -105,6 +107,10 @@ class _Ops:
 
     def _connection(self) -> AbstractContextManager[Connection]:
         raise NotImplementedError
+
+    def _reading(self) -> AbstractContextManager[Connection]:
+        """A connection for a single read; inside a ``Tx`` it is the transaction's."""
+        return self._connection()
 
     # --- row ↔ record --------------------------------------------------------------------
 
@@ -224,11 +230,43 @@ class _Ops:
             result = conn.execute(delete(table).where(table.c.id == user_id))
         return result.rowcount > 0
 
-    def count_users(self) -> int:
-        """How many users exist."""
+    def count_users(self, conditions: Sequence[Condition] = ()) -> int:
+        """How many users exist (matching every condition, when given)."""
+        table = self._tables.user
+        where = where_clause(table, conditions, self._hidden("user"))
         with self._connection() as conn:
-            count = conn.execute(select(func.count()).select_from(self._tables.user)).scalar()
+            count = conn.execute(select(func.count()).select_from(table).where(where)).scalar()
         return int(count or 0)
+
+    def list_users(self, conditions: Sequence[Condition] = (), *, sort: Sort | None = None,
+                   limit: int = 100, offset: int = 0) -> tuple[list[User], int]:
+        """One page of the users matching every condition, and how many match in all.
+
+        Raises ``QueryError`` for an unknown or hidden field, a value of the wrong type, or a
+        query the database refuses; values only ever travel as bound parameters (SEC-74/86).
+        """
+        table = self._tables.user
+        hidden = self._hidden("user")
+        where = where_clause(table, conditions, hidden)
+        query = select(table).where(where)
+        if sort is not None:
+            query = query.order_by(*order_clause(table, sort, hidden))
+        if limit < 0 or offset < 0:
+            raise QueryError("limit and offset cannot be negative")
+        query = query.limit(limit).offset(offset or None)
+        counting = select(func.count()).select_from(table).where(where)
+        try:
+            with self._connection() as conn:
+                rows = conn.execute(query).mappings().all()
+                total = conn.execute(counting).scalar()
+        except sa_exc.DBAPIError as exc:  # StorageUnavailable is not one: outages stay 503
+            raise QueryError("the database refused the listing") from exc
+        return [self._user(r) for r in rows], int(total or 0)
+
+    def ping(self) -> None:
+        """One round trip (``SELECT 1``); raises ``StorageUnavailable`` when the database is down."""
+        with self._connection() as conn:
+            conn.execute(select(1)).scalar()
 
     # --- accounts --------------------------------------------------------------------------
 
@@ -302,7 +340,7 @@ class _Ops:
 
     def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
         """The session with this raw token and its user, in one joined query (hot path)."""
-        with self._connection() as conn:
+        with self._reading() as conn:
             row = conn.execute(self._session_user, {"token": token}).mappings().first()
         if row is None:
             return None
@@ -480,6 +518,31 @@ class SQLStorage(_Ops):
     def _connection(self) -> Iterator[Connection]:
         with self._lock, _translated(), self.engine.begin() as conn:
             yield conn
+
+    @contextmanager
+    def _reading(self) -> Iterator[Connection]:
+        # No explicit BEGIN/COMMIT around a lone SELECT: measurably cheaper on the
+        # get-session hot path, and the connection's implicit transaction ends on close.
+        with self._lock, _translated(), self.engine.connect() as conn:
+            yield conn
+
+    # --- rate limits (only with build_tables(rate_limit_table=True)) ------------------------
+
+    def consume_rate_limit(self, key: str, *, window_ms: int, max_count: int, now_ms: int,
+                           prune_before_ms: int | None = None) -> tuple[bool, int]:
+        """Count one request against ``key`` atomically: ``(allowed, lastRequest ms)``.
+
+        Of two simultaneous requests at the limit exactly one is allowed (SEC-63); see
+        ``storage/rate_limit.py`` for how each dialect guarantees it.
+        """
+        return _rate_limit.consume(self._connection, self._tables.rate_limit, key,
+                                   window_ms=window_ms, max_count=max_count, now_ms=now_ms,
+                                   prune_before_ms=prune_before_ms)
+
+    def get_rate_limit(self, key: str) -> dict[str, Any] | None:
+        """The ``rateLimit`` row of ``key`` (``{key, count, lastRequest}``), or ``None``."""
+        table = self._tables.rate_limit
+        return None if table is None else _rate_limit.read(self._connection, table, key)
 
     def close(self) -> None:
         """Close the pooled connections."""

@@ -125,11 +125,11 @@ def test_writes_in_better_auth_format(vector_db: Path) -> None:
 
 @pytest.fixture
 def ref() -> Path:
-    found = ref_server.find_ref()
-    if found is None:
-        pytest.skip("Better Auth reference server not installed: set BETTER_AUTH_REF to a "
-                    "writable copy of shared/better-auth-ref with node_modules (npm install)")
-    return found
+    # The shared, git-ignored install (tests/interop/.ref), built once per lockfile.
+    from ..support.live_servers import reference_dir, require_node
+
+    require_node()
+    return reference_dir()
 
 
 @pytest.fixture

@@ -149,8 +149,9 @@ def authkit_cli(args: list[str], env: Mapping[str, str],
 
 @contextmanager
 def authkit_server(workdir: Path, *, database_url: str, secret: str, outbox: Path | None = None,
-                   extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
-    """`authkit serve --port <free>` on ``database_url``; stopped on exit."""
+                   extra_env: Mapping[str, str] | None = None,
+                   serve_args: tuple[str, ...] = ()) -> Iterator[Server]:
+    """`authkit serve --port <free> [serve_args]` on ``database_url``; stopped on exit."""
     port = free_port()
     env = authkit_env(port=port, database_url=database_url, secret=secret, outbox=outbox,
                       extra=extra_env)
@@ -158,7 +159,7 @@ def authkit_server(workdir: Path, *, database_url: str, secret: str, outbox: Pat
     with open(log, "wb") as out:
         proc = subprocess.Popen(
             [sys.executable, "-m", "authkit.cli", "serve", "--host", "127.0.0.1",
-             "--port", str(port)],
+             "--port", str(port), *serve_args],
             env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
     server = Server("authkit serve", f"http://127.0.0.1:{port}", proc, log, env)
     try:

@@ -40,7 +40,7 @@ KNOWN = {
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
 NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_SMTP_URL", "AUTHKIT_EMAIL_FROM",
-                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_DELETE_USER", "AUTHKIT_REDIS_URL",
+                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_REDIS_URL",
                      "AUTHKIT_HEALTH_PATH"})
 
 
@@ -127,6 +127,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         email_verification["send_verification_email"] = OutboxSender(outbox, "verify-email")
     kwargs["email_and_password"] = email_and_password
     kwargs["email_verification"] = email_verification
+    if flag(env, "AUTHKIT_DELETE_USER", False):
+        # Off by default, as in Better Auth: POST /delete-user answers 404 until turned on.
+        kwargs.setdefault("user", {})["delete_user_enabled"] = True
     rate = flag(env, "AUTHKIT_RATE_LIMIT", None)
     if rate is not None:
         kwargs["rate_limit"] = {"enabled": rate}

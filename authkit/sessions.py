@@ -8,6 +8,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from .cookie_cache import CookieCache
 from .errors import APIError
 from .models import Session, SessionWithUser, User
 from .tokens import generate_id, random_string, sign
@@ -27,6 +28,7 @@ class SessionService:
         self.auth = auth
         self.options = auth.options.session
         self.cookies = auth.cookies
+        self.cookie_cache = CookieCache(auth)
 
     # -- creation ------------------------------------------------------------------------
     def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
@@ -70,6 +72,7 @@ class SessionService:
                            max_age=None)
         elif ctx.get_cookie(self.cookies.dont_remember) is not None:
             ctx.expire_cookie(self.cookies.dont_remember)
+        self.cookie_cache.write(ctx, session, user, dont_remember=dont_remember)
         ctx.new_session = SessionWithUser(session, user)
 
     def reissue_cookies(self, ctx: Context, session: Session, user: User) -> None:
@@ -93,6 +96,7 @@ class SessionService:
         """Queue the deletion of every session cookie (spec §2.4)."""
         ctx.expire_cookie(self.cookies.session_token)
         ctx.expire_cookie(self.cookies.session_data)
+        self.cookie_cache.clean(ctx)  # and its .0, .1 ... chunks
         ctx.expire_cookie(self.cookies.dont_remember)
 
     # -- reading -------------------------------------------------------------------------
@@ -108,6 +112,9 @@ class SessionService:
         row clears the cookies, and an expired row is deleted.
         """
         token = self.token_from(ctx)
+        cached = self.cookie_cache.read(ctx, token, disable=disable_cookie_cache)
+        if cached is not None:
+            return cached  # no database read: revocation applies when the cache expires
         if token is None:
             return None
         found = self.auth.db.get_session_with_user(token)
@@ -124,6 +131,8 @@ class SessionService:
         if not (disable_refresh or dont_remember or self.options.disable_session_refresh
                 or self.options.defer_session_refresh):
             session = self._maybe_refresh(ctx, session, user, now)
+        if session is found[0] and not (disable_refresh or dont_remember):
+            self.cookie_cache.write(ctx, session, user)  # a refresh already wrote it
         return SessionWithUser(session, user)
 
     def _past_absolute_cap(self, session: Session, now: datetime) -> bool:

@@ -1,0 +1,341 @@
+"""The session cookie cache (``session_data``), wire-compatible with Better Auth 1.7.25.
+
+A signed (``compact``, ``jwt``) or encrypted (``jwe``) copy of the session and user rides in
+a cookie, so ``get-session`` can answer without a database read (spec §5.3). A cache issued
+by Better Auth verifies here and the reverse, with the same secret.
+
+The price is a revocation window: a session deleted in the database (sign-out elsewhere,
+revocation, ban) keeps working from its cache until the cache expires, at most
+``cookie_cache.max_age`` seconds (SEC-20). Sensitive endpoints, ``?disableCookieCache=true``
+and the cache's own rules below bypass it:
+
+* it is read only next to a valid ``session_token`` cookie carrying the same token;
+* a cache with another ``version``, past its expiry, for an expired session, or failing its
+  signature/decryption is ignored, its cookie expired, and the database read (SEC-22);
+* it is written only by ``SessionService.set_cookies`` (after every sign-in rule passed,
+  SEC-23) and by a database read of a live session.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from . import jsjson
+from .cookies import CookieSpec, serialize
+from .endpoints.fields import hidden_fields
+from .jwe import b64url, b64url_decode, check_times, decrypt, encrypt, new_jti
+from .models import Session, SessionWithUser, User
+
+if TYPE_CHECKING:
+    from .core import AuthKit
+    from .endpoints.context import Context
+
+log = logging.getLogger("authkit")
+
+JWE_SALT = "better-auth-session"
+# Per-cookie byte ceiling (Safari's ~4093 floor, minus room), and the chunk cap: the same
+# numbers as Better Auth, so both split a large cache at the same places.
+MAX_COOKIE_SIZE = 4050
+MAX_COOKIE_CHUNKS = 100
+# Compact expiry of a rememberMe:false session (spec §12 quirk), and the JWT/JWE fallback.
+DONT_REMEMBER_CACHE_SECONDS = 60
+DEFAULT_TOKEN_SECONDS = 300
+_JWT_HEADER = b64url(b'{"alg":"HS256"}')
+# The largest cache value read at all (chunks joined); anything bigger is refused unread.
+MAX_VALUE_SIZE = 64 * 1024
+
+_SESSION_CORE = ("id", "createdAt", "updatedAt", "userId", "expiresAt", "token", "ipAddress",
+                 "userAgent")
+_USER_CORE = ("id", "createdAt", "updatedAt", "email", "emailVerified", "name", "image")
+
+
+@dataclass
+class CachedSessionWithUser(SessionWithUser):
+    """A session answered from the cookie cache (never authoritative for sensitive work)."""
+
+    from_cache = True
+
+    def to_json(self) -> dict[str, Any]:
+        """Better Auth's cache-hit shape: zod's key order (schema keys first, then extras)."""
+        return {"session": _ordered(self.session.to_json(), _SESSION_CORE),
+                "user": _ordered(self.user.to_json(), _USER_CORE)}
+
+
+def _ordered(data: dict[str, Any], first: tuple[str, ...]) -> dict[str, Any]:
+    out = {k: data[k] for k in first if k in data}
+    out.update((k, v) for k, v in data.items() if k not in out)
+    return out
+
+
+@dataclass(frozen=True)
+class Decoded:
+    """A verified cache: its payload (dates revived) and its expiry in epoch ms."""
+
+    payload: dict[str, Any]
+    expires_at_ms: int
+
+
+class CookieCache:
+    """Encode, decode, read and write ``session_data`` for one ``AuthKit``."""
+
+    def __init__(self, auth: AuthKit) -> None:
+        self.auth = auth
+        self.options = auth.options.session.cookie_cache
+        self.spec: CookieSpec = auth.cookies.session_data
+        self._session_hidden = hidden_fields(auth.session_fields)
+        self._user_hidden = hidden_fields(auth.user_fields)
+
+    @property
+    def enabled(self) -> bool:
+        """``session.cookie_cache.enabled``."""
+        return self.options.enabled
+
+    # -- codec ---------------------------------------------------------------------------
+    def payload(self, session: Session, user: User, now_ms: int) -> dict[str, Any]:
+        """``P`` of spec §5.3: returned fields only, ``updatedAt`` in ms, the version."""
+        return {"session": session.to_json(), "user": user.to_json(), "updatedAt": now_ms,
+                "version": self.options.version}
+
+    def encode(self, payload: dict[str, Any], now_ms: int, max_age: int | None) -> str:
+        """The cookie value for ``payload`` (``max_age=None``: a rememberMe:false session)."""
+        secrets = self.auth.secrets
+        strategy = self.options.strategy
+        if strategy == "compact":
+            expires = now_ms + (max_age or DONT_REMEMBER_CACHE_SECONDS) * 1000
+            return sign_compact(payload, expires, secrets.current.key)
+        iat = now_ms // 1000
+        claims = {**payload, "iat": iat, "exp": iat + (max_age or DEFAULT_TOKEN_SECONDS)}
+        if strategy == "jwt":
+            return sign_jwt(claims, secrets.current.key)
+        claims["jti"] = new_jti()
+        return encrypt(jsjson.stringify(claims), secrets, JWE_SALT)
+
+    def decode(self, value: str, now_ms: int) -> Decoded | None:
+        """A verified, schema-checked cache, or ``None`` (tampered, expired token, malformed)."""
+        if len(value) > MAX_VALUE_SIZE:
+            return None
+        try:
+            strategy = self.options.strategy
+            if strategy == "compact":
+                return self._decode_compact(value)
+            if strategy == "jwt":
+                claims = self._verify_jwt(value, now_ms // 1000)
+            else:
+                claims = decrypt(value, self.auth.secrets, JWE_SALT, now_ms // 1000)
+        except (ValueError, UnicodeDecodeError):
+            return None  # JWEError is a ValueError
+        payload = _check_payload(jsjson.revive(claims))
+        if payload is None:
+            return None
+        exp = claims.get("exp")
+        expires = int(exp * 1000) if isinstance(exp, int | float) and exp else now_ms
+        return Decoded(payload, expires)
+
+    def _decode_compact(self, value: str) -> Decoded | None:
+        text = b64url_decode(value).decode("utf-8", errors="replace")
+        outer = jsjson.parse(text)
+        if not isinstance(outer, dict):
+            return None
+        inner, expires, signature = (outer.get(k) for k in ("session", "expiresAt", "signature"))
+        if (not isinstance(inner, dict) or not isinstance(signature, str)
+                or isinstance(expires, bool) or not isinstance(expires, int | float)):
+            return None
+        # The verifier signs what it decoded, re-serialised as JavaScript would (spec §5.3).
+        expected = _hmac_b64url(self.auth.secrets.current.key,
+                                jsjson.stringify({**inner, "expiresAt": expires}))
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return None
+        payload = _check_payload(inner)
+        return None if payload is None else Decoded(payload, int(expires))
+
+    def _verify_jwt(self, token: str, now_s: int) -> dict[str, Any]:
+        parts = token.split(".")
+        if len(parts) != 3:
+            raise ValueError("not a JWS")
+        header = jsjson.parse(b64url_decode(parts[0]), revive=False)
+        # HS256 only: the one algorithm either side issues (no alg confusion, no "none").
+        if not isinstance(header, dict) or header.get("alg") != "HS256" or "crit" in header \
+                or "b64" in header:
+            raise ValueError("unsupported JWS header")
+        expected = _hmac_b64url(self.auth.secrets.current.key, f"{parts[0]}.{parts[1]}")
+        if not hmac.compare_digest(expected.encode(), parts[2].encode("utf-8", "replace")):
+            raise ValueError("bad signature")
+        claims = jsjson.parse(b64url_decode(parts[1]), revive=False)
+        if not isinstance(claims, dict):
+            raise ValueError("claims are not an object")  # noqa: TRY004 - "invalid token"
+        check_times(claims, now_s, 0)
+        return claims
+
+    # -- per request ---------------------------------------------------------------------
+    def _present(self, ctx: Context) -> dict[str, str]:
+        """``session_data`` cookies of the request, base name and ``.N`` chunks."""
+        name = self.spec.name
+        return {key: value for key, value in ctx.cookies.items()
+                if key == name or _chunk_index(name, key) is not None}
+
+    def _joined(self, present: dict[str, str]) -> str | None:
+        if self.spec.name in present:
+            return present[self.spec.name] or None
+        chunks = sorted((_chunk_index(self.spec.name, k) or 0, v) for k, v in present.items())
+        return "".join(v for _, v in chunks) or None
+
+    def read(self, ctx: Context, token: str | None, *,
+             disable: bool = False) -> CachedSessionWithUser | None:
+        """The cached session when every rule holds; otherwise ``None`` (read the database).
+
+        A cache cookie sent while the cache is off is cleared, as is one that fails a rule.
+        """
+        present = self._present(ctx)
+        if not self.enabled:
+            if present:
+                self.clean(ctx, present)
+            return None
+        if token is None or disable or not present:
+            return None
+        value = self._joined(present)
+        now = self.auth.now()
+        now_ms = int(now.timestamp() * 1000)
+        decoded = self.decode(value, now_ms) if value else None
+        if decoded is None or not self._holds(decoded, token, now, now_ms):
+            ctx.expire_cookie(self.spec)
+            self.clean(ctx, {k: v for k, v in present.items() if k != self.spec.name})
+            return None
+        session, user = self._records(decoded.payload)
+        return CachedSessionWithUser(session, user)
+
+    def _holds(self, decoded: Decoded, token: str, now: datetime, now_ms: int) -> bool:
+        cached = decoded.payload["session"]
+        return (hmac.compare_digest(str(cached["token"]).encode(), token.encode())
+                and decoded.payload.get("version", "1") == self.options.version
+                and decoded.expires_at_ms >= now_ms
+                and cached["expiresAt"] >= now)
+
+    def write(self, ctx: Context, session: Session, user: User, *,
+              dont_remember: bool = False) -> None:
+        """Queue the cache cookie(s) for ``session``, chunked above 4 KB (no-op when off)."""
+        if not self.enabled:
+            return
+        now_ms = int(self.auth.now().timestamp() * 1000)
+        max_age = None if dont_remember else self.options.max_age
+        value = self.encode(self.payload(session, user, now_ms), now_ms, max_age)
+        # Stale chunks of the request are expired first; new values then replace them.
+        entries: dict[str, str] = {name: "" for name in self._present(ctx)}
+        name = self.spec.name
+        size = MAX_COOKIE_SIZE - len(serialize(f"{name}.99", "", max_age=max_age,
+                                               attrs=self.spec.attrs))
+        count = math.ceil(len(value) / size) if size > 0 else math.inf
+        if count <= 1:
+            entries[name] = value
+        elif count > MAX_COOKIE_CHUNKS:
+            log.warning("session cookie cache skipped: %d bytes would need more than %d "
+                        "cookies; cache less data", len(value), MAX_COOKIE_CHUNKS)
+        else:
+            for i in range(int(count)):
+                entries[f"{name}.{i}"] = value[i * size:(i + 1) * size]
+        for key, chunk in entries.items():
+            spec = CookieSpec(key, self.spec.attrs)
+            if chunk:
+                ctx.set_cookie(spec, chunk, max_age=max_age)
+            else:
+                ctx.expire_cookie(spec)
+
+    def clean(self, ctx: Context, present: dict[str, str] | None = None) -> None:
+        """Expire every ``session_data`` cookie (and chunk) the request carries."""
+        for key in present if present is not None else self._present(ctx):
+            ctx.expire_cookie(CookieSpec(key, self.spec.attrs))
+
+    # -- payload → records -----------------------------------------------------------------
+    def _records(self, payload: dict[str, Any]) -> tuple[Session, User]:
+        s, u = dict(payload["session"]), dict(payload["user"])
+        now = self.auth.now()
+        session = Session(
+            id=s.pop("id"), token=s.pop("token"), user_id=s.pop("userId"),
+            expires_at=s.pop("expiresAt"), created_at=s.pop("createdAt", now),
+            updated_at=s.pop("updatedAt", now), ip_address=s.pop("ipAddress", None),
+            user_agent=s.pop("userAgent", None), extra=s, hidden=self._session_hidden)
+        user = User(
+            id=u.pop("id"), name=u.pop("name"), email=u.pop("email"),
+            email_verified=u.pop("emailVerified", False), image=u.pop("image", None),
+            created_at=u.pop("createdAt", now), updated_at=u.pop("updatedAt", now), extra=u,
+            hidden=self._user_hidden)
+        return session, user
+
+
+def sign_compact(payload: dict[str, Any], expires_ms: int, key: bytes) -> str:
+    """The ``compact`` value: base64url of ``{session: P, expiresAt, signature}``."""
+    signature = _hmac_b64url(key, jsjson.stringify({**payload, "expiresAt": expires_ms}))
+    text = jsjson.stringify({"session": payload, "expiresAt": expires_ms,
+                             "signature": signature})
+    return b64url(text.encode("utf-8"))
+
+
+def sign_jwt(claims: dict[str, Any], key: bytes) -> str:
+    """The ``jwt`` value: HS256 over ``claims`` as jose's ``SignJWT`` writes it."""
+    body = f"{_JWT_HEADER}.{b64url(jsjson.stringify(claims).encode('utf-8'))}"
+    return f"{body}.{_hmac_b64url(key, body)}"
+
+
+def _hmac_b64url(key: bytes, text: str) -> str:
+    return b64url(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest())
+
+
+def _chunk_index(name: str, key: str) -> int | None:
+    # Better Auth's parseCookieChunkIndex: "<name>.<canonical non-negative integer>".
+    if not key.startswith(name + "."):
+        return None
+    suffix = key[len(name) + 1:]
+    if not suffix.isdigit() or not suffix.isascii() or str(int(suffix)) != suffix:
+        return None
+    return int(suffix)
+
+
+def _is_date(value: Any) -> bool:
+    return isinstance(value, datetime)
+
+
+def _opt_str(data: dict[str, Any], key: str) -> bool:
+    return data.get(key) is None or isinstance(data[key], str)
+
+
+def _check_payload(value: Any) -> dict[str, Any] | None:
+    """Better Auth's cookieCachePayloadSchema (zod, loose), on revived data."""
+    if not isinstance(value, dict):
+        return None
+    session, user = value.get("session"), value.get("user")
+    updated = value.get("updatedAt")
+    if not isinstance(session, dict) or not isinstance(user, dict):
+        return None
+    if isinstance(updated, bool) or not isinstance(updated, int | float):
+        return None
+    if "version" in value and not isinstance(value["version"], str):
+        return None
+    ok_session = (
+        isinstance(session.get("id"), str) and isinstance(session.get("token"), str)
+        and _is_date(session.get("expiresAt"))
+        and isinstance(session.get("userId"), str | int | float)
+        and not isinstance(session.get("userId"), bool)
+        and _opt_str(session, "ipAddress") and _opt_str(session, "userAgent")
+        and all(_is_date(session[k]) for k in ("createdAt", "updatedAt") if k in session)
+    )
+    ok_user = (
+        isinstance(user.get("id"), str) and isinstance(user.get("email"), str)
+        and isinstance(user.get("name"), str) and _opt_str(user, "image")
+        and isinstance(user.get("emailVerified", False), bool)
+        and all(_is_date(user[k]) for k in ("createdAt", "updatedAt") if k in user)
+    )
+    if not (ok_session and ok_user):
+        return None
+    session = dict(session)
+    user = dict(user)
+    # z.coerce.string() on userId and the email's toLowerCase() transform.
+    uid = session["userId"]
+    session["userId"] = uid if isinstance(uid, str) else jsjson.js_number(uid)
+    user["email"] = user["email"].lower()
+    return {**value, "session": session, "user": user}
+

@@ -200,12 +200,21 @@ class RateLimitOptions:
     enabled: bool | None = None
     window: int = 10
     max: int = 100
+    # path or glob -> {"window", "max"}, False (not limited) or callable(request, rule).
     custom_rules: Mapping[str, Any] = field(default_factory=dict)
-    storage: Literal["memory", "database", "secondary-storage"] = "memory"
+    # None: "secondary-storage" when AuthKit has secondary_storage, else "memory".
+    storage: Literal["memory", "database", "secondary-storage"] | None = None
+    # An object with consume(key, rule) -> Decision; replaces the storage above.
+    custom_storage: Any = None
 
     def __post_init__(self) -> None:
         _positive("rate_limit.window", self.window)
         _positive("rate_limit.max", self.max)
+        if self.storage not in (None, "memory", "database", "secondary-storage"):
+            raise ConfigError(
+                f"rate_limit.storage must be 'memory', 'database' or 'secondary-storage', "
+                f"not {self.storage!r}"
+            )
 
 
 T = TypeVar("T")

@@ -35,6 +35,8 @@ from .models import to_ms
 from .origins import OriginPolicy
 from .passwords import PasswordHasher, make_hasher
 from .plugins.base import Plugin
+from .ratelimit import RateLimiter
+from .secondary import SecondaryStorage
 from .sessions import SessionService
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
@@ -60,6 +62,10 @@ class AuthKit:
     ``rate_limit``, ``trusted_origins`` (list or ``callable(request) -> list``), ``plugins``,
     ``hooks``, ``database_hooks``, ``disabled_paths``, ``app_name``, ``production`` (default:
     ``AUTHKIT_ENV=production``) and ``clock`` (``() -> epoch seconds``, for tests).
+
+    ``secondary_storage`` (a ``SecondaryStorage`` such as ``MemoryStorage`` or
+    ``RedisStorage``) is shared by every instance: sessions, verification values and rate
+    limits then live there (spec §9.3).
     """
 
     def __init__(
@@ -83,10 +89,12 @@ class AuthKit:
         app_name: str = "authkit",
         production: bool | None = None,
         clock: Callable[[], float] | None = None,
+        secondary_storage: SecondaryStorage | None = None,
     ) -> None:
         self.production = _is_production() if production is None else production
         self.app_name = app_name
         self._clock = clock or time.time
+        self.secondary_storage = secondary_storage
         self.options = _Options(
             email_and_password=coerce(EmailAndPasswordOptions, email_and_password,
                                       "email_and_password"),
@@ -145,6 +153,7 @@ class AuthKit:
         from .api import API
         from .pipeline import Pipeline
 
+        self.rate_limiter = RateLimiter(self)
         self.pipeline = Pipeline(self)
         self.api = API(self)
 

@@ -57,6 +57,10 @@ class Pipeline:
             sub = sub.rstrip("/")
         if sub in self.auth.disabled_paths:
             return Response(404, [("Content-Type", "text/plain")], b"Not Found")
+        # Before the body is parsed, so a refused request costs no parsing (SEC-64).
+        limited = self.auth.rate_limiter.check(request, sub)
+        if limited is not None:
+            return limited
         cookie_header = request.headers.get("cookie")
         if (cookie_header is not None
                 and len(cookie_header) > self.auth.options.advanced.max_cookie_header_size):

@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from ..endpoints.context import Context
     from ..endpoints.registry import Endpoint
     from ..http import Headers
+    from ..ratelimit import PluginRateLimit
 
 
 class Plugin:
@@ -25,6 +26,8 @@ class Plugin:
     error_codes: dict[str, str] = {}
     before: Sequence[HookMatcher] = ()
     after: Sequence[HookMatcher] = ()
+    # Rate-limit rules for this plugin's paths; they override the built-in ones (spec §7.2).
+    rate_limit: Sequence[PluginRateLimit] = ()
 
     def endpoints(self) -> Sequence[Endpoint]:
         """Endpoints this plugin serves (and adds to ``auth.api``)."""

@@ -393,6 +393,19 @@ def test_failed_send_is_logged_not_shown(kind, make_auth, caplog):
     assert any("delete-account" in r.getMessage() for r in caplog.records)
 
 
+def test_vetoed_token_row_is_a_500_and_sends_nothing(kind, make_auth, outbox):
+    hooks = {"verification": {"create": {"before": lambda data, ctx: False}}}
+    auth = make_auth(user={"delete_user_enabled": True,
+                           "send_delete_account_verification": outbox}, database_hooks=hooks)
+    client = make_client(kind, auth)
+    sign_up(client)
+    res = client.post(DELETE, json={})
+    assert res.status == 500
+    assert res.json == {"message": "Unable to create verification",
+                        "code": "FAILED_TO_CREATE_VERIFICATION"}
+    assert outbox.sent == [] and not user_gone(auth)
+
+
 # -- concurrency (SEC-91) ----------------------------------------------------------------------
 
 def test_concurrent_use_of_one_token_deletes_once(db_url, make_auth):

@@ -73,6 +73,24 @@ class EmailVerificationOptions:
 
 
 @dataclass(frozen=True, kw_only=True)
+class VerificationOptions:
+    """``verification`` (spec §7.4): how rows of the ``verification`` table are keyed."""
+
+    # "hashed" stores SHA-256/base64url of the identifier, so a leaked table holds no usable
+    # reset token (SEC-13); rows written while it was "plain" are still found.
+    store_identifier: Literal["plain", "hashed"] = "plain"
+    # Expired rows are deleted at most once a minute on lookup unless this is set.
+    disable_cleanup: bool = False
+
+    def __post_init__(self) -> None:
+        if self.store_identifier not in ("plain", "hashed"):
+            raise ConfigError(
+                f"verification.store_identifier must be 'plain' or 'hashed', not "
+                f"{self.store_identifier!r}"
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
 class CookieCacheOptions:
     """``session.cookieCache`` (spec §5.3)."""
 

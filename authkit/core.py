@@ -21,6 +21,7 @@ from .config import (
     RateLimitOptions,
     SessionOptions,
     UserOptions,
+    VerificationOptions,
     coerce,
 )
 from .cookies import AuthCookies
@@ -59,9 +60,10 @@ class AuthKit:
     Parameters (keyword-only): ``secret`` (a string, or a list newest first for rotation),
     ``database`` (URL or SQLAlchemy ``Engine``), ``base_url``, ``base_path``,
     ``email_and_password``, ``email_verification``, ``session``, ``user``, ``advanced``,
-    ``rate_limit``, ``trusted_origins`` (list or ``callable(request) -> list``), ``plugins``,
-    ``hooks``, ``database_hooks``, ``disabled_paths``, ``app_name``, ``production`` (default:
-    ``AUTHKIT_ENV=production``) and ``clock`` (``() -> epoch seconds``, for tests).
+    ``rate_limit``, ``verification``, ``trusted_origins`` (list or ``callable(request) ->
+    list``), ``plugins``, ``hooks``, ``database_hooks``, ``disabled_paths``, ``app_name``,
+    ``production`` (default: ``AUTHKIT_ENV=production``) and ``clock`` (``() -> epoch
+    seconds``, for tests).
 
     ``secondary_storage`` (a ``SecondaryStorage`` such as ``MemoryStorage`` or
     ``RedisStorage``) is shared by every instance: sessions, verification values and rate
@@ -81,6 +83,7 @@ class AuthKit:
         user: UserOptions | Mapping[str, Any] | None = None,
         advanced: AdvancedOptions | Mapping[str, Any] | None = None,
         rate_limit: RateLimitOptions | Mapping[str, Any] | None = None,
+        verification: VerificationOptions | Mapping[str, Any] | None = None,
         trusted_origins: Sequence[str] | Callable[[Request | None], Sequence[str | None]] = (),
         plugins: Sequence[Plugin] = (),
         hooks: Hooks | None = None,
@@ -104,6 +107,7 @@ class AuthKit:
             user=coerce(UserOptions, user, "user"),
             advanced=coerce(AdvancedOptions, advanced, "advanced"),
             rate_limit=coerce(RateLimitOptions, rate_limit, "rate_limit"),
+            verification=coerce(VerificationOptions, verification, "verification"),
         )
         self.secrets = self._load_secrets(secret)
         self.base_path = _check_base_path(base_path)
@@ -234,13 +238,15 @@ class _Options:
     def __init__(self, *, email_and_password: EmailAndPasswordOptions,
                  email_verification: EmailVerificationOptions, session: SessionOptions,
                  user: UserOptions, advanced: AdvancedOptions,
-                 rate_limit: RateLimitOptions) -> None:
+                 rate_limit: RateLimitOptions,
+                 verification: VerificationOptions) -> None:
         self.email_and_password = email_and_password
         self.email_verification = email_verification
         self.session = session
         self.user = user
         self.advanced = advanced
         self.rate_limit = rate_limit
+        self.verification = verification
 
 
 def _check_base_path(value: str) -> str:

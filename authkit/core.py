@@ -25,6 +25,7 @@ from .config import (
     coerce,
 )
 from .cookies import AuthCookies
+from .cors import CORS, CORSOptions
 from .db import Database, DatabaseHooks
 from .endpoints import core_endpoints
 from .endpoints.registry import Registry
@@ -33,6 +34,7 @@ from .hooks import Hooks
 from .http import Request, Response
 from .ip import ClientIP
 from .models import to_ms
+from .observability import ErrorCallback, ErrorHook
 from .origins import OriginPolicy
 from .passwords import PasswordHasher, make_hasher
 from .plugins.base import Plugin
@@ -56,6 +58,10 @@ def _is_production() -> bool:
 
 class AuthKit:
     """An authentication server: storage, sessions, endpoints, configured once.
+
+    ``cors`` (off by default, as in Better Auth; ``True`` or ``CORSOptions``/dict: see
+    ``authkit.cors``) and ``on_api_error`` (``callable(error, ErrorContext)`` or
+    ``{"on_error": fn, "throw": bool}``: see ``authkit.observability``) are keyword-only too.
 
     Parameters (keyword-only): ``secret`` (a string, or a list newest first for rotation),
     ``database`` (URL or SQLAlchemy ``Engine``), ``base_url``, ``base_path``,
@@ -92,6 +98,8 @@ class AuthKit:
         app_name: str = "authkit",
         production: bool | None = None,
         clock: Callable[[], float] | None = None,
+        cors: CORSOptions | Mapping[str, Any] | bool | None = None,
+        on_api_error: ErrorCallback | Mapping[str, Any] | None = None,
         secondary_storage: SecondaryStorage | None = None,
     ) -> None:
         self.production = _is_production() if production is None else production
@@ -160,6 +168,8 @@ class AuthKit:
         self.rate_limiter = RateLimiter(self)
         self.pipeline = Pipeline(self)
         self.api = API(self)
+        self.cors = CORS.build(self, cors)
+        self.on_api_error = ErrorHook(on_api_error)
 
     # -- configuration helpers -----------------------------------------------------------
     def _load_secrets(self, secret: str | Sequence[str] | None) -> SecretList:
@@ -214,6 +224,8 @@ class AuthKit:
 
     def handle(self, request: Request) -> Response:
         """Serve one HTTP request below ``base_path``."""
+        if self.cors is not None:
+            return self.cors.handle(request, self.pipeline.handle)  # preflight before routing
         return self.pipeline.handle(request)
 
     def wsgi_app(self) -> Any:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
 from .http import Headers, Request, Response, dumps
+from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
 from .endpoints.context import Context
 from .endpoints.registry import Endpoint
@@ -40,10 +41,13 @@ class Pipeline:
         try:
             return self._handle(request)
         except APIError as exc:
+            self.auth.on_api_error.report(self.auth, exc, request)
             return error_response(exc)
-        except StorageUnavailable:
+        except StorageUnavailable as exc:
+            self.auth.on_api_error.report(self.auth, exc, request)
             return service_unavailable()
-        except Exception:
+        except Exception as exc:  # noqa: BLE001 - the last-resort handler; logged below
+            self.auth.on_api_error.report(self.auth, exc, request)
             return internal_error(request)
 
     def _handle(self, request: Request) -> Response:
@@ -132,7 +136,7 @@ class Pipeline:
         if ep.query is not None:
             ctx.query = validate(ep.query, ctx.query if ctx.query is not None else {}, "query")
         try:
-            result: Any = ep.handler(ctx)
+            result: Any = timed_call(ep.handler, ctx)
         except APIError as exc:
             result = exc
         ctx.returned = result

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..errors import APIError
 from ..models import SessionWithUser
+from ..observability import log_event
 from ..validation import coerce_bool
 from .context import Context
 from .registry import Endpoint, endpoint
@@ -40,6 +41,7 @@ def sign_out(ctx: Context) -> dict[str, Any]:
     token = auth.sessions.token_from(ctx)
     if token is not None:
         auth.db.delete_session(ctx, token)
+    log_event(ctx, "sign_out", had_session=token is not None)
     auth.sessions.clear_cookies(ctx)
     return {"success": True}
 

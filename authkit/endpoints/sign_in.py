@@ -8,6 +8,7 @@ from typing import Any
 from ..email_verification import send_verification_email
 from ..errors import APIError
 from ..models import User
+from ..observability import log_event
 from ..passwords import password_length, verify_any
 from ..validation import Body, is_valid_email
 from .context import Context
@@ -58,12 +59,15 @@ def sign_in_email(ctx: Context) -> SignInResult:
         # Unknown user, no credential or no password: the same work and answer as a wrong
         # password, so neither time nor body tells which (SEC-01).
         auth.hasher.dummy_verify(body.password)
+        log_event(ctx, "sign_in.failure", email=body.email, reason="UNKNOWN_USER_OR_NO_PASSWORD")
         raise APIError(401, "INVALID_EMAIL_OR_PASSWORD")
     if not verify_any(body.password, account.password, auth.hasher):
+        log_event(ctx, "sign_in.failure", user_id=user.id, reason="INVALID_PASSWORD")
         raise APIError(401, "INVALID_EMAIL_OR_PASSWORD")
     if opts.require_email_verification and not user.email_verified:
         if auth.options.email_verification.send_on_sign_in:
             send_verification_email(ctx, user, body.callbackURL or "/")
+        log_event(ctx, "sign_in.failure", user_id=user.id, reason="EMAIL_NOT_VERIFIED")
         raise APIError(403, "EMAIL_NOT_VERIFIED")
     if auth.hasher.needs_rehash(account.password):
         # Only after a successful verify, so no failure path does extra work (SEC-02).
@@ -72,6 +76,7 @@ def sign_in_email(ctx: Context) -> SignInResult:
     dont_remember = body.rememberMe is False
     session = auth.sessions.create(ctx, user, dont_remember=dont_remember)
     auth.sessions.set_cookies(ctx, session, user, dont_remember=dont_remember)
+    log_event(ctx, "sign_in.success", user_id=user.id, session_id=session.id)
     if body.callbackURL:
         ctx.set_header("Location", body.callbackURL)
     return SignInResult(bool(body.callbackURL), session.token, body.callbackURL, user)

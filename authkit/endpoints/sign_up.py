@@ -10,6 +10,7 @@ from pydantic import Field
 from ..email_verification import send_verification_email
 from ..errors import APIError
 from ..models import Account, User
+from ..observability import log_event
 from ..passwords import password_length
 from ..storage import DuplicateError
 from ..tokens import generate_id
@@ -91,6 +92,7 @@ def sign_up_email(ctx: Context) -> SignUpResult:
         if protected:
             return SignUpResult(None, _synthetic_user(auth, data))
         raise APIError(422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") from None
+    log_event(ctx, "sign_up", user_id=user.id)
     ev = auth.options.email_verification
     send_on_sign_up = ev.send_on_sign_up
     if send_on_sign_up is None:
@@ -109,6 +111,7 @@ def _existing_user(ctx: Context, body: SignUpBody, data: dict[str, Any], existin
     auth = ctx.auth
     if not protected:
         raise APIError(422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL")
+    log_event(ctx, "sign_up.existing_email", user_id=existing.id)
     # Enumeration protection (SEC-55): do the hashing a real sign-up does, answer as if new.
     auth.hasher.hash(body.password)
     hook = auth.options.email_and_password.on_existing_user_sign_up

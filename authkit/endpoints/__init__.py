@@ -14,6 +14,7 @@ MODULES = (
     "misc",
     "account",
     "session_management",
+    "verification",
 )
 
 

@@ -15,6 +15,7 @@ MODULES = (
     "account",
     "session_management",
     "verification",
+    "password_reset",
 )
 
 

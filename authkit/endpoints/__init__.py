@@ -16,6 +16,7 @@ MODULES = (
     "session_management",
     "verification",
     "password_reset",
+    "change_email",
 )
 
 

@@ -145,6 +145,7 @@ class AuthKit:
         self.session_fields = tuple(session_fields)
         self.tables: Tables = build_tables(
             user_fields=user_fields, session_fields=session_fields,
+            indexes=[index for plugin in self.plugins for index in plugin.indexes],
             rate_limit_table=self.options.rate_limit.storage == "database",
         )
         self.storage = SQLStorage(database, self.tables)

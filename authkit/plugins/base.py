@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..hooks import HookMatcher
-from ..storage.fields import FieldSpec
+from ..storage.fields import FieldSpec, IndexSpec
 
 if TYPE_CHECKING:
     from ..core import AuthKit
@@ -22,6 +22,8 @@ class Plugin:
     id: str = "plugin"
     user_fields: Sequence[FieldSpec] = ()
     session_fields: Sequence[FieldSpec] = ()
+    # Extra indexes the plugin's queries need; `authkit migrate` creates them.
+    indexes: Sequence[IndexSpec] = ()
     database_hooks: Any = None
     error_codes: dict[str, str] = {}
     before: Sequence[HookMatcher] = ()

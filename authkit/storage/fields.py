@@ -69,3 +69,24 @@ class FieldSpec:
             factory: Callable[[], Any] = self.default
             return factory()
         return self.default
+
+
+@dataclass(frozen=True)
+class IndexSpec:
+    """An extra index on existing columns, for a plugin's queries (list-users sorts and filters).
+
+    ``name`` defaults to Better Auth's ``<table>_<column>_idx``. ``pattern=True`` makes a
+    PostgreSQL-only ``text_pattern_ops`` index, the one that serves ``LIKE 'prefix%'`` under any
+    collation; other databases use their ordinary index for that and get none.
+    """
+
+    table: str
+    columns: tuple[str, ...]
+    name: str | None = None
+    pattern: bool = False
+
+    def __post_init__(self) -> None:
+        if not self.columns or not all(_NAME.match(c) for c in self.columns):
+            raise ConfigError(f"index on {self.table!r}: columns must be identifiers")
+        if self.pattern and len(self.columns) != 1:
+            raise ConfigError(f"index on {self.table!r}: a pattern index takes one column")

@@ -47,6 +47,8 @@ def _complete_table(conn: Connection, table: Table) -> list[str]:
     if conn.dialect.name == "sqlite":
         unique_sets |= _sqlite_auto_unique(conn, table.name)
     for index in table.indexes:
+        if conn.dialect.name not in index.info.get("dialects", (conn.dialect.name,)):
+            continue  # e.g. a PostgreSQL-only pattern index (IndexSpec.pattern)
         if index.name not in names:
             index.create(conn)
             done.append(f"create index {index.name}")

@@ -17,7 +17,7 @@ from sqlalchemy import Column, ForeignKey, Index, MetaData, Table
 from sqlalchemy.types import TypeEngine
 
 from ..errors import ConfigError
-from .fields import FieldSpec
+from .fields import FieldSpec, IndexSpec
 from .types import IntBool, JSONList, UTCDateTime, number_type, text_type
 
 CORE_TABLES = ("user", "session", "account", "verification")
@@ -127,11 +127,12 @@ def build_tables(
     account_fields: Sequence[FieldSpec] = (),
     extra_tables: Mapping[str, Sequence[FieldSpec]] = {},
     rate_limit_table: bool = False,
+    indexes: Sequence[IndexSpec] = (),
 ) -> Tables:
     """Build the schema: the core tables plus plugin columns and tables.
 
     ``extra_tables`` maps a table name to its fields; each gets a text ``id`` primary key,
-    as Better Auth gives every model. Raises ``ConfigError`` on a clash of names or a
+    as Better Auth gives every model. ``indexes`` adds indexes on any of these tables. Raises ``ConfigError`` on a clash of names or a
     reference to an unknown table or column.
     """
     md = MetaData()
@@ -208,6 +209,8 @@ def build_tables(
         table = Table(name, md, _id(), **_TABLE_OPTIONS)
         _add_fields(table, specs)
         extra[name] = table
+    for spec in indexes:
+        _add_index(md, spec)
     _check_references(md)
     return Tables(
         metadata=md, user=user, session=session, account=account, verification=verification,
@@ -216,6 +219,25 @@ def build_tables(
                 "account": tuple(account_fields),
                 **{name: tuple(specs) for name, specs in extra_tables.items()}},
     )
+
+
+def _add_index(md: MetaData, spec: IndexSpec) -> None:
+    table = md.tables.get(spec.table)
+    missing = [c for c in spec.columns if table is None or c not in table.c]
+    if table is None or missing:
+        raise ConfigError(f"index on {spec.table}{list(spec.columns)}: no such table or column")
+    if spec.pattern:
+        column = spec.columns[0]
+        name = spec.name or f"{spec.table}_{column}_pattern_idx"
+        index = Index(name, table.c[column], postgresql_ops={column: "text_pattern_ops"})
+        index.ddl_if(dialect="postgresql")
+        # Read by migrate: the index exists on PostgreSQL only.
+        index.info["dialects"] = ("postgresql",)
+        return
+    name = spec.name or index_name(spec.table, "_".join(spec.columns))
+    if any(ix.name == name for ix in table.indexes):
+        raise ConfigError(f"index {name!r} is declared twice")
+    Index(name, *(table.c[c] for c in spec.columns))
 
 
 def _check_references(md: MetaData) -> None:

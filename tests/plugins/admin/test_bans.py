@@ -1,0 +1,141 @@
+"""Bans: sessions end, sign-in is refused, expiry lifts the ban, the race with sign-in is
+closed (spec §3.1 "Ban enforcement"; SECURITY.md SEC-70, SEC-71)."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import pytest
+
+from authkit.errors import APIError
+from authkit.plugins.admin import admin
+
+from .conftest import PASSWORD, Cast
+
+A = "/api/auth/admin"
+MESSAGE = ("You have been banned from this application. Please contact support if you "
+           "believe this is an error.")
+
+
+def sign_in(cast: Cast, name: str) -> Any:
+    return cast.anonymous().post("/api/auth/sign-in/email",
+                                 json={"email": f"{name}@example.com", "password": PASSWORD})
+
+
+def test_ban_ends_sessions_and_refuses_sign_in(cast: Cast) -> None:
+    alice = cast.client("alice")
+    assert alice.get("/api/auth/get-session").json is not None
+    res = cast.client("root").post(A + "/ban-user", json={"userId": cast.ids["alice"],
+                                                          "banReason": "spam"})
+    user = res.json["user"]
+    assert user["banned"] is True and user["banReason"] == "spam" and user["banExpires"] is None
+    assert cast.auth.db.list_user_sessions(cast.ids["alice"]) == []
+    assert alice.get("/api/auth/get-session").body == b"null"
+    res = sign_in(cast, "alice")
+    assert res.status == 403
+    assert res.json == {"message": MESSAGE, "code": "BANNED_USER"}
+    # A wrong password is still a wrong password: the ban shows only to the right one.
+    res = cast.anonymous().post("/api/auth/sign-in/email",
+                                json={"email": "alice@example.com", "password": "nope-nope"})
+    assert res.status == 401
+
+
+def test_default_reason_and_unban(cast: Cast) -> None:
+    root = cast.client("root")
+    assert root.post(A + "/ban-user", json={"userId": cast.ids["bob"]}).json["user"][
+        "banReason"] == "No reason"
+    res = root.post(A + "/unban-user", json={"userId": cast.ids["bob"]})
+    assert {k: res.json["user"][k] for k in ("banned", "banReason", "banExpires")} == {
+        "banned": False, "banReason": None, "banExpires": None}
+    assert sign_in(cast, "bob").status == 200
+
+
+def test_ban_expiry_is_lifted_on_the_next_sign_in(cast: Cast, clock: Any) -> None:
+    res = cast.client("root").post(A + "/ban-user", json={"userId": cast.ids["alice"],
+                                                          "banExpiresIn": 60})
+    assert res.json["user"]["banExpires"] is not None
+    clock.advance(59)
+    assert sign_in(cast, "alice").status == 403
+    clock.advance(2)
+    assert sign_in(cast, "alice").status == 200
+    user = cast.auth.db.get_user_by_id(cast.ids["alice"])
+    assert user is not None
+    assert (user.extra["banned"], user.extra["banReason"], user.extra["banExpires"]) == (
+        False, None, None)
+
+
+def test_banned_user_message_and_default_expiry_options(make_cast: Any, clock: Any) -> None:
+    cast = make_cast(banned_user_message=lambda user: f"{user.name} is out",
+                     default_ban_expires_in=10, default_ban_reason="House rules")
+    res = cast.client("root").post(A + "/ban-user", json={"userId": cast.ids["bob"]})
+    assert res.json["user"]["banReason"] == "House rules"
+    assert sign_in(cast, "bob").json == {"message": "Bob is out", "code": "BANNED_USER"}
+    clock.advance(11)
+    assert sign_in(cast, "bob").status == 200
+
+
+def test_update_user_ban_also_ends_sessions(cast: Cast) -> None:
+    bob = cast.client("bob")
+    cast.client("root").post(A + "/update-user",
+                             json={"userId": cast.ids["bob"], "data": {"banned": True}})
+    assert bob.get("/api/auth/get-session").body == b"null"
+    assert sign_in(cast, "bob").status == 403
+
+
+def test_banned_users_cannot_be_impersonated_either(cast: Cast) -> None:
+    root = cast.client("root")
+    root.post(A + "/ban-user", json={"userId": cast.ids["bob"]})
+    res = root.post(A + "/impersonate-user", json={"userId": cast.ids["bob"]})
+    assert res.status == 403 and res.json["code"] == "BANNED_USER"
+
+
+@pytest.mark.parametrize("run", range(20))
+def test_ban_racing_sign_in_leaves_no_valid_session(make_auth: Any, db_url: str,
+                                                    run: int) -> None:
+    """SEC-71: sign-ins in a tight loop while root bans alice; once ban-user has returned,
+    alice owns no valid session, and no later sign-in gets one."""
+    auth = make_auth(database=db_url, plugins=[admin()])
+    api = auth.api
+    api.create_user(body={"email": "root@example.com", "password": PASSWORD, "name": "Root",
+                          "role": "admin"})
+    alice = api.create_user(body={"email": "alice@example.com", "password": PASSWORD,
+                                  "name": "Alice"})["user"]
+    root_cookie = api.sign_in_email(body={"email": "root@example.com", "password": PASSWORD},
+                                    return_headers=True).headers.get("set-cookie")
+    headers = {"cookie": root_cookie.split(";", 1)[0]}
+    workers = 3
+    start = threading.Barrier(workers + 1)
+    banned = threading.Event()
+    issued_after_ban: list[str] = []
+    errors: list[BaseException] = []
+
+    def sign_in_loop() -> None:
+        start.wait()
+        extra = 0
+        while extra < 5:  # keep going a little past the ban
+            after = banned.is_set()
+            try:
+                result = api.sign_in_email(body={"email": "alice@example.com",
+                                                 "password": PASSWORD})
+                if after:
+                    issued_after_ban.append(result.token)
+            except APIError as exc:
+                if exc.code != "BANNED_USER":
+                    errors.append(exc)
+            except Exception as exc:  # noqa: BLE001 - a database error is a failure too
+                errors.append(exc)
+            if after:
+                extra += 1
+
+    threads = [threading.Thread(target=sign_in_loop) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    start.wait()
+    api.ban_user(body={"userId": alice.id}, headers=headers)
+    banned.set()
+    for t in threads:
+        t.join(timeout=60)
+    assert errors == []
+    assert issued_after_ban == []
+    assert auth.db.list_user_sessions(alice.id) == []

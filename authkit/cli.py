@@ -55,8 +55,19 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ[_SPEC_ENV] = args.app or ""
         uvicorn.run("authkit.cli:serve_factory", factory=True, workers=args.workers, **common)
     else:
-        uvicorn.run(auth.asgi_app(), **common)
+        uvicorn.run(serve_app(auth), **common)
     return 0
+
+
+def serve_app(auth: Any) -> Any:
+    """What `authkit serve` runs: the auth handler, with the health check at
+    AUTHKIT_HEALTH_PATH (default /health) in front of it."""
+    from .health import HealthApp
+    from .settings import health_path
+
+    path = health_path()
+    app = auth.asgi_app()
+    return HealthApp(app, auth, path) if path else app
 
 
 # Not AUTHKIT_-prefixed on purpose: the environment check refuses unknown AUTHKIT_* names.
@@ -65,7 +76,7 @@ _SPEC_ENV = "_AUTHKIT_SERVE_APP"
 
 def serve_factory() -> Any:
     """The ASGI app of one ``authkit serve --workers N`` worker process."""
-    return load_app(os.environ.get(_SPEC_ENV) or None).asgi_app()
+    return serve_app(load_app(os.environ.get(_SPEC_ENV) or None))
 
 
 def cmd_migrate(args: argparse.Namespace) -> int:

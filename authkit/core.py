@@ -223,6 +223,12 @@ class AuthKit:
         """Create missing tables, columns and indexes; idempotent."""
         return self.storage.migrate()
 
+    def health(self) -> dict[str, Any]:
+        """Database (and secondary storage) status and latency; never reads any user."""
+        from .health import health
+
+        return health(self)
+
     def handle(self, request: Request) -> Response:
         """Serve one HTTP request below ``base_path``."""
         if self.cors is not None:

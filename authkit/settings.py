@@ -40,8 +40,7 @@ KNOWN = {
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
 NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_SMTP_URL", "AUTHKIT_EMAIL_FROM",
-                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_REDIS_URL",
-                     "AUTHKIT_HEALTH_PATH"})
+                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_REDIS_URL"})
 
 
 def flag(env: Mapping[str, str], name: str, default: bool | None = None) -> bool | None:
@@ -137,3 +136,15 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     kwargs["plugins"] = [bearer()]
     return kwargs
+
+
+def health_path(env: Mapping[str, str] | None = None) -> str | None:
+    """Where `authkit serve` answers health checks: AUTHKIT_HEALTH_PATH, default ``/health``;
+    ``off`` turns it off."""
+    env = os.environ if env is None else env
+    value = (env.get("AUTHKIT_HEALTH_PATH") or "/health").strip()
+    if value.lower() == "off":
+        return None
+    if not value.startswith("/") or "?" in value or "#" in value:
+        raise ConfigError(f"AUTHKIT_HEALTH_PATH={value!r}: use a path such as /health, or off")
+    return value

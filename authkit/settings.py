@@ -33,14 +33,14 @@ KNOWN = {
     "AUTHKIT_EMAIL_FROM": "sender address for SMTP",
     "AUTHKIT_CHANGE_EMAIL": "on/off",
     "AUTHKIT_DELETE_USER": "on/off",
+    "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "on/off (default on: a reset ends sessions)",
     "AUTHKIT_REDIS_URL": "redis://host:port/db",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
 }
 
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
-NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_SMTP_URL", "AUTHKIT_EMAIL_FROM",
-                     "AUTHKIT_CHANGE_EMAIL", "AUTHKIT_REDIS_URL"})
+NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_REDIS_URL", "AUTHKIT_HEALTH_PATH"})
 
 
 def flag(env: Mapping[str, str], name: str, default: bool | None = None) -> bool | None:
@@ -118,12 +118,23 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             flag(env, "AUTHKIT_REQUIRE_EMAIL_VERIFICATION", False)),
     }
     email_verification: dict[str, Any] = {}
-    outbox = env.get("AUTHKIT_EMAIL_OUTBOX")
-    if outbox:
-        from .outbox import OutboxSender
+    from .mail.env import callbacks_from_env
 
-        email_and_password["send_reset_password"] = OutboxSender(outbox, "reset-password")
-        email_verification["send_verification_email"] = OutboxSender(outbox, "verify-email")
+    mail = callbacks_from_env(env)  # SMTP (AUTHKIT_SMTP_URL) and/or AUTHKIT_EMAIL_OUTBOX
+    if mail:
+        email_and_password["send_reset_password"] = mail["send_reset_password"]
+        email_verification["send_verification_email"] = mail["send_verification_email"]
+    revoke = flag(env, "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET", None)
+    if revoke is not None:
+        email_and_password["revoke_sessions_on_password_reset"] = revoke
+    if flag(env, "AUTHKIT_CHANGE_EMAIL", False):
+        # Off by default, as in Better Auth: POST /change-email answers CHANGE_EMAIL_DISABLED.
+        user_options = kwargs.setdefault("user", {})
+        user_options["change_email_enabled"] = True
+        if mail:
+            # Verified users confirm from their current address first (flow b, spec §2.11).
+            user_options["send_change_email_confirmation"] = mail[
+                "send_change_email_confirmation"]
     kwargs["email_and_password"] = email_and_password
     kwargs["email_verification"] = email_verification
     if flag(env, "AUTHKIT_DELETE_USER", False):
@@ -136,15 +147,3 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
     kwargs["plugins"] = [bearer()]
     return kwargs
-
-
-def health_path(env: Mapping[str, str] | None = None) -> str | None:
-    """Where `authkit serve` answers health checks: AUTHKIT_HEALTH_PATH, default ``/health``;
-    ``off`` turns it off."""
-    env = os.environ if env is None else env
-    value = (env.get("AUTHKIT_HEALTH_PATH") or "/health").strip()
-    if value.lower() == "off":
-        return None
-    if not value.startswith("/") or "?" in value or "#" in value:
-        raise ConfigError(f"AUTHKIT_HEALTH_PATH={value!r}: use a path such as /health, or off")
-    return value

@@ -1,4 +1,5 @@
-"""The ``authkit`` command: ``serve``, ``migrate``, ``secret``, ``create-user``."""
+"""The ``authkit`` command: ``serve``, ``migrate``, ``secret``, ``create-user``, and the admin
+plugin's ``set-role``, ``ban``, ``unban``, ``list-users``."""
 
 from __future__ import annotations
 
@@ -95,17 +96,19 @@ def cmd_secret(args: argparse.Namespace) -> int:
 
 def cmd_create_user(args: argparse.Namespace) -> int:
     """Create a user with a password (and a role, with the admin plugin)."""
+    from .plugins.admin import find_admin
+
     auth = load_app(args.app)
     auth.migrate()
     body: dict[str, Any] = {"email": args.email, "password": args.password, "name": args.name}
-    if args.role:
-        create = getattr(auth.api, "create_user", None) if "create_user" in dir(
-            auth.api) else None
-        if create is None:
-            raise ConfigError("--role needs the admin plugin (authkit.plugins.admin)")
-        body["role"] = args.role
-        result = create(body=body)
-        user = result["user"] if isinstance(result, dict) else result.user
+    if find_admin(auth) is not None:
+        # The admin plugin's create-user: in-process and without headers, so no session is
+        # needed (an operator on the server), and the role is set at creation.
+        if args.role:
+            body["role"] = [r for r in args.role.split(",") if r]
+        user = auth.api.create_user(body=body)["user"]
+    elif args.role:
+        raise ConfigError("--role needs the admin plugin (authkit.plugins.admin)")
     else:
         user = auth.api.sign_up_email(body=body).user
     print(f"created user {user.id} <{user.email}>")
@@ -142,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", default=None)
     p.add_argument("--app", default=None, help=app_help)
     p.set_defaults(func=cmd_create_user)
+
+    from .plugins.admin.commands import add_commands
+
+    add_commands(sub, app_help, load_app)
     return parser
 
 

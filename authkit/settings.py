@@ -40,7 +40,7 @@ KNOWN = {
 
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
-NOT_YET = frozenset({"AUTHKIT_ADMIN_EMAILS", "AUTHKIT_REDIS_URL", "AUTHKIT_HEALTH_PATH"})
+NOT_YET = frozenset({"AUTHKIT_REDIS_URL"})
 
 
 def flag(env: Mapping[str, str], name: str, default: bool | None = None) -> bool | None:
@@ -144,6 +144,23 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if rate is not None:
         kwargs["rate_limit"] = {"enabled": rate}
     from .plugins import bearer
+    from .plugins.admin import admin, admin_emails_hooks
 
-    kwargs["plugins"] = [bearer()]
+    kwargs["plugins"] = [bearer(), admin()]
+    admin_emails = csv(env, "AUTHKIT_ADMIN_EMAILS")
+    if admin_emails:
+        # Like the reference server's ADMIN_EMAIL: these addresses get role admin on sign-up.
+        kwargs["database_hooks"] = admin_emails_hooks(admin_emails)
     return kwargs
+
+
+def health_path(env: Mapping[str, str] | None = None) -> str | None:
+    """Where `authkit serve` answers health checks: AUTHKIT_HEALTH_PATH, default ``/health``;
+    ``off`` turns it off."""
+    env = os.environ if env is None else env
+    value = (env.get("AUTHKIT_HEALTH_PATH") or "/health").strip()
+    if value.lower() == "off":
+        return None
+    if not value.startswith("/") or "?" in value or "#" in value:
+        raise ConfigError(f"AUTHKIT_HEALTH_PATH={value!r}: use a path such as /health, or off")
+    return value

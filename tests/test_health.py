@@ -18,8 +18,8 @@ from .support.fixtures import SECRET
 from .support.live_servers import authkit_server
 
 
-def test_health_reports_the_database(auth: Any) -> None:
-    report = auth.health()
+def test_health_reports_the_database(make_auth: Any) -> None:
+    report = make_auth(secondary_storage=None).health()
     assert report["status"] == "ok" and report["database"]["status"] == "ok"
     assert report["database"]["latency_ms"] >= 0
     assert "secondary_storage" not in report
@@ -39,8 +39,10 @@ def test_health_never_reads_users(auth: Any, monkeypatch: pytest.MonkeyPatch) ->
     assert auth.health()["status"] == "ok"
 
 
-def test_database_down_is_an_error(auth: Any, monkeypatch: pytest.MonkeyPatch,
+def test_database_down_is_an_error(make_auth: Any, monkeypatch: pytest.MonkeyPatch,
                                    caplog: pytest.LogCaptureFixture) -> None:
+    auth = make_auth(secondary_storage=None)
+
     def down() -> None:
         raise StorageUnavailable("the database is unavailable")
 

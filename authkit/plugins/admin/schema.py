@@ -32,9 +32,9 @@ SESSION_FIELDS: tuple[FieldSpec, ...] = (
 )
 INDEXES: tuple[IndexSpec, ...] = (
     # Sorting (the admin UI's "newest first") and deep pages walk these instead of sorting
-    # the whole table.
-    IndexSpec("user", ("createdAt",)),
-    IndexSpec("user", ("name",)),
+    # the whole table; ``id`` is list-users' tie-breaker, so the index yields the final order.
+    IndexSpec("user", ("createdAt", "id")),
+    IndexSpec("user", ("name", "id")),
     # PostgreSQL can serve LIKE 'prefix%' from a btree only under the C collation; this one
     # works under any (an email-prefix search of 100,000 users is an index scan, not a
     # sequential one). The unique email index does the job on the other databases.

@@ -74,7 +74,7 @@ def test_migrate_creates_the_list_users_indexes(make_auth: Any, db_url: str) -> 
     with auth.storage.engine.connect() as conn:
         names = {ix["name"] for ix in inspect(conn).get_indexes("user")}
         dialect = conn.dialect.name
-    expected = {"user_createdAt_idx", "user_name_idx", "user_role_idx"}
+    expected = {"user_createdAt_id_idx", "user_name_id_idx", "user_role_idx"}
     if dialect == "postgresql":
         expected.add("user_email_pattern_idx")
     assert expected <= names
@@ -88,4 +88,4 @@ def test_migrate_adds_the_plugin_to_an_existing_database(make_auth: Any, tmp_pat
     make_auth(database=url)
     done = make_auth(database=url, plugins=[admin()], migrate=False).migrate()
     assert "add column user.role" in done and "add column session.impersonatedBy" in done
-    assert "create index user_createdAt_idx" in done
+    assert "create index user_createdAt_id_idx" in done

@@ -31,7 +31,7 @@ def setup(kind, make_auth, mailbox):
         client = make_client(kind, auth)
         sign_up(client)
         if verified:
-            auth.storage.update_user(uid(auth), {"emailVerified": True})
+            auth.db.update_user(None, uid(auth), {"emailVerified": True})
         return auth, client
 
     return build
@@ -137,7 +137,7 @@ def test_flow_c_keeps_verified_and_runs_after_hook(kind, make_auth, mailbox):
     auth = make_auth(user={"change_email_enabled": True}, **opts)
     client = make_client(kind, auth)
     sign_up(client)
-    auth.storage.update_user(uid(auth), {"emailVerified": True})
+    auth.db.update_user(None, uid(auth), {"emailVerified": True})
     client.post(CHANGE, json={"newEmail": NEW, "callbackURL": "/done"})
     res = client.get(mailbox.last("verify-email", NEW).path_and_query)
     assert res.status == 302 and res.header("location") == "/done"
@@ -173,7 +173,7 @@ def test_confirmation_callback_without_new_email_keyword(kind, make_auth, mailbo
                      **mailbox.options())
     client = make_client(kind, auth)
     sign_up(client)
-    auth.storage.update_user(uid(auth), {"emailVerified": True})
+    auth.db.update_user(None, uid(auth), {"emailVerified": True})
     assert client.post(CHANGE, json={"newEmail": NEW}).status == 200
     assert seen == [ALICE]
 
@@ -230,7 +230,7 @@ def test_deleted_user_link(setup, mailbox):
     auth, client = setup()
     client.post(CHANGE, json={"newEmail": NEW})
     token = mailbox.last("verify-email", NEW).token
-    auth.storage.delete_user(uid(auth))
+    auth.db.delete_user(None, auth.storage.get_user_by_id(uid(auth)))
     res = client.get(VERIFY, query={"token": token}, use_jar=False)
     assert res.status == 401 and res.json["code"] == "USER_NOT_FOUND"
 

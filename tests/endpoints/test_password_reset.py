@@ -38,7 +38,7 @@ def setup(kind, make_auth, mailbox):
     def build(**options):
         opts = mailbox.options()
         for key, value in options.items():
-            opts[key] = {**opts.get(key, {}), **value}
+            opts[key] = {**opts.get(key, {}), **value} if isinstance(value, dict) else value
         auth = make_auth(**opts)
         client = make_client(kind, auth)
         sign_up(client)
@@ -74,7 +74,7 @@ def test_known_user_gets_a_stored_single_use_token(setup, mailbox):
     assert re.fullmatch(r"[A-Za-z0-9]{24}", sent.token)
     assert sent.url == (f"http://localhost:3000/api/auth/reset-password/{sent.token}"
                         "?callbackURL=%2Freset")
-    row = auth.storage.find_verification(f"reset-password:{sent.token}")
+    row = verifications.find(auth, f"reset-password:{sent.token}")
     assert row.value == sent.user.id
     assert row.expires_at == auth.now() + timedelta(seconds=3600)
     assert sent.token not in res.body.decode()  # SEC-49: no body carries the token
@@ -178,7 +178,7 @@ def test_repeated_requests_issue_independent_tokens(setup, mailbox):  # SEC-47
 
 # -- GET /reset-password/:token -----------------------------------------------------------------
 def test_callback_redirects_with_token_and_never_consumes(setup, mailbox):  # SEC-46
-    auth, client = setup()
+    _auth, client = setup()
     token = request_token(client, mailbox)
     for _ in range(2):
         res = client.get(f"{RESET}/{token}", query={"callbackURL": "/reset?step=2"})
@@ -250,7 +250,7 @@ def test_reset_errors(setup, body, code):
 def test_user_gone_is_user_not_found(setup, mailbox):
     auth, client = setup()
     token = request_token(client, mailbox)
-    auth.storage.delete_user(mailbox.last("reset-password").user.id)
+    auth.db.delete_user(None, mailbox.last("reset-password").user)
     res = client.post(RESET, json={"token": token, "newPassword": NEW_PW})
     assert res.status == 400 and res.json["code"] == "USER_NOT_FOUND"
 
@@ -344,7 +344,9 @@ def test_vetoed_password_write_keeps_the_token(kind, make_auth, mailbox):  # SEC
 
 # -- SEC-13: hashed identifiers --------------------------------------------------------------------
 def test_hashed_identifiers(kind, make_auth, mailbox):
-    auth = make_auth(verification={"store_identifier": "hashed"}, **mailbox.options())
+    # secondary_storage=None: this is about what the SQL table holds.
+    auth = make_auth(verification={"store_identifier": "hashed"}, secondary_storage=None,
+                     **mailbox.options())
     client = make_client(kind, auth)
     sign_up(client)
     token = request_token(client, mailbox)
@@ -361,12 +363,12 @@ def test_hashed_identifiers(kind, make_auth, mailbox):
 
 def test_rows_written_before_hashing_still_work(kind, make_auth, mailbox, tmp_path):  # SEC-13
     db = f"sqlite:///{tmp_path}/switch.db"
-    plain = make_auth(database=db, **mailbox.options())
+    plain = make_auth(database=db, secondary_storage=None, **mailbox.options())
     client = make_client(kind, plain)
     sign_up(client)
     token = request_token(client, mailbox)
     hashed = make_auth(database=db, verification={"store_identifier": "hashed"},
-                       **mailbox.options())
+                       secondary_storage=None, **mailbox.options())
     client = make_client(kind, hashed)
     assert client.get(f"{RESET}/{token}", query={"callbackURL": "/r"}).header(
         "location").endswith(f"?token={token}")
@@ -381,7 +383,7 @@ def test_hash_matches_better_auth_format():
 
 
 def test_expired_rows_are_pruned(setup, mailbox, clock):
-    auth, client = setup()
+    auth, client = setup(secondary_storage=None)
     request_token(client, mailbox)
     clock.advance(3601 + 61)  # past expiry, and past the once-a-minute cleanup gate
     client.post(REQUEST, json={"email": "ghost@example.com"})
@@ -397,7 +399,8 @@ def test_concurrent_resets_have_exactly_one_winner(db_url, kind, make_auth):
     # SECURITY.md §0 asks for 20 runs of each race; ASGI shares the code path, so fewer there.
     rounds = 20 if kind == "wsgi" else 5
     mailbox = Mailbox()
-    auth = make_auth(database=db_url, **mailbox.options())
+    # The race is on the database's DELETE … RETURNING / FOR UPDATE, not a cache.
+    auth = make_auth(database=db_url, secondary_storage=None, **mailbox.options())
     setup_client = make_client(kind, auth)
     sign_up(setup_client)
     for round_no in range(rounds):
@@ -405,14 +408,16 @@ def test_concurrent_resets_have_exactly_one_winner(db_url, kind, make_auth):
         barrier = threading.Barrier(RACERS)
         results: dict[int, tuple[int, str]] = {}
 
-        def race(i: int) -> None:
+        def race(i: int, token: str, password: str, barrier: threading.Barrier,
+                 results: dict[int, tuple[int, str]]) -> None:
             client = make_client(kind, auth)
             barrier.wait()
-            res = client.post(RESET, json={"token": token, "newPassword": f"racer-{round_no}-{i}"},
+            res = client.post(RESET, json={"token": token, "newPassword": password},
                               use_jar=False)
             results[i] = (res.status, res.json.get("code", ""))
 
-        threads = [threading.Thread(target=race, args=(i,)) for i in range(RACERS)]
+        threads = [threading.Thread(target=race, args=(
+            i, token, f"racer-{round_no}-{i}", barrier, results)) for i in range(RACERS)]
         for t in threads:
             t.start()
         for t in threads:
@@ -428,7 +433,7 @@ def test_concurrent_resets_have_exactly_one_winner(db_url, kind, make_auth):
 
 def test_account_helper_for_other_flows(make_auth):
     # Reset-style rows by any flow (delete-account uses the same table) honour the option.
-    auth = make_auth(verification={"store_identifier": "hashed"})
+    auth = make_auth(verification={"store_identifier": "hashed"}, secondary_storage=None)
     now = auth.now()
     user = auth.storage.create_user(id=generate_id(), name="N", email="n@example.com",
                                     email_verified=False, image=None, created_at=now,

@@ -66,7 +66,7 @@ def wire(make_auth, port, *, background=False, **options):
 
 def test_sign_up_verify_by_following_the_emailed_link(kind, make_auth, mail_server, logs):
     inbox, port = mail_server
-    auth, mail = wire(make_auth, port,
+    auth, _mail = wire(make_auth, port,
                       email_and_password={"require_email_verification": True})
     client = make_client(kind, auth)
     res = client.post("/api/auth/sign-up/email", json={
@@ -87,7 +87,7 @@ def test_sign_up_verify_by_following_the_emailed_link(kind, make_auth, mail_serv
 
 def test_password_reset_by_following_the_emailed_link(kind, make_auth, mail_server, logs):
     inbox, port = mail_server
-    auth, mail = wire(make_auth, port)
+    auth, _mail = wire(make_auth, port)
     client = make_client(kind, auth)
     sign_up(client)
     res = client.post("/api/auth/request-password-reset",
@@ -110,10 +110,10 @@ def test_password_reset_by_following_the_emailed_link(kind, make_auth, mail_serv
 
 def test_change_email_by_following_both_links(kind, make_auth, mail_server, logs):
     inbox, port = mail_server
-    auth, mail = wire(make_auth, port, user={"change_email_enabled": True})
+    auth, _mail = wire(make_auth, port, user={"change_email_enabled": True})
     client = make_client(kind, auth)
     sign_up(client)
-    auth.storage.update_user(auth.storage.get_user_by_email(ALICE).id, {"emailVerified": True})
+    auth.db.update_user(None, auth.storage.get_user_by_email(ALICE).id, {"emailVerified": True})
     res = client.post("/api/auth/change-email", json={"newEmail": "new@example.com"})
     assert res.status == 200
     (confirm,) = inbox.wait(1)
@@ -135,7 +135,7 @@ def test_change_email_by_following_both_links(kind, make_auth, mail_server, logs
 def test_stopped_smtp_server_changes_no_answer(kind, make_auth, logs):  # SEC-56, SEC-98
     with smtp_server() as (_inbox, port):
         pass  # stopped: connections are refused from here on
-    auth, mail = wire(make_auth, port)
+    auth, mail = wire(make_auth, port, secondary_storage=None)  # tokens read from SQL below
     client = make_client(kind, auth)
     sign_up(client)
     client.jar.clear()

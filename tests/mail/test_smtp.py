@@ -79,7 +79,7 @@ def test_starttls_is_required_not_optional():
 
 def test_wrong_login_is_an_error(tmp_path):
     cert = make_certificate(tmp_path)
-    with smtp_server(tls=cert.server_context(), login=("user", "right")) as (inbox, port):
+    with smtp_server(tls=cert.server_context(), login=("user", "right")) as (_inbox, port):
         sender = SMTPSender("127.0.0.1", port, from_address="a@example.com", username="user",
                             password="wrong", ssl_context=cert.client_context())
         with pytest.raises(smtplib.SMTPAuthenticationError):

@@ -21,6 +21,7 @@ from sqlalchemy.engine import URL, Engine, create_engine, make_url
 from sqlalchemy.pool import StaticPool
 
 from ..errors import ConfigError
+from .pool import pool_options
 
 # Seconds to wait for a connection before calling the database unavailable: long enough for
 # a loaded server, short enough that a request answers 503 instead of hanging.
@@ -67,6 +68,8 @@ def create_storage_engine(url: str | URL, options: Mapping[str, Any] = {}) -> En
     # Pre-ping finds connections a server dropped (restart, idle timeout); a SQLite file
     # has no server, so it would only add a statement to every checkout.
     kwargs: dict[str, Any] = {"pool_pre_ping": backend != "sqlite"}
+    parsed, from_url = pool_options(parsed, memory=is_memory_sqlite(parsed))
+    kwargs.update(from_url)  # pool_size=… in the URL (authkit serve has only the URL)
     connect_args: dict[str, Any] = {}
     if is_memory_sqlite(parsed):
         # An in-memory database lives in one connection: share it across threads (calls are

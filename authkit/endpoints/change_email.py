@@ -21,6 +21,7 @@ from ..email_verification import (
 )
 from ..errors import APIError
 from ..mail.dispatch import call_email_callback
+from ..observability import log_event
 from ..storage import DuplicateError
 from ..validation import Body, Email
 from .context import Context
@@ -71,6 +72,7 @@ def change_email(ctx: Context) -> StatusResult:
         dont_remember = ctx.get_signed_cookie(sessions.cookies.dont_remember) is not None
         sessions.set_cookies(ctx, session.session, updated, dont_remember=dont_remember)
         ctx.new_session = None  # a re-issued cookie, not a sign-in
+        log_event(ctx, "email.changed", user_id=user.id)
         send_verification_email(ctx, updated, body.callbackURL or "/")
         return StatusResult()
     if confirm:

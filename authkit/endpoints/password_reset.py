@@ -20,6 +20,7 @@ from ..cookies import encode_value
 from ..errors import APIError, Redirect
 from ..mail.dispatch import call_email_callback
 from ..models import Account
+from ..observability import log_event
 from ..origins import check_callback_url
 from ..tokens import generate_id, random_string
 from ..validation import Body, Email
@@ -85,6 +86,7 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
     identifier = IDENTIFIER_PREFIX + token
     if user is None:
         verifications.find(auth, identifier)
+        log_event(ctx, "password_reset.requested", reason="UNKNOWN_EMAIL")
         return RequestResetResult()
     expires_in = auth.options.email_and_password.reset_password_token_expires_in
     if verifications.create(ctx, identifier, user.id, expires_in) is None:
@@ -93,6 +95,7 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
     url = f"{ctx.base_url}/reset-password/{token}?callbackURL={callback}"
     # The stored address, never the submitted one (Django's CVE-2019-19844; SEC-54).
     call_email_callback(sender, "reset-password", user=user, url=url, token=token)
+    log_event(ctx, "password_reset.requested", user_id=user.id)
     return RequestResetResult()
 
 
@@ -156,6 +159,7 @@ def reset_password(ctx: Context) -> StatusResult:
             # A database hook vetoed the write: roll back, so the token is not spent on
             # nothing (never "token gone, password unchanged", SEC-95).
             raise APIError(400, "FAILED_TO_UPDATE_USER")
+    log_event(ctx, "password_reset.completed", user_id=user.id, sessions_revoked=revoke)
     hook = auth.options.email_and_password.on_password_reset
     if hook is not None:
         call_user_callback(hook, user=user)

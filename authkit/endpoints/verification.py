@@ -18,6 +18,7 @@ from ..email_verification import (
 )
 from ..errors import APIError, Redirect
 from ..models import SessionWithUser, User
+from ..observability import log_event
 from ..origins import check_callback_url
 from ..storage import DuplicateError
 from ..validation import Body, Email
@@ -160,6 +161,7 @@ def verify_email(ctx: Context) -> Any:
                                                  "updatedAt": auth.now()})
     if updated is None:
         raise APIError(500, "FAILED_TO_UPDATE_USER")
+    log_event(ctx, "email.verified", user_id=updated.id)
     if ev.after_email_verification is not None:
         call_user_callback(ev.after_email_verification, user=updated)
     if ev.auto_sign_in_after_verification:
@@ -218,6 +220,7 @@ def _change_email(ctx: Context, flow: _Flow, claims: EmailClaims) -> Any:
         raise flow.fail("USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL", 422) from None
     if updated is None:
         raise APIError(500, "FAILED_TO_UPDATE_USER")
+    log_event(ctx, "email.changed", user_id=updated.id)
     after = auth.options.email_verification.after_email_verification
     if email_verified and after is not None:
         call_user_callback(after, user=updated)

@@ -447,3 +447,16 @@ def test_account_helper_for_other_flows(make_auth):
     assert verifications.find(auth, "delete-account-xyz").value == user.id
     assert verifications.consume(ctx, "delete-account-xyz").value == user.id
     assert verifications.consume(ctx, "delete-account-xyz") is None
+
+
+def test_reset_events_are_logged_with_user_and_ip_but_no_token(setup, mailbox, caplog):
+    _auth, client = setup()  # SEC-89
+    with caplog.at_level(logging.INFO, logger="authkit"):
+        token = request_token(client, mailbox)
+        client.post(RESET, json={"token": token, "newPassword": NEW_PW})
+    user_id = mailbox.last("reset-password").user.id
+    events = [r.getMessage() for r in caplog.records if r.name == "authkit"]
+    assert any(m.startswith("password_reset.requested") and user_id in m for m in events)
+    done = [m for m in events if m.startswith("password_reset.completed")]
+    assert done and user_id in done[0] and "ip=127.0.0.1" in done[0]
+    assert not any(token in r.getMessage() for r in caplog.records)

@@ -125,7 +125,8 @@ def test_sign_up_issues_cache_with_max_age(make_auth, clock, kind, strategy):
 @pytest.mark.parametrize("strategy", STRATEGIES)
 def test_cache_disabled_issues_nothing_and_clears_a_sent_one(make_auth, clock, kind, strategy):
     cached = _cache_for(make_auth, clock, strategy)
-    plain = make_auth(secret=VECTORS["secret"], database=cached.storage.engine)
+    plain = make_auth(secret=VECTORS["secret"], database=cached.storage.engine,
+                      secondary_storage=cached.secondary_storage)
     client = make_client(kind, cached)
     sign_up(client)
     value = client.jar[DATA]
@@ -145,7 +146,7 @@ def test_deleted_session_lives_until_cache_expiry(make_auth, clock, kind, strate
     auth = _cache_for(make_auth, clock, strategy)
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]
-    auth.storage.delete_session(token)
+    auth.db.delete_session(None, token)
     clock.advance(299)
     assert client.get(GS).json["session"]["token"] == token  # from the cache, no DB read
     assert client.get(GS, query={"disableCookieCache": "true"}).body == b"null"
@@ -156,7 +157,7 @@ def test_deleted_session_is_null_after_window(make_auth, clock, kind, strategy):
     auth = _cache_for(make_auth, clock, strategy)
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]
-    auth.storage.delete_session(token)
+    auth.db.delete_session(None, token)
     # jose reads JWT/JWE expiry with 0 s / 15 s of tolerance; the window is ≤ max_age + 15 s.
     clock.advance(301 if strategy != "jwe" else 316)
     res = client.get(GS)
@@ -172,7 +173,7 @@ def test_dont_remember_compact_cache_lasts_60_seconds(make_auth, clock, kind):
     res = client.post("/api/auth/sign-in/email", json={
         "email": "alice@example.com", "password": "correct-horse-1", "rememberMe": False})
     assert "max-age" not in parse_set_cookie(res.cookie(DATA))
-    auth.storage.delete_session(res.json["token"])
+    auth.db.delete_session(None, res.json["token"])
     clock.advance(59)
     assert client.get(GS).json is not None
     clock.advance(2)
@@ -229,10 +230,10 @@ def test_bad_cache_falls_back_to_database(make_auth, clock, kind, strategy, how)
     v1 = _cache_for(make_auth, clock, strategy, version="1")
     client = make_client(kind, v1)
     token = sign_up(client).json["token"]
-    v1.storage.delete_session(token)  # only the database knows the session is gone
+    v1.db.delete_session(None, token)  # only the database knows the session is gone
     if how == "version":
         v2 = _cache_for(make_auth, clock, strategy, version="2",
-                        database=v1.storage.engine)
+                        database=v1.storage.engine, secondary_storage=v1.secondary_storage)
         client = HTTPClient(kind, make_client(kind, v2).app, jar=dict(client.jar))
     elif how == "signature":
         client.jar[DATA] = _tamper_last(client.jar[DATA])
@@ -322,7 +323,7 @@ def test_large_cache_is_chunked_and_read_back(make_auth, clock, kind, strategy):
     res_lines = [x for x in sign_up(make_client(kind, auth), email="c@example.com",
                                     name="N" * 6000).set_cookies if x.startswith(DATA)]
     assert all(len(x.encode()) <= 4050 for x in res_lines)
-    auth.storage.delete_session(token)
+    auth.db.delete_session(None, token)
     assert client.get(GS).json["user"]["name"] == "N" * 6000  # joined, verified, no DB
 
 
@@ -361,7 +362,7 @@ def test_sensitive_session_ignores_cache(make_auth, clock):
     auth = _cache_for(make_auth, clock, "compact")
     client = make_client("wsgi", auth)
     token = sign_up(client).json["token"]
-    auth.storage.delete_session(token)
+    auth.db.delete_session(None, token)
     ep = auth.registry.get("get_session")
     ctx = Context(auth, ep, Headers({"cookie": client.cookie_header()}))
     assert ctx.require_session().session.token == token  # cache: still valid

@@ -81,7 +81,11 @@ def scenario_env() -> dict[str, str]:
     """
     from authkit import settings
 
-    wanted = {"AUTHKIT_ADMIN_EMAILS": "admin@example.com", "AUTHKIT_HEALTH_PATH": "/health"}
+    wanted = {"AUTHKIT_ADMIN_EMAILS": "admin@example.com", "AUTHKIT_HEALTH_PATH": "/health",
+              # The reference server keeps Better Auth's default (sessions survive a reset);
+              # authkit ends them by default, and the scenario signs in with alice's old
+              # session after resetting her password.
+              "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "off"}
     not_yet = getattr(settings, "NOT_YET", frozenset())
     return {k: v for k, v in wanted.items() if k not in not_yet}
 

@@ -23,6 +23,7 @@ from .middleware import (
     Verdict,
     judge,
     merge_set_cookies,
+    role_model,
 )
 from .pipeline import error_response
 from .storage import StorageUnavailable
@@ -60,7 +61,7 @@ class AuthMiddleware:
         self.rules = AuthRules(
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-            api_paths=api_paths, is_api_request=is_api_request,
+            api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
         )
         self.handler = auth.asgi_app()
 

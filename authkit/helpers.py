@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast, overload
 
 from .errors import APIError
-from .middleware import RequestAuth, has_any_role
+from .middleware import RequestAuth, has_any_role, role_model
 from .models import SessionWithUser
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -52,7 +52,7 @@ def _check(state: RequestAuth, session: SessionWithUser | None,
            roles: tuple[str, ...]) -> SessionWithUser:
     if session is None:
         raise unauthorized(state)
-    if roles and not has_any_role(*roles)(session):
+    if roles and not has_any_role(*roles, model=role_model(state.auth))(session):
         raise forbidden()
     return session
 

@@ -29,7 +29,7 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .cookies import encode_value
@@ -40,11 +40,10 @@ from .models import SessionWithUser, User
 if TYPE_CHECKING:
     from .core import AuthKit
 
-# A rule beyond "signed in": takes the session, says whether it may pass. Roles compile to
-# one; the admin plugin's permission rules (``{"report": ["read"]}``) are meant to compile to
-# one too and slot into ``AuthRules(roles=...)`` unchanged.
+# A rule beyond "signed in": takes the session, says whether it may pass. Role names and the
+# admin plugin's permission requests (``{"report": ["read"]}``) both compile to one.
 Requirement = Callable[[SessionWithUser], bool]
-RoleSpec = str | Sequence[str] | Requirement
+RoleSpec = str | Sequence[str] | Mapping[str, Any] | Requirement
 IsAPIRequest = Callable[[Request], bool]
 
 
@@ -55,39 +54,80 @@ class AuthMiddlewareWarning(UserWarning):
 # -- roles ---------------------------------------------------------------------------------
 
 
-def user_roles(user: User) -> frozenset[str]:
-    """The roles of ``user``: the admin plugin's comma-joined ``role`` column.
+class RoleModel(Protocol):
+    """Who holds which roles and may do what: the admin plugin (``authkit.plugins.admin``)."""
 
-    The one place the middleware reads roles; the admin plugin's access-control model
-    replaces this function's body (``admin_roles``, ``admin_user_ids`` ...).
-    """
+    def roles_of(self, user: User) -> Sequence[str]:
+        """The user's roles (the default role when none is stored)."""
+
+    def allows(self, user: User, permissions: Mapping[str, Any]) -> bool:
+        """Does any of the user's roles grant ``permissions`` (``{"report": ["read"]}``)?"""
+
+
+def role_model(auth: AuthKit) -> RoleModel | None:
+    """The role model of ``auth``: its admin plugin, or ``None`` without one."""
+    for plugin in auth.plugins:
+        if callable(getattr(plugin, "roles_of", None)) and callable(
+                getattr(plugin, "allows", None)):
+            return plugin  # type: ignore[return-value]
+    return None
+
+
+def user_roles(user: User, model: RoleModel | None = None) -> frozenset[str]:
+    """The roles of ``user``: the admin plugin's comma-joined ``role`` column, read through
+    ``model`` when there is one (so an empty column means its default role, and roles split
+    exactly as its permission checks split them)."""
+    if model is not None:
+        return frozenset(model.roles_of(user))
     raw = user.extra.get("role")
     if not isinstance(raw, str):
         return frozenset()
     return frozenset(part.strip() for part in raw.split(",") if part.strip())
 
 
-def has_any_role(*roles: str) -> Requirement:
+def has_any_role(*roles: str, model: RoleModel | None = None) -> Requirement:
     """A requirement met by a user holding at least one of ``roles``."""
     wanted = frozenset(roles)
 
     def check(session: SessionWithUser) -> bool:
-        return not wanted.isdisjoint(user_roles(session.user))
+        return not wanted.isdisjoint(user_roles(session.user, model))
 
     check.__name__ = f"has_any_role({', '.join(sorted(wanted))})"
     return check
 
 
-def _requirement(spec: RoleSpec, pattern: str) -> Requirement:
+def has_permission(permissions: Mapping[str, Any], model: RoleModel) -> Requirement:
+    """A requirement met by a user whose roles grant ``permissions`` (admin plugin rules,
+    ``admin_user_ids`` included)."""
+    asked = dict(permissions)
+
+    def check(session: SessionWithUser) -> bool:
+        return model.allows(session.user, asked)
+
+    check.__name__ = f"has_permission({asked!r})"
+    return check
+
+
+def _requirement(spec: RoleSpec, pattern: str, model: RoleModel | None = None) -> Requirement:
     if isinstance(spec, str):
-        return has_any_role(spec)
+        return has_any_role(spec, model=model)
     if callable(spec):
         return spec
+    if isinstance(spec, Mapping):
+        if model is None:
+            raise ConfigError(f"roles[{pattern!r}] is a permission rule: it needs the admin "
+                              "plugin (authkit.plugins.admin.admin()) in AuthKit(plugins=[...])")
+        if not spec or not all(isinstance(k, str) and isinstance(v, (list, tuple, Mapping))
+                               for k, v in spec.items()):
+            raise ConfigError(f"roles[{pattern!r}]: a permission rule maps resources to "
+                              "action lists, e.g. {'report': ['read']}")
+        return has_permission(spec, model)
     roles = list(spec)
     if not roles or not all(isinstance(r, str) and r for r in roles):
-        raise ConfigError(f"roles[{pattern!r}] must be a role name, a list of role names or "
-                          "a callable(session) -> bool")
-    return has_any_role(*roles)
+        raise ConfigError(f"roles[{pattern!r}] must be a role name, a list of role names, a "
+                          "permission rule such as {'report': ['read']}, or a "
+                          "callable(session) -> bool")
+    return has_any_role(*roles, model=model)
 
 
 # -- paths ---------------------------------------------------------------------------------
@@ -302,9 +342,11 @@ class AuthRules:
     Parameters: ``base_path`` (where the auth handler is mounted), ``protect`` (patterns that
     need a session), ``public`` (exceptions to ``protect`` and ``roles``), ``auth_pages``
     (sign-in/sign-up pages a signed-in user is sent away from), ``roles`` (``{pattern: role,
-    [roles] or callable(session) -> bool}``, implying ``protect``), ``sign_in_path``,
-    ``after_sign_in_path``, ``api_paths`` (always answered as an API: 401, never a redirect)
-    and ``is_api_request`` (``callable(Request) -> bool`` replacing the default detection).
+    [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
+    ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
+    an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
+    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``).
     """
 
     def __init__(
@@ -319,7 +361,9 @@ class AuthRules:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        access: RoleModel | None = None,
     ) -> None:
+        self.access = access
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -337,7 +381,7 @@ class AuthRules:
         self.auth_pages = PathSet(auth_pages, ignore_case=False)
         self._after = compile_pattern(self.after_sign_in_path.split("?", 1)[0])
         role_items = list((roles or {}).items())
-        self.role_paths = [(compile_pattern(p, ignore_case=True), _requirement(spec, p))
+        self.role_paths = [(compile_pattern(p, ignore_case=True), _requirement(spec, p, access))
                            for p, spec in role_items]
         self.api_paths = PathSet(api_paths, ignore_case=True)
         self._is_api = is_api_request or self.default_is_api_request
@@ -564,7 +608,8 @@ class RequestAuth:
     def roles(self) -> frozenset[str]:
         """The signed-in user's roles (empty when signed out)."""
         user = self.user
-        return user_roles(user) if user is not None else frozenset()
+        model = self.rules.access if self.rules is not None else role_model(self.auth)
+        return user_roles(user, model) if user is not None else frozenset()
 
     def request(self) -> Request:
         """A body-less ``Request`` value of this request (app-relative path)."""

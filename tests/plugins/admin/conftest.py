@@ -44,7 +44,7 @@ class Cast:
     ids: dict[str, str] = field(default_factory=dict)
     clients: dict[str, HTTPClient] = field(default_factory=dict)
 
-    def user(self, name: str, role: str | None = "user", **data: Any) -> str:
+    def user(self, name: str, role: str | list[str] | None = "user", **data: Any) -> str:
         """Create ``name@example.com`` in-process (no session needed) and return its id."""
         body: dict[str, Any] = {"email": f"{name}@example.com", "password": PASSWORD,
                                 "name": name.title()}

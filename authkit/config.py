@@ -81,6 +81,8 @@ class VerificationOptions:
     store_identifier: Literal["plain", "hashed"] = "plain"
     # Expired rows are deleted at most once a minute on lookup unless this is set.
     disable_cleanup: bool = False
+    # With secondary_storage, values live only there unless this is set (spec §9.3).
+    store_in_database: bool = False
 
     def __post_init__(self) -> None:
         if self.store_identifier not in ("plain", "hashed"):

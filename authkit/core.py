@@ -40,6 +40,7 @@ from .passwords import PasswordHasher, make_hasher
 from .plugins.base import Plugin
 from .ratelimit import RateLimiter
 from .secondary import SecondaryStorage
+from .secondary_records import secondary_records
 from .sessions import SessionService
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
@@ -153,7 +154,7 @@ class AuthKit:
                                             if p.database_hooks]
         if database_hooks:
             hook_groups.insert(0, database_hooks)
-        self.db = Database(self.storage, hook_groups)
+        self.db = Database(self.storage, hook_groups, secondary_records(self))
         self.sessions = SessionService(self)
 
         self.registry = Registry(core_endpoints())

@@ -9,6 +9,7 @@ once the surrounding transaction has committed.
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,6 +19,7 @@ from .storage.sql import SQLStorage
 
 if TYPE_CHECKING:
     from .endpoints.context import Context
+    from .secondary_records import SecondaryRecords
 
 Hook = Callable[..., Any]
 # {"user": {"create": {"before": fn, "after": fn}, ...}, "session": {...}, ...}
@@ -27,11 +29,15 @@ DatabaseHooks = Mapping[str, Mapping[str, Mapping[str, Hook]]]
 class Database:
     """Hooked writes and plain reads over one storage."""
 
-    def __init__(self, storage: SQLStorage, hooks: list[DatabaseHooks]) -> None:
+    def __init__(self, storage: SQLStorage, hooks: list[DatabaseHooks],
+                 secondary: SecondaryRecords | None = None) -> None:
         self.storage = storage
         self._hooks = hooks
         self._tx: Any = None
         self._pending_after: list[Callable[[], None]] = []
+        # With secondary storage, sessions/verification values go through it (§9.3).
+        self.secondary = secondary
+        self._pending_rollback: list[Callable[[], None]] = []
 
     # -- hook plumbing -------------------------------------------------------------------
     def _before(self, model: str, op: str, data: dict[str, Any], ctx: Context | None
@@ -71,12 +77,29 @@ class Database:
 
         Returns a view bound to the transaction; its ``after`` hooks run on commit.
         """
-        view = Database(self.storage, self._hooks)
-        with self.storage.transaction() as tx:
-            view._tx = tx
-            yield view
+        view = Database(self.storage, self._hooks, self.secondary)
+        try:
+            with self.storage.transaction() as tx:
+                view._tx = tx
+                yield view
+        except BaseException:
+            view._undo()
+            raise
         view._tx = None
         view.flush_after()
+
+    def on_rollback(self, undo: Callable[[], None]) -> None:
+        """Undo a change outside the database (secondary storage) if this transaction
+        rolls back."""
+        self._pending_rollback.append(undo)
+
+    def _undo(self) -> None:
+        pending, self._pending_rollback = self._pending_rollback, []
+        for undo in reversed(pending):
+            try:
+                undo()
+            except Exception:
+                logging.getLogger("authkit").exception("undoing a secondary-storage write")
 
     # -- users ---------------------------------------------------------------------------
     def create_user(self, ctx: Context | None, data: dict[str, Any]) -> User | None:
@@ -100,7 +123,8 @@ class Database:
         hooked = self._before("user", "update", values, ctx)
         if hooked is None:
             return None
-        user: User | None = self._target.update_user(user_id, hooked)
+        user: User | None = (self._target.update_user(user_id, hooked) if self.secondary is None
+                             else self.secondary.update_user(self, user_id, hooked))
         if user is not None:
             self._after("user", "update", user, ctx)
         return user
@@ -109,7 +133,8 @@ class Database:
         """Delete a user with its sessions and accounts."""
         if self._before("user", "delete", user.to_json(), ctx) is None:
             return False
-        done: bool = self._target.delete_user(user.id)
+        done: bool = (self._target.delete_user(user.id) if self.secondary is None
+                      else self.secondary.delete_user(self, user.id))
         if done:
             self._after("user", "delete", user, ctx)
         return done
@@ -170,17 +195,23 @@ class Database:
         core = {"id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress",
                 "userAgent"}
         session.extra.update({k: v for k, v in hooked.items() if k not in core})
-        created: Session = self._target.create_session(session)
+        created: Session = (self._target.create_session(session) if self.secondary is None
+                            else self.secondary.create_session(self, session))
         self._after("session", "create", created, ctx)
         return created
 
     def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
         """The session of a raw token with its user, in one query."""
+        if self.secondary is not None:
+            return self.secondary.get_session_with_user(self, token)
         found: tuple[Session, User] | None = self._target.get_session_with_user(token)
         return found
 
     def get_session(self, token: str) -> Session | None:
         """The session row of a raw token (without its user)."""
+        if self.secondary is not None:
+            pair = self.secondary.get_session_with_user(self, token)
+            return None if pair is None else pair[0]
         found: Session | None = self._target.get_session(token)
         return found
 
@@ -190,7 +221,9 @@ class Database:
         hooked = self._before("session", "update", values, ctx)
         if hooked is None:
             return None
-        updated: Session | None = self._target.update_session(token, hooked)
+        updated: Session | None = (
+            self._target.update_session(token, hooked) if self.secondary is None
+            else self.secondary.update_session(self, token, hooked))
         if updated is not None:
             self._after("session", "update", updated, ctx)
         return updated
@@ -199,7 +232,8 @@ class Database:
         """Delete one session by token."""
         if self._before("session", "delete", {"token": token}, ctx) is None:
             return False
-        done: bool = self._target.delete_session(token)
+        done: bool = (self._target.delete_session(token) if self.secondary is None
+                      else self.secondary.delete_session(self, token))
         if done:
             self._after("session", "delete", {"token": token}, ctx)
         return done
@@ -207,11 +241,15 @@ class Database:
     def delete_user_sessions(self, ctx: Context | None, user_id: str, *,
                              except_token: str | None = None) -> int:
         """Delete every session of a user (but ``except_token``)."""
+        if self.secondary is not None:
+            return self.secondary.delete_user_sessions(self, user_id, except_token)
         count: int = self._target.delete_user_sessions(user_id, except_token=except_token)
         return count
 
     def list_user_sessions(self, user_id: str) -> list[Session]:
         """Every session row of a user."""
+        if self.secondary is not None:
+            return self.secondary.list_user_sessions(self, user_id)
         found: list[Session] = self._target.list_user_sessions(user_id)
         return found
 
@@ -222,18 +260,24 @@ class Database:
                 "expiresAt": v.expires_at}
         if self._before("verification", "create", data, ctx) is None:
             return None
-        created: Verification = self._target.create_verification(v)
+        created: Verification = (
+            self._target.create_verification(v) if self.secondary is None
+            else self.secondary.create_verification(self, v))
         self._after("verification", "create", created, ctx)
         return created
 
     def find_verification(self, identifier: str) -> Verification | None:
         """The newest verification row of an identifier."""
+        if self.secondary is not None:
+            return self.secondary.find_verification(self, identifier)
         found: Verification | None = self._target.find_verification(identifier)
         return found
 
     def consume_verification(self, ctx: Context | None, identifier: str) -> Verification | None:
         """Atomically take a verification row: one caller wins."""
-        found: Verification | None = self._target.consume_verification(identifier)
+        found: Verification | None = (
+            self._target.consume_verification(identifier) if self.secondary is None
+            else self.secondary.consume_verification(self, identifier))
         if found is not None:
             self._after("verification", "delete", found, ctx)
         return found

@@ -352,7 +352,7 @@ class RateLimiter:
             return None
         retry = decision.retry_after if decision.retry_after is not None else rule.window
         log.warning("rate limit hit", extra={
-            "event": "rate_limit", "ip": str(addr) if addr is not None else None,
+            "event": "rate_limit.hit", "ip": str(addr) if addr is not None else None,
             "path": path, "retry_after": retry})
         return too_many_requests(retry)
 

@@ -35,12 +35,13 @@ KNOWN = {
     "AUTHKIT_DELETE_USER": "on/off",
     "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "on/off (default on: a reset ends sessions)",
     "AUTHKIT_REDIS_URL": "redis://host:port/db",
+    "AUTHKIT_REDIS_PREFIX": "prefix for every Redis key (several deployments on one Redis)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
 }
 
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
-NOT_YET = frozenset({"AUTHKIT_REDIS_URL"})
+NOT_YET: frozenset[str] = frozenset()
 
 
 def flag(env: Mapping[str, str], name: str, default: bool | None = None) -> bool | None:
@@ -140,6 +141,14 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     if flag(env, "AUTHKIT_DELETE_USER", False):
         # Off by default, as in Better Auth: POST /delete-user answers 404 until turned on.
         kwargs.setdefault("user", {})["delete_user_enabled"] = True
+    redis_url = env.get("AUTHKIT_REDIS_URL")
+    if redis_url:
+        from .redis_storage import RedisStorage
+
+        kwargs["secondary_storage"] = RedisStorage(
+            redis_url, key_prefix=env.get("AUTHKIT_REDIS_PREFIX", ""))
+    elif env.get("AUTHKIT_REDIS_PREFIX"):
+        raise ConfigError("AUTHKIT_REDIS_PREFIX is set but AUTHKIT_REDIS_URL is not")
     rate = flag(env, "AUTHKIT_RATE_LIMIT", None)
     if rate is not None:
         kwargs["rate_limit"] = {"enabled": rate}

@@ -453,7 +453,7 @@ def test_rate_limit_hits_are_logged_without_secrets(kind, make_auth, caplog):
     caplog.set_level(logging.WARNING, "authkit.ratelimit")
     for _ in range(4):
         wrong_sign_in(client)
-    hits = [r for r in caplog.records if getattr(r, "event", None) == "rate_limit"]
+    hits = [r for r in caplog.records if getattr(r, "event", None) == "rate_limit.hit"]
     assert len(hits) == 1 and hits[0].ip == "127.0.0.1" and hits[0].path == "/sign-in/email"
     assert "wrong-pass-1" not in caplog.text
 

@@ -22,6 +22,7 @@ import hashlib
 import hmac
 import logging
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,7 @@ _JWT_HEADER = b64url(b'{"alg":"HS256"}')
 # The largest cache value read at all (chunks joined); anything bigger is refused unread.
 MAX_VALUE_SIZE = 64 * 1024
 
+_COMPACT_TAIL = re.compile(r',"expiresAt":(-?\d+),"signature":"([A-Za-z0-9_-]+)"\}')
 _SESSION_CORE = ("id", "createdAt", "updatedAt", "userId", "expiresAt", "token", "ipAddress",
                  "userAgent")
 _USER_CORE = ("id", "createdAt", "updatedAt", "email", "emailVerified", "name", "image")
@@ -139,6 +141,9 @@ class CookieCache:
 
     def _decode_compact(self, value: str) -> Decoded | None:
         text = b64url_decode(value).decode("utf-8", errors="replace")
+        fast = self._compact_fast(text)
+        if fast is not None:
+            return fast
         outer = jsjson.parse(text)
         if not isinstance(outer, dict):
             return None
@@ -153,6 +158,27 @@ class CookieCache:
             return None
         payload = _check_payload(inner)
         return None if payload is None else Decoded(payload, int(expires))
+
+    def _compact_fast(self, text: str) -> Decoded | None:
+        """Verify against the cookie's own bytes when they are what JSON.stringify wrote.
+
+        Both writers emit canonical JSON, so the signed text is the ``session`` member as it
+        stands plus ``expiresAt``: one HMAC, no re-serialisation. Anything else (or a
+        mismatch) takes the canonical path, so this never accepts what it would refuse.
+        """
+        cut = text.rfind(',"expiresAt":')
+        if not text.startswith('{"session":{') or cut < 0:
+            return None
+        tail = _COMPACT_TAIL.fullmatch(text, cut)
+        inner_text = text[len('{"session":'):cut]
+        if tail is None or not inner_text.endswith("}"):
+            return None
+        signed = f'{inner_text[:-1]},"expiresAt":{tail.group(1)}}}'
+        expected = _hmac_b64url(self.auth.secrets.current.key, signed)
+        if not hmac.compare_digest(expected.encode(), tail.group(2).encode()):
+            return None
+        payload = _check_payload(jsjson.parse(inner_text))
+        return None if payload is None else Decoded(payload, int(tail.group(1)))
 
     def _verify_jwt(self, token: str, now_s: int) -> dict[str, Any]:
         parts = token.split(".")

@@ -28,6 +28,8 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def revive_date(value: str) -> datetime | str:
     """A ``Date`` for an ISO-8601 UTC string (as ``new Date(value)``), else the string."""
+    if len(value) < 20 or value[-1] != "Z" or value[10] != "T":
+        return value  # cheap rejection: most strings are not dates
     m = _ISO.match(value)
     if m is None:
         return value
@@ -41,12 +43,15 @@ def revive_date(value: str) -> datetime | str:
 
 
 def _revive(value: Any) -> Any:
-    if isinstance(value, str):
-        return revive_date(value)
+    # The hot path of every cookie-cache read: the cheap "could be a date" test is inlined.
+    if isinstance(value, dict):
+        return {k: (revive_date(v) if type(v) is str and len(v) >= 20 and v[-1] == "Z"
+                    else _revive(v) if isinstance(v, dict | list) else v)
+                for k, v in value.items()}
     if isinstance(value, list):
         return [_revive(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _revive(v) for k, v in value.items()}
+    if isinstance(value, str):
+        return revive_date(value)
     return value
 
 

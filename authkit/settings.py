@@ -16,6 +16,7 @@ from typing import Any
 
 from .errors import ConfigError
 from .ip import parse_networks
+from .production_settings import production_options
 
 KNOWN = {
     "AUTHKIT_SECRET": "signing secret (comma list to rotate: newest first)",
@@ -36,6 +37,9 @@ KNOWN = {
     "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "on/off (default on: a reset ends sessions)",
     "AUTHKIT_REDIS_URL": "redis://host:port/db",
     "AUTHKIT_REDIS_PREFIX": "prefix for every Redis key (several deployments on one Redis)",
+    "AUTHKIT_COOKIE_CACHE": "off (default), compact, jwt or jwe: the session cookie cache",
+    "AUTHKIT_COOKIE_CACHE_MAX_AGE": "seconds a cookie cache lives (default 300)",
+    "AUTHKIT_CORS": "on/off: CORS for the trusted origins (default off, as Better Auth)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
 }
 
@@ -149,6 +153,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             redis_url, key_prefix=env.get("AUTHKIT_REDIS_PREFIX", ""))
     elif env.get("AUTHKIT_REDIS_PREFIX"):
         raise ConfigError("AUTHKIT_REDIS_PREFIX is set but AUTHKIT_REDIS_URL is not")
+    kwargs.update(production_options(env))
     rate = flag(env, "AUTHKIT_RATE_LIMIT", None)
     if rate is not None:
         kwargs["rate_limit"] = {"enabled": rate}

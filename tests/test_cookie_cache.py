@@ -429,3 +429,17 @@ def test_payload_schema_rejects_wrong_types(make_auth, clock):
                    {**payload, "user": {**payload["user"], "emailVerified": "yes"}}):
         value = sign_compact(broken, outer["expiresAt"], key)
         assert CookieCache(auth).decode(value, int(clock.now * 1000)) is None
+
+
+def test_compact_with_non_canonical_json_still_verifies_canonically(make_auth, clock):
+    # Whitespace in the cookie's JSON: the byte-level shortcut cannot apply, the canonical
+    # re-serialisation Better Auth performs still verifies the signature.
+    auth = _cache_for(make_auth, clock, "compact")
+    client = make_client("wsgi", auth)
+    sign_up(client)
+    outer = json.loads(b64url_decode(client.jar[DATA]))
+    spaced = b64url(json.dumps(outer, indent=1, ensure_ascii=False).encode())
+    assert CookieCache(auth).decode(spaced, int(clock.now * 1000)) is not None
+    outer["session"]["user"]["name"] = "Mallory"
+    forged = b64url(json.dumps(outer, indent=1).encode())
+    assert CookieCache(auth).decode(forged, int(clock.now * 1000)) is None

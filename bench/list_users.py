@@ -32,12 +32,12 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-import psycopg  # noqa: E402
-from sqlalchemy import event  # noqa: E402
+import psycopg
+from sqlalchemy import event
 
-from authkit import AuthKit  # noqa: E402
-from authkit.passwords import ScryptHasher  # noqa: E402
-from authkit.plugins.admin import admin  # noqa: E402
+from authkit import AuthKit
+from authkit.passwords import ScryptHasher
+from authkit.plugins.admin import admin
 
 HOST, PORT, ADMIN_DB = "127.0.0.1", 5432, "test"
 
@@ -93,9 +93,9 @@ def fill(url: str, count: int) -> float:
                   f"{created}\t{role}\tf\t\\N\t\\N\n")
     columns = ('"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt", '
                '"role", "banned", "banReason", "banExpires"')
-    with psycopg.connect(url) as conn:
-        with conn.cursor() as cur, cur.copy(f'COPY "user" ({columns}) FROM STDIN') as copy:
-            copy.write(buf.getvalue())
+    with psycopg.connect(url) as conn, conn.cursor() as cur, cur.copy(
+            f'COPY "user" ({columns}) FROM STDIN') as copy:
+        copy.write(buf.getvalue())
     # Outside a transaction: VACUUM sets the visibility map, as autovacuum would on a live
     # table, so counts can read an index alone.
     with psycopg.connect(url, autocommit=True) as conn:

@@ -139,3 +139,21 @@ def test_ban_racing_sign_in_leaves_no_valid_session(make_auth: Any, db_url: str,
     assert errors == []
     assert issued_after_ban == []
     assert auth.db.list_user_sessions(alice.id) == []
+
+
+def test_with_the_cookie_cache_a_banned_cookie_is_refused_where_it_matters(
+        make_cast: Any) -> None:
+    """SEC-70, cache on: the cached cookie may still read as a session for up to max_age,
+    but admin routes and sensitive routes read the store and answer 401."""
+    cast = make_cast(auth_options={"session": {"cookie_cache": {"enabled": True,
+                                                                "max_age": 300}}})
+    cast.user("boss", "admin")
+    boss = cast.client("boss")
+    assert boss.get("/api/auth/get-session").json["user"]["role"] == "admin"
+    cast.client("root").post(A + "/ban-user", json={"userId": cast.ids["boss"]})
+    res = boss.get(A + "/list-users")
+    assert res.status == 401 and res.body == b""
+    res = boss.post("/api/auth/change-password",
+                    json={"currentPassword": PASSWORD, "newPassword": "another-pass-1"})
+    assert res.status == 401
+    assert boss.get("/api/auth/get-session", query={"disableCookieCache": "true"}).body == b"null"

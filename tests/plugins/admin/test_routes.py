@@ -381,3 +381,17 @@ def test_list_and_revoke_user_sessions(cast: Cast) -> None:
 def test_validation_runs_before_the_session_check(cast: Cast) -> None:
     res = cast.anonymous().post(A + "/set-role", json={"userId": "x"})
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
+
+
+def test_has_permission_in_process_without_headers(cast: Cast) -> None:
+    """Server-side only: the body's role wins over userId; without either it is a 400."""
+    check = cast.auth.api.user_has_permission
+    ask = {"permissions": {"user": ["list"]}}
+    assert check(body={**ask, "role": "support", "userId": cast.ids["alice"]})["success"]
+    assert check(body={**ask, "userId": cast.ids["root"]})["success"]
+    assert not check(body={**ask, "userId": cast.ids["alice"]})["success"]
+    for body, message in (({}, "user id or role is required"),
+                          ({"userId": "nope"}, "user not found")):
+        with pytest.raises(APIError) as err:
+            check(body={**ask, **body})
+        assert err.value.status == 400 and err.value.body == {"message": message}

@@ -23,7 +23,8 @@ if TYPE_CHECKING:
     from .db import Database
     from .endpoints.context import Context
 
-# Better Auth prunes expired rows at most once a minute, on lookup.
+# Expired rows are pruned at most once a minute, on lookup (as Better Auth) and on insert
+# (so decoy rows never pile up).
 CLEANUP_INTERVAL = timedelta(minutes=1)
 _next_cleanup: weakref.WeakKeyDictionary[AuthKit, datetime] = weakref.WeakKeyDictionary()
 
@@ -44,11 +45,27 @@ def _candidates(auth: AuthKit, identifier: str) -> list[str]:
 def create(ctx: Context, identifier: str, value: str, expires_in: int) -> Verification | None:
     """Store ``identifier → value`` for ``expires_in`` seconds; ``None`` if a hook vetoed."""
     auth = ctx.auth
+    _maybe_cleanup(auth)
     now = auth.now()
     row = Verification(id=generate_id(), identifier=_candidates(auth, identifier)[0],
                        value=value, expires_at=now + timedelta(seconds=expires_in),
                        created_at=now, updated_at=now)
     return auth.db.create_verification(ctx, row)
+
+
+def decoy(ctx: Context, identifier: str) -> None:
+    """Write an already-expired, empty row, as ``create`` would write a real one.
+
+    For enumeration-safe flows: an unknown address costs the same committed write as a known
+    one, so response times do not tell them apart (SEC-56). The row can never be used (no
+    value, expired) and the periodic cleanup removes it.
+    """
+    auth = ctx.auth
+    _maybe_cleanup(auth)
+    now = auth.now()
+    auth.db.create_verification(ctx, Verification(
+        id=generate_id(), identifier=_candidates(auth, identifier)[0], value="",
+        expires_at=now - timedelta(seconds=1), created_at=now, updated_at=now))
 
 
 def find(auth: AuthKit, identifier: str) -> Verification | None:

@@ -81,11 +81,12 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
         raise APIError(400, "RESET_PASSWORD_DISABLED")
     body: RequestResetBody = ctx.body
     user = auth.db.get_user_by_email(body.email.lower())
-    # Both paths draw a token and touch the verification table once (SEC-56).
+    # Both paths draw a token and write one verification row (a dead decoy for unknown
+    # addresses), so neither the answer nor the time it takes tells them apart (SEC-56).
     token = random_string(TOKEN_LENGTH)
     identifier = IDENTIFIER_PREFIX + token
     if user is None:
-        verifications.find(auth, identifier)
+        verifications.decoy(ctx, identifier)
         log_event(ctx, "password_reset.requested", reason="UNKNOWN_EMAIL")
         return RequestResetResult()
     expires_in = auth.options.email_and_password.reset_password_token_expires_in

@@ -20,7 +20,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
 from .dispatch import call_email_callback, one_line
-from .message import Mail, Sender
+from .message import Sender
 from .templates import Templates
 
 log = logging.getLogger("authkit.mail")
@@ -70,24 +70,25 @@ class MailCallbacks:
     # -- delivery ------------------------------------------------------------------------
     def _deliver(self, kind: str, user: Any, url: str, token: str,
                  new_email: str | None = None) -> None:
-        mail = self.templates.render(kind, to=str(user.email), user=user, url=url,
-                                     new_email=new_email)
-        future = self._submit(mail, (token, url))
+        # Rendering happens on the worker too: the request only hands the job over, so a
+        # known address costs the request no more than an unknown one (SEC-56).
+        future = self._submit(kind, user, url, token, new_email)
         if self.background:
             return
         try:
             future.result(timeout=self.wait)
         except FutureTimeout:
             log.warning("%s email for user %s is still being sent after %.1f s; "
-                        "answering without waiting for it", kind, mail.user_id or "?",
+                        "answering without waiting for it", kind, getattr(user, "id", "?"),
                         self.wait)
 
-    def _submit(self, mail: Mail, secrets: tuple[str, ...]) -> Future[None]:
+    def _submit(self, kind: str, user: Any, url: str, token: str,
+                new_email: str | None) -> Future[None]:
         with self._lock:
             if self._pool is None:
                 self._pool = ThreadPoolExecutor(max_workers=self._workers,
                                                 thread_name_prefix="authkit-mail")
-            future = self._pool.submit(self._send_logged, mail, secrets)
+            future = self._pool.submit(self._send_logged, kind, user, url, token, new_email)
             self._pending.add(future)
         future.add_done_callback(self._forget)
         return future
@@ -96,12 +97,16 @@ class MailCallbacks:
         with self._lock:
             self._pending.discard(future)
 
-    def _send_logged(self, mail: Mail, secrets: tuple[str, ...]) -> None:
+    def _send_logged(self, kind: str, user: Any, url: str, token: str,
+                     new_email: str | None) -> None:
         try:
+            mail = self.templates.render(kind, to=str(user.email), user=user, url=url,
+                                         new_email=new_email)
             self.sender.send(mail)
         except Exception as exc:  # noqa: BLE001 - a failed send is logged, never raised
-            log.warning("%s email for user %s was not sent: %s", mail.kind,
-                        mail.user_id or "?", one_line(f"{type(exc).__name__}: {exc}", *secrets))
+            log.warning("%s email for user %s was not sent: %s", kind,
+                        getattr(user, "id", "?"),
+                        one_line(f"{type(exc).__name__}: {exc}", token, url))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait for queued mail to finish; ``True`` if nothing is left (tests, shutdown)."""

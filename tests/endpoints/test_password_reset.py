@@ -133,6 +133,7 @@ def test_unknown_email_same_answer_and_same_work(setup, mailbox, monkeypatch):  
         work.append(tuple(spy.calls))
     assert len(answers) == 1
     assert answers.pop()[1] == b'{"status":true,"message":"' + MESSAGE.encode() + b'"}'
+    # One token drawn and one row written on every path (a dead decoy for unknown addresses).
     assert work[0] == work[1] == work[2] == ("token24", "table")
     assert [s.email for s in mailbox.sent] == [ALICE]
 
@@ -388,7 +389,12 @@ def test_expired_rows_are_pruned(setup, mailbox, clock):
     clock.advance(3601 + 61)  # past expiry, and past the once-a-minute cleanup gate
     client.post(REQUEST, json={"email": "ghost@example.com"})
     with auth.storage.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM verification").scalar() == 0
+        values = conn.exec_driver_sql("SELECT value FROM verification").scalars().all()
+    assert values == [""]  # alice's expired token is gone; only the new (dead) decoy is left
+    clock.advance(61)
+    client.post(REQUEST, json={"email": "ghost@example.com"})
+    with auth.storage.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM verification").scalar() == 1
 
 
 # -- SEC-91: one token, many concurrent resets -------------------------------------------------
@@ -460,3 +466,15 @@ def test_reset_events_are_logged_with_user_and_ip_but_no_token(setup, mailbox, c
     done = [m for m in events if m.startswith("password_reset.completed")]
     assert done and user_id in done[0] and "ip=127.0.0.1" in done[0]
     assert not any(token in r.getMessage() for r in caplog.records)
+
+
+def test_decoy_rows_can_never_be_used(setup, mailbox, monkeypatch):  # SEC-56
+    _, client = setup()
+    monkeypatch.setattr(password_reset, "random_string", lambda n: "D" * n)
+    assert client.post(REQUEST, json={"email": "ghost@example.com"}).status == 200
+    decoy = "D" * 24
+    res = client.get(f"{RESET}/{decoy}", query={"callbackURL": "/r"})
+    assert res.header("location") == "http://localhost:3000/r?error=INVALID_TOKEN"
+    res = client.post(RESET, json={"token": decoy, "newPassword": NEW_PW})
+    assert res.status == 400 and res.json["code"] == "INVALID_TOKEN"
+    assert mailbox.sent == []

@@ -436,3 +436,17 @@ def test_api_calls(setup, mailbox):
         auth.api.verify_email(query={"token": "junk"})
     assert err.value.code == "INVALID_TOKEN"
     assert auth.api.send_verification_email(body={"email": ALICE}).to_json() == {"status": True}
+
+
+def test_auto_sign_in_vetoed_is_500_failed_to_create_session(kind, make_auth, mailbox):
+    opts = mailbox.options()
+    opts["email_verification"]["auto_sign_in_after_verification"] = True
+    veto = {"on": False}
+    auth = make_auth(database_hooks={"session": {"create": {
+        "before": lambda data, ctx: False if veto["on"] else None}}}, **opts)
+    client = make_client(kind, auth)
+    sign_up(client)
+    token = token_for(client, mailbox)
+    veto["on"] = True
+    res = client.get(VERIFY, query={"token": token}, use_jar=False)
+    assert res.status == 500 and res.json["code"] == "FAILED_TO_CREATE_SESSION"

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from .. import verifications
-from ..callbacks import call_user_callback
 from ..cookies import encode_value
 from ..errors import APIError, Redirect
 from ..mail.dispatch import call_email_callback
@@ -28,7 +27,7 @@ from .context import Context
 from .redirects import protect_token_response, resolve_with_query
 from .registry import Endpoint, endpoint
 from .sign_up import check_password_length
-from .verification import StatusResult
+from .verification import StatusResult, run_user_hook
 
 TOKEN_LENGTH = 24
 IDENTIFIER_PREFIX = "reset-password:"
@@ -163,7 +162,7 @@ def reset_password(ctx: Context) -> StatusResult:
     log_event(ctx, "password_reset.completed", user_id=user.id, sessions_revoked=revoke)
     hook = auth.options.email_and_password.on_password_reset
     if hook is not None:
-        call_user_callback(hook, user=user)
+        run_user_hook(hook, ctx, user)
     return StatusResult()
 
 

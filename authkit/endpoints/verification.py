@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +18,7 @@ from ..email_verification import (
     send_verification_email,
 )
 from ..errors import APIError, Redirect
+from ..mail.dispatch import accepts
 from ..models import SessionWithUser, User
 from ..observability import log_event
 from ..origins import check_callback_url
@@ -66,6 +68,15 @@ class VerifyEmailResult:
     def to_json(self) -> dict[str, Any]:
         """The wire shape."""
         return {"status": self.status, "user": self.user.to_json() if self.user else None}
+
+
+def run_user_hook(hook: Callable[..., Any], ctx: Context, user: User) -> None:
+    """Call a user hook with ``user=`` (and ``request=``, Better Auth's second argument, when
+    the hook takes it); what it raises (an ``APIError`` to refuse) propagates."""
+    kwargs: dict[str, Any] = {"user": user}
+    if accepts(hook, "request"):
+        kwargs["request"] = ctx.request
+    call_user_callback(hook, **kwargs)
 
 
 def optional_session(ctx: Context) -> SessionWithUser | None:
@@ -156,14 +167,14 @@ def verify_email(ctx: Context) -> Any:
         return flow.done(VerifyEmailResult(True, None))
     ev = auth.options.email_verification
     if ev.before_email_verification is not None:
-        call_user_callback(ev.before_email_verification, user=user)
+        run_user_hook(ev.before_email_verification, ctx, user)
     updated = auth.db.update_user(ctx, user.id, {"emailVerified": True,
                                                  "updatedAt": auth.now()})
     if updated is None:
         raise APIError(500, "FAILED_TO_UPDATE_USER")
     log_event(ctx, "email.verified", user_id=updated.id)
     if ev.after_email_verification is not None:
-        call_user_callback(ev.after_email_verification, user=updated)
+        run_user_hook(ev.after_email_verification, ctx, updated)
     if ev.auto_sign_in_after_verification:
         _sign_in_after_verification(ctx, updated)
     return flow.done(VerifyEmailResult(True, None))
@@ -223,7 +234,7 @@ def _change_email(ctx: Context, flow: _Flow, claims: EmailClaims) -> Any:
     log_event(ctx, "email.changed", user_id=updated.id)
     after = auth.options.email_verification.after_email_verification
     if email_verified and after is not None:
-        call_user_callback(after, user=updated)
+        run_user_hook(after, ctx, updated)
     if session is not None:
         _reissue(ctx, session, updated)
     return flow.done(VerifyEmailResult(True, updated))

@@ -450,3 +450,12 @@ def test_auto_sign_in_vetoed_is_500_failed_to_create_session(kind, make_auth, ma
     veto["on"] = True
     res = client.get(VERIFY, query={"token": token}, use_jar=False)
     assert res.status == 500 and res.json["code"] == "FAILED_TO_CREATE_SESSION"
+
+
+def test_hooks_get_the_request_when_they_take_it(setup, mailbox):
+    seen = []
+    _, client = setup(email_verification={
+        "after_email_verification": lambda *, user, request: seen.append(request.path)})
+    sign_up(client)
+    client.get(VERIFY, query={"token": token_for(client, mailbox)})
+    assert seen == ["/api/auth/verify-email"]

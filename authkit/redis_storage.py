@@ -21,6 +21,8 @@ from .secondary import SecondaryStorageUnavailable
 try:
     import redis
     from redis import exceptions as redis_errors
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
 except ImportError:  # pragma: no cover - exercised only without the extra installed
     redis = None  # type: ignore[assignment]
     redis_errors = None  # type: ignore[assignment]
@@ -50,8 +52,8 @@ class RedisStorage:
     Parameters: ``url`` (``redis://[:password@]host:port/db``, ``rediss://`` for TLS),
     ``key_prefix`` (prepended to every key, so several deployments or tests can share one
     Redis; empty by default, which is what a Node Better Auth sharing the store uses),
-    ``socket_timeout`` and ``connect_timeout`` in seconds (a request waits at most this long
-    before answering 503), ``max_connections`` for the pool, or a ready ``client``
+    ``socket_timeout`` and ``connect_timeout`` in seconds (with the one retry, a request waits
+    at most about twice this long before answering 503), ``max_connections`` for the pool, or a ready ``client``
     (``redis.Redis`` with ``decode_responses=True``) instead of a URL.
     """
 
@@ -67,7 +69,11 @@ class RedisStorage:
                 client = redis.Redis.from_url(
                     url, decode_responses=True, socket_timeout=socket_timeout,
                     socket_connect_timeout=connect_timeout, max_connections=max_connections,
-                    health_check_interval=30)
+                    health_check_interval=30,
+                    # One immediate retry reconnects a pooled connection Redis dropped
+                    # (restart, idle timeout); more would hold a request for seconds
+                    # before its 503 while Redis is down.
+                    retry=Retry(NoBackoff(), 1))
             except ValueError as exc:
                 raise ConfigError(f"invalid Redis URL: {exc}") from None
         self.client = client

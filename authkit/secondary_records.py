@@ -525,7 +525,9 @@ def secondary_records(auth: AuthKit) -> SecondaryRecords | None:
     """The records layer of ``auth``, or ``None`` without ``secondary_storage``."""
     if auth.secondary_storage is None:
         return None
-    admin_floor = max((int(getattr(p, "impersonation_session_duration", 0) or 0)
+    # Better Auth keeps revocation markers at least as long as an impersonation session.
+    admin_floor = max((int(getattr(getattr(p, "options", None),
+                                   "impersonation_session_duration", 0) or 0)
                        for p in auth.plugins), default=0)
     return SecondaryRecords(
         auth.secondary_storage,

@@ -18,7 +18,13 @@ from authkit.secondary import MemoryStorage, SecondaryStorageUnavailable
 
 from .support.clients import make_client
 from .support.fixtures import sign_up
-from .support.redis_server import REDIS_URL, redis_prefix  # noqa: F401  (fixture)
+from .support.redis_server import (
+    REDIS_HOST,
+    REDIS_PORT,
+    REDIS_URL,
+    TCPProxy,
+    redis_prefix,  # noqa: F401  (fixture)
+)
 
 GET = "/api/auth/get-session"
 PW = "correct-horse-1"
@@ -363,3 +369,34 @@ def test_layout_on_real_redis(kind, make_auth, redis_prefix):  # noqa: F811
     finally:
         raw.close()
         storage.close()
+
+
+def test_real_redis_outage_is_503_and_recovers_without_restart(kind, make_auth,
+                                                                redis_prefix):  # noqa: F811
+    proxy = TCPProxy((REDIS_HOST, REDIS_PORT))
+    proxy.start()
+    storage = RedisStorage(proxy.url, key_prefix=redis_prefix, connect_timeout=0.5,
+                           socket_timeout=0.5)
+    try:
+        auth = make_auth(secondary_storage=storage, rate_limit={"enabled": True})
+        client = make_client(kind, auth)
+        sign_up(client)
+        proxy.stop()
+        assert client.get(GET).status == 503
+        signin = client.post("/api/auth/sign-in/email",
+                             json={"email": "alice@example.com", "password": PW})
+        assert signin.status == 503  # the limiter cannot count: fail closed
+        assert client.get("/api/auth/ok").status == 200  # fails open off credential paths
+        proxy.start()
+        assert client.get(GET).json["user"]["email"] == "alice@example.com"
+    finally:
+        proxy.stop()
+        storage.close()
+
+
+def test_revocation_markers_outlive_impersonation_sessions(make_auth, kv):
+    from authkit.plugins.admin import admin
+
+    auth = make_auth(secondary_storage=kv, session={"expires_in": 3600},
+                     plugins=[admin(impersonation_session_duration=200_000)])
+    assert auth.db.secondary._revoked_ttl == 200_000

@@ -73,26 +73,27 @@ def test_core_flow_with_the_official_client(server: Server, client_project: Path
     assert steps.passed == CORE_STEPS
 
 
-def scenario_env() -> dict[str, str]:
-    """The admin e-mail and /health the scenario expects, once `authkit serve` supports them.
+MODES = {
+    # name: (authkit serve environment, scenario environment)
+    "rate-limit-off": ({"AUTHKIT_RATE_LIMIT": "off"}, {"RATE_LIMIT": "off"}),
+    # The scenario's rate-limit probes send their own X-Forwarded-For, which the reference
+    # server believes by default; authkit believes it only from a trusted proxy.
+    "rate-limit-on": ({"AUTHKIT_RATE_LIMIT": "on", "AUTHKIT_TRUSTED_PROXIES": "127.0.0.1"},
+                      {"RATE_LIMIT": "on"}),
+    "require-email-verification": (
+        {"AUTHKIT_RATE_LIMIT": "off", "AUTHKIT_REQUIRE_EMAIL_VERIFICATION": "on"},
+        {"RATE_LIMIT": "off", "REQUIRE_EMAIL_VERIFICATION": "on"}),
+}
+COMMON_SERVE_ENV = {
+    "AUTHKIT_ADMIN_EMAILS": "admin@example.com", "AUTHKIT_HEALTH_PATH": "/health",
+    # The reference server keeps Better Auth's default (sessions survive a reset); authkit ends
+    # them by default, and the scenario signs in with alice's old session after her reset.
+    "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "off",
+}
 
-    Until then the settings module refuses these variables (its NOT_YET set), and setting
-    them would stop the server from starting at all.
-    """
-    from authkit import settings
 
-    wanted = {"AUTHKIT_ADMIN_EMAILS": "admin@example.com", "AUTHKIT_HEALTH_PATH": "/health",
-              # The reference server keeps Better Auth's default (sessions survive a reset);
-              # authkit ends them by default, and the scenario signs in with alice's old
-              # session after resetting her password.
-              "AUTHKIT_REVOKE_SESSIONS_ON_PASSWORD_RESET": "off"}
-    not_yet = getattr(settings, "NOT_YET", frozenset())
-    return {k: v for k, v in wanted.items() if k not in not_yet}
-
-
-@pytest.fixture(scope="module")
-def reference_scenario(client_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Steps:
-    """The reference repository's 30-step client scenario, run once against `authkit serve`.
+def run_reference_scenario(client_project: Path, work: Path, mode: str) -> Steps:
+    """The reference repository's client scenario, run once against `authkit serve`.
 
     It only imports `better-auth` (client and client plugins), so it runs from a temp folder
     whose node_modules is this project's, already pinned to 1.7.25.
@@ -100,19 +101,26 @@ def reference_scenario(client_project: Path, tmp_path_factory: pytest.TempPathFa
     script = REF_SOURCE / "client-scenario.mjs"
     if not script.is_file():
         pytest.skip(f"{script} not found (set BETTER_AUTH_REF_DIR to the reference folder)")
-    work = tmp_path_factory.mktemp("reference-scenario")
     shutil.copy(script, work / "client-scenario.mjs")
     os.symlink(client_project / "node_modules", work / "node_modules")
     outbox = work / "outbox.jsonl"
+    serve_env, scenario_env = MODES[mode]
     with authkit_server(work, database_url=f"sqlite:///{work}/authkit.db", secret=SECRET,
-                        outbox=outbox, extra_env=scenario_env()) as running:
+                        outbox=outbox, extra_env={**COMMON_SERVE_ENV, **serve_env}) as running:
         steps = run_scenario(work / "client-scenario.mjs", cwd=work, env={
-            "BASE_URL": running.base_url, "OUTBOX": str(outbox), "RATE_LIMIT": "off",
-            "ADMIN_EMAIL": "admin@example.com", "REQUIRE_EMAIL_VERIFICATION": "off"})
-    # Shown with -s, and in the assertion messages below: which of the 30 steps pass today.
-    print(f"\nreference client scenario against authkit serve: {len(steps.passed)} passed, "
-          f"{len(steps.failed)} failed\n{steps.report()}")
+            "BASE_URL": running.base_url, "OUTBOX": str(outbox),
+            "ADMIN_EMAIL": "admin@example.com", **scenario_env})
+    print(f"\nreference client scenario ({mode}) against authkit serve: {len(steps.passed)} "
+          f"passed, {len(steps.failed)} failed\n{steps.report()}")
     return steps
+
+
+@pytest.fixture(scope="module")
+def reference_scenario(client_project: Path, tmp_path_factory: pytest.TempPathFactory) -> Steps:
+    """The scenario in its default mode (rate limit off), shared by the tests below."""
+    return run_reference_scenario(client_project,
+                                  tmp_path_factory.mktemp("reference-scenario"),
+                                  "rate-limit-off")
 
 
 def test_reference_scenario_steps_of_issue_2_pass(reference_scenario: Steps) -> None:
@@ -120,9 +128,14 @@ def test_reference_scenario_steps_of_issue_2_pass(reference_scenario: Steps) -> 
     assert missing == [], reference_scenario.report()
 
 
-@pytest.mark.xfail(strict=False, reason=(
-    "the reference scenario also covers /health, the admin plugin (role on sign-up, admin "
-    "endpoints: issue 5), and list/revoke sessions, update-user, change-password, password "
-    "reset and email verification (issue 4); it passes whole once those land"))
 def test_reference_scenario_passes_whole(reference_scenario: Steps) -> None:
     assert reference_scenario.failed == [], reference_scenario.report()
+    assert len(reference_scenario.passed) >= 30
+
+
+@pytest.mark.parametrize("mode", ["rate-limit-on", "require-email-verification"])
+def test_reference_scenario_in_other_modes(client_project: Path, tmp_path: Path,
+                                           mode: str) -> None:
+    steps = run_reference_scenario(client_project, tmp_path, mode)
+    assert steps.failed == [], steps.report()
+    assert steps.passed

@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from typing import Any
 
+from .access_log import uvicorn_log_config
 from .errors import AuthError, ConfigError
 
 
@@ -50,7 +51,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"authkit: migrated: {', '.join(done)}", file=sys.stderr)
     print(f"authkit: serving {auth.base_path} on http://{args.host}:{args.port}", file=sys.stderr)
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
-                              "access_log": args.access_log, "lifespan": "on"}
+                              "access_log": args.access_log, "lifespan": "on",
+                              "log_config": uvicorn_log_config()}
     if args.workers > 1:
         # Worker processes import the app themselves: hand them the same --app spec.
         os.environ[_SPEC_ENV] = args.app or ""

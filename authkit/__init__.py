@@ -14,6 +14,7 @@ from .config import (
     RateLimitOptions,
     SessionOptions,
     UserOptions,
+    VerificationOptions,
 )
 from .core import AuthKit
 from .errors import APIError, AuthError, ConfigError
@@ -48,6 +49,7 @@ __all__ = [
     "SessionWithUser",
     "User",
     "UserOptions",
+    "VerificationOptions",
     "WSGIAuthMiddleware",
     "require_role",
     "require_session",

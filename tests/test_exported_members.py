@@ -6,7 +6,7 @@ EXPECTED = {
     "APIError", "ASGIAuthMiddleware", "Account", "AdvancedOptions", "AuthError", "AuthKit",
     "ConfigError", "CookieCacheOptions", "EmailAndPasswordOptions", "EmailVerificationOptions",
     "FieldSpec", "HeadersAndResult", "Hooks", "RateLimitOptions", "Request", "RequestAuth",
-    "Response", "Session", "SessionOptions", "SessionWithUser", "User", "UserOptions",
+    "Response", "Session", "SessionOptions", "SessionWithUser", "User", "UserOptions", "VerificationOptions",
     "WSGIAuthMiddleware", "require_role", "require_session", "safe_redirect_path", "with_auth",
 }
 

@@ -1,6 +1,7 @@
 """Plugins shipped with authkit."""
 
+from .admin import admin
 from .base import Plugin
 from .bearer import bearer
 
-__all__ = ["Plugin", "bearer"]
+__all__ = ["Plugin", "admin", "bearer"]

@@ -49,7 +49,12 @@ def b64url_decode(text: str) -> bytes:
     """Strict base64url (no padding, no other alphabet) → bytes; ``ValueError`` otherwise."""
     if not text.isascii() or any(c in text for c in "+/= \t\r\n"):
         raise ValueError("not base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if b64url(data) != text:
+        # Non-zero padding bits: another spelling of the same bytes. Refused, so a token
+        # has exactly one accepted form (a flipped last character never still verifies).
+        raise ValueError("non-canonical base64url")
+    return data
 
 
 @lru_cache(maxsize=64)

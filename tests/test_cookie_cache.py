@@ -443,3 +443,33 @@ def test_compact_with_non_canonical_json_still_verifies_canonically(make_auth, c
     outer["session"]["user"]["name"] = "Mallory"
     forged = b64url(json.dumps(outer, indent=1).encode())
     assert CookieCache(auth).decode(forged, int(clock.now * 1000)) is None
+
+
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_other_spelling_of_the_same_bytes_is_refused(make_auth, clock, strategy):
+    # The last base64url character carries padding bits; flipping only those keeps the bytes.
+    auth = _cache_for(make_auth, clock, strategy)
+    client = make_client("wsgi", auth)
+    sign_up(client)
+    value = client.jar[DATA]
+    last = value[-1]
+    index = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".index(last)
+    sibling = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"[index ^ 1]
+    now = int(clock.now * 1000)
+    assert CookieCache(auth).decode(value, now) is not None
+    assert CookieCache(auth).decode(value[:-1] + sibling, now) is None
+
+
+def test_banned_sign_in_sets_no_cache(make_auth, clock, kind):  # SEC-23
+    from authkit.plugins.admin import admin
+
+    auth = make_auth(secret=VECTORS["secret"], session={"cookie_cache": {"enabled": True}},
+                     plugins=[admin()])
+    client = make_client(kind, auth)
+    user_id = sign_up(client).json["user"]["id"]
+    auth.db.update_user(None, user_id, {"banned": True})
+    client.jar.clear()
+    res = client.post("/api/auth/sign-in/email", json={
+        "email": "alice@example.com", "password": "correct-horse-1"})
+    assert res.status == 403 and res.json["code"] == "BANNED_USER"
+    assert not [x for x in res.set_cookies if x.startswith("better-auth.session")]

@@ -457,3 +457,23 @@ def test_rate_limit_hits_are_logged_without_secrets(kind, make_auth, caplog):
     assert len(hits) == 1 and hits[0].ip == "127.0.0.1" and hits[0].path == "/sign-in/email"
     assert "wrong-pass-1" not in caplog.text
 
+
+
+def test_path_variants_open_no_new_bucket(kind, make_auth):
+    """SEC-60: doubled or trailing slashes never reach the handler under another key."""
+    client = make_client(kind, limited_auth(make_auth))
+    for _ in range(3):
+        wrong_sign_in(client)
+    for path in ("/api/auth//sign-in/email", "/api/auth/sign-in//email",
+                 "/api/auth/sign-in/email/"):
+        res = client.post(path, json={"email": "alice@example.com", "password": "x" * 9})
+        assert res.status == 404 and res.body == b"", path
+
+
+def test_trailing_slash_shares_the_bucket_when_skipped(kind, make_auth):
+    client = make_client(kind, make_auth(rate_limit={"enabled": True},
+                                         advanced={"skip_trailing_slashes": True}))
+    for _ in range(3):
+        wrong_sign_in(client)
+    res = client.post(SIGN_IN + "/", json={"email": "alice@example.com", "password": "x" * 9})
+    assert res.status == 429

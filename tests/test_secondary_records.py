@@ -400,3 +400,22 @@ def test_revocation_markers_outlive_impersonation_sessions(make_auth, kv):
     auth = make_auth(secondary_storage=kv, session={"expires_in": 3600},
                      plugins=[admin(impersonation_session_duration=200_000)])
     assert auth.db.secondary._revoked_ttl == 200_000
+
+
+def test_store_writes_are_undone_when_the_transaction_fails(kind, make_auth, kv):
+    """Revoking the other sessions inside a unit of work that then fails leaves them valid
+    (as the database rows would be): the store never keeps half of a rolled-back change."""
+    auth = make_auth(secondary_storage=kv)
+    client = make_client(kind, auth)
+    sign_up(client)
+    token, user_id = token_of(client)
+    other = make_client(kind, auth)
+    other.post("/api/auth/sign-in/email", json={"email": "alice@example.com", "password": PW})
+    other_token, _ = token_of(other)
+    before = json.loads(kv.get(f"active-sessions-{user_id}"))
+    with pytest.raises(RuntimeError), auth.db.transaction() as tx:
+        assert tx.delete_user_sessions(None, user_id, except_token=token) == 1
+        assert kv.get(other_token) is None  # revoked inside the unit of work
+        raise RuntimeError("a later write failed")
+    assert other.get(GET).json["user"]["id"] == user_id
+    assert json.loads(kv.get(f"active-sessions-{user_id}")) == before

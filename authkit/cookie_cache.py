@@ -23,6 +23,7 @@ import hmac
 import logging
 import math
 import re
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -50,6 +51,12 @@ DEFAULT_TOKEN_SECONDS = 300
 _JWT_HEADER = b64url(b'{"alg":"HS256"}')
 # The largest cache value read at all (chunks joined); anything bigger is refused unread.
 MAX_VALUE_SIZE = 64 * 1024
+# Verified compact caches remembered by their exact cookie value: a browser sends the same
+# value on every request until the cache is rewritten, and re-parsing it (JSON plus date
+# revival) is most of a cache hit's cost. Only values that passed the HMAC are kept, so a
+# flood of forged cookies cannot fill it; the per-request rules (token, version, expiry)
+# still run on every hit.
+_MEMO_SIZE = 1024
 
 _COMPACT_TAIL = re.compile(r',"expiresAt":(-?\d+),"signature":"([A-Za-z0-9_-]+)"\}')
 _SESSION_CORE = ("id", "createdAt", "updatedAt", "userId", "expiresAt", "token", "ipAddress",
@@ -92,6 +99,8 @@ class CookieCache:
         self.spec: CookieSpec = auth.cookies.session_data
         self._session_hidden = hidden_fields(auth.session_fields)
         self._user_hidden = hidden_fields(auth.user_fields)
+        self._memo: dict[str, Decoded] = {}
+        self._memo_lock = threading.Lock()
 
     @property
     def enabled(self) -> bool:
@@ -125,7 +134,7 @@ class CookieCache:
         try:
             strategy = self.options.strategy
             if strategy == "compact":
-                return self._decode_compact(value)
+                return self._decode_compact_memo(value)
             if strategy == "jwt":
                 claims = self._verify_jwt(value, now_ms // 1000)
             else:
@@ -138,6 +147,20 @@ class CookieCache:
         exp = claims.get("exp")
         expires = int(exp * 1000) if isinstance(exp, int | float) and exp else now_ms
         return Decoded(payload, expires)
+
+    def _decode_compact_memo(self, value: str) -> Decoded | None:
+        # Compact decoding does not depend on the clock (expiry is checked per request), so
+        # a verified value decodes the same every time.
+        hit = self._memo.get(value)
+        if hit is not None:
+            return hit
+        decoded = self._decode_compact(value)
+        if decoded is not None and _flat_records(decoded.payload):
+            with self._memo_lock:
+                if len(self._memo) >= _MEMO_SIZE:
+                    del self._memo[next(iter(self._memo))]  # the oldest entry
+                self._memo[value] = decoded
+        return decoded
 
     def _decode_compact(self, value: str) -> Decoded | None:
         text = b64url_decode(value).decode("utf-8", errors="replace")
@@ -319,6 +342,13 @@ def _chunk_index(name: str, key: str) -> int | None:
     if not suffix.isdigit() or not suffix.isascii() or str(int(suffix)) != suffix:
         return None
     return int(suffix)
+
+
+def _flat_records(payload: dict[str, Any]) -> bool:
+    """No list or object inside the records: ``_records`` copies one level, so a shared
+    payload stays unchanged whatever the caller does with the records it gets."""
+    return all(not isinstance(v, dict | list) for part in ("session", "user")
+               for v in payload[part].values())
 
 
 def _is_date(value: Any) -> bool:

@@ -473,3 +473,58 @@ def test_banned_sign_in_sets_no_cache(make_auth, clock, kind):  # SEC-23
         "email": "alice@example.com", "password": "correct-horse-1"})
     assert res.status == 403 and res.json["code"] == "BANNED_USER"
     assert not [x for x in res.set_cookies if x.startswith("better-auth.session")]
+
+
+# -- the memo of verified compact values ------------------------------------------------------------
+def test_memoized_cache_still_checks_expiry_and_token(make_auth, clock, kind):
+    auth = _cache_for(make_auth, clock, "compact")
+    alice, bob = make_client(kind, auth), make_client(kind, auth)
+    token = sign_up(alice).json["token"]
+    sign_up(bob, email="bob@example.com", name="Bob")
+    auth.db.delete_session(None, token)
+    assert alice.get(GS).json["session"]["token"] == token  # decoded once, now remembered
+    assert auth.sessions.cookie_cache._memo  # the hit above went through the memo
+    bob.jar[DATA] = alice.jar[DATA]
+    assert bob.get(GS).json["user"]["email"] == "bob@example.com"  # bound to the token
+    clock.advance(301)
+    assert alice.get(GS).body == b"null"  # the remembered value expired like any other
+
+
+def test_forged_values_are_not_memoized(make_auth, clock, kind):
+    auth = _cache_for(make_auth, clock, "compact")
+    client = make_client(kind, auth)
+    sign_up(client)
+    cache = auth.sessions.cookie_cache
+    cache._memo.clear()
+    client.jar[DATA] = _tamper_last(client.jar[DATA])
+    client.get(GS)
+    assert cache._memo == {}
+
+
+def test_memo_is_bounded(make_auth, clock, monkeypatch):
+    from authkit import cookie_cache
+
+    monkeypatch.setattr(cookie_cache, "_MEMO_SIZE", 3)
+    auth = _cache_for(make_auth, clock, "compact")
+    cache = CookieCache(auth)
+    for i in range(5):
+        payload = {"session": {"id": f"s{i}", "token": f"t{i}", "userId": "u",
+                               "expiresAt": "2030-01-01T00:00:00.000Z"},
+                   "user": {"id": "u", "email": "a@example.com", "name": "A"},
+                   "updatedAt": 1, "version": "1"}
+        value = sign_compact(payload, 2_000_000_000_000, auth.secrets.current.key)
+        assert cache.decode(value, 0) is not None
+    assert len(cache._memo) == 3
+
+
+def test_records_with_nested_fields_are_not_shared(make_auth, clock):
+    auth = _cache_for(make_auth, clock, "compact")
+    cache = CookieCache(auth)
+    payload = {"session": {"id": "s", "token": "t", "userId": "u",
+                           "expiresAt": "2030-01-01T00:00:00.000Z"},
+               "user": {"id": "u", "email": "a@example.com", "name": "A", "tags": ["x"]},
+               "updatedAt": 1, "version": "1"}
+    value = sign_compact(payload, 2_000_000_000_000, auth.secrets.current.key)
+    decoded = cache.decode(value, 0)
+    assert decoded is not None
+    assert cache._memo == {}  # a caller could change the list inside a shared payload

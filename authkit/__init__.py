@@ -21,8 +21,8 @@ from .errors import APIError, AuthError, ConfigError
 from .helpers import require_role, require_session, with_auth
 from .hooks import Hooks
 from .http import Request, Response
-from .models import Account, Session, SessionWithUser, User
 from .middleware import RequestAuth, safe_redirect_path
+from .models import Account, Session, SessionWithUser, User
 from .storage.fields import FieldSpec
 from .wsgi_middleware import AuthMiddleware as WSGIAuthMiddleware
 

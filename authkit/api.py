@@ -79,7 +79,7 @@ class API:
                 return error_response(exc)
             except StorageUnavailable:
                 return service_unavailable()
-            except Exception:
+            except Exception:  # noqa: BLE001 - a response value is promised; trace is logged
                 return internal_error(None)
         result = auth.pipeline.run(ctx)
         if return_headers:

@@ -17,7 +17,7 @@ def call_user_callback(fn: Callable[..., Any], /, **kwargs: Any) -> Any:
     manage a loop itself.
     """
     if inspect.iscoroutinefunction(fn) or inspect.iscoroutinefunction(
-            getattr(fn, "__call__", None)):
+            getattr(fn, "__call__", None)):  # noqa: B004 - an object's async __call__
         return async_to_sync(fn)(**kwargs)
     result = fn(**kwargs)
     if inspect.isawaitable(result):

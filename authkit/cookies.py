@@ -11,8 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, unquote
-from urllib.parse import urlsplit
+from urllib.parse import quote, unquote, urlsplit
 
 from .config import AdvancedOptions
 from .errors import ConfigError

@@ -25,7 +25,7 @@ AfterHook = Callable[["Context", Any], Any]
 class HookMatcher:
     """A plugin hook: ``handler`` runs when ``matcher(ctx)`` is true."""
 
-    matcher: Callable[["Context"], bool]
+    matcher: Callable[[Context], bool]
     handler: Callable[..., Any]
 
 

@@ -8,12 +8,12 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .endpoints.context import Context
+from .endpoints.registry import Endpoint
 from .errors import APIError
 from .http import Headers, Request, Response, dumps
 from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
-from .endpoints.context import Context
-from .endpoints.registry import Endpoint
 from .storage import StorageUnavailable
 from .validation import MISSING, parse_form_body, parse_json_body, validate
 

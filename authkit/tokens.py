@@ -31,7 +31,7 @@ def generate_id() -> str:
 class Secret:
     """A secret string whose repr and str never show the value."""
 
-    __slots__ = ("_value", "_key")
+    __slots__ = ("_key", "_value")
 
     def __init__(self, value: str) -> None:
         self._value = value

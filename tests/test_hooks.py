@@ -96,7 +96,7 @@ def test_after_hook_error_replaces_result_and_sees_errors(channel, kind, make_au
     def after(ctx, result):
         if isinstance(result, APIError):
             errors.append(result.code)
-            return None
+            return
         raise APIError(409, "AFTER_REFUSED", "refused after the fact")
 
     auth = make_auth(hooks=Hooks(after=after))

@@ -179,7 +179,6 @@ def test_before_hook_short_circuit_and_after_hook_replace(kind, make_auth):
     def after(ctx, result):
         if ctx.path == "/error":
             raise APIError(418, "TEAPOT", "no")
-        return None
 
     client = make_client(kind, make_auth(hooks=Hooks(before=before, after=after)))
     assert client.get("/api/auth/ok").json == {"short": True}

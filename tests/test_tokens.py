@@ -4,9 +4,18 @@ import hmac
 import re
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from authkit.tokens import Secret, SecretList, generate_id, hmac_signature, random_string, sign, unsign
+from authkit.tokens import (
+    Secret,
+    SecretList,
+    generate_id,
+    hmac_signature,
+    random_string,
+    sign,
+    unsign,
+)
 
 SECRETS = SecretList(["better-auth-ref-fixed-test-secret-0123456789abcdef"])
 

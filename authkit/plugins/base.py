@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..hooks import HookMatcher
 from ..storage.fields import FieldSpec, IndexSpec
@@ -25,7 +25,7 @@ class Plugin:
     # Extra indexes the plugin's queries need; `authkit migrate` creates them.
     indexes: Sequence[IndexSpec] = ()
     database_hooks: Any = None
-    error_codes: dict[str, str] = {}
+    error_codes: ClassVar[dict[str, str]] = {}
     before: Sequence[HookMatcher] = ()
     after: Sequence[HookMatcher] = ()
     # Rate-limit rules for this plugin's paths; they override the built-in ones (spec §7.2).

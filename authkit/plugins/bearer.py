@@ -34,7 +34,7 @@ class BearerPlugin(Plugin):
     def transform_headers(self, headers: Headers) -> Headers:
         auth = self._auth
         value = headers.get("authorization")
-        if auth is None or not value or not value[:7].lower() == "bearer ":
+        if auth is None or not value or value[:7].lower() != "bearer ":
             return headers
         token = unquote(value[7:].strip())
         if not token:

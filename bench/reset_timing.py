@@ -16,8 +16,6 @@ the table once, so some gap on a slow database is expected.
 from __future__ import annotations
 
 import argparse
-import json
-import statistics
 import sys
 import tempfile
 import time
@@ -27,8 +25,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from inprocess_timing import report, timed_post
+
 from authkit import AuthKit
-from authkit.http import Headers, Request
 from authkit.mail import Mail, mail_callbacks
 from authkit.outbox import OutboxSender
 
@@ -47,15 +46,7 @@ class SlowSender:
 
 
 def request(auth: AuthKit, email: str) -> float:
-    body = json.dumps({"email": email}).encode()
-    req = Request("POST", "/api/auth/request-password-reset",
-                  headers=Headers({"content-type": "application/json"}), body=body,
-                  client="127.0.0.1")
-    started = time.perf_counter()
-    res = auth.handle(req)
-    elapsed = time.perf_counter() - started
-    assert res.status == 200, res.body
-    return elapsed
+    return timed_post(auth, "/request-password-reset", {"email": email}, 200)
 
 
 def run(make_sender: Callable[[], Any], database: str, rounds: int) -> dict[str, list[float]]:
@@ -76,17 +67,6 @@ def run(make_sender: Callable[[], Any], database: str, rounds: int) -> dict[str,
     return times
 
 
-def report(name: str, times: dict[str, list[float]]) -> None:
-    def stats(values: list[float]) -> tuple[float, float]:
-        ordered = sorted(values)
-        return statistics.median(ordered) * 1000, ordered[int(len(ordered) * 0.9)] * 1000
-
-    k50, k90 = stats(times[KNOWN])
-    u50, u90 = stats(times[UNKNOWN])
-    print(f"{name:<34} known p50 {k50:6.2f} ms p90 {k90:6.2f} ms | unknown p50 {u50:6.2f} ms "
-          f"p90 {u90:6.2f} ms | ratio p50 {k50 / u50:4.2f}")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=300)
@@ -95,10 +75,10 @@ def main() -> None:
     folder = Path(tempfile.mkdtemp(prefix="authkit-reset-bench-"))
     database = args.database or f"sqlite:///{folder}/bench.db"
     outbox = folder / "outbox.jsonl"
-    report("outbox file (synchronous)",
+    report("outbox file (synchronous)", UNKNOWN,
            run(lambda: OutboxSender(outbox, "reset-password"), database, args.rounds))
     mail = mail_callbacks(SlowSender(0.02))
-    report("mail_callbacks, 20 ms sender (bg)",
+    report("mail_callbacks, 20 ms sender (bg)", UNKNOWN,
            run(lambda: mail.send_reset_password, database, args.rounds))
     mail.close()
 

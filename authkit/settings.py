@@ -41,6 +41,9 @@ KNOWN = {
     "AUTHKIT_COOKIE_CACHE_MAX_AGE": "seconds a cookie cache lives (default 300)",
     "AUTHKIT_CORS": "on/off: CORS for the trusted origins (default off, as Better Auth)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
+    "AUTHKIT_STORE_SESSION_IN_DATABASE": "on/off: with Redis, also keep sessions in the database",
+    "AUTHKIT_RATE_LIMIT_STORAGE": "memory, database or secondary-storage (default: Redis when "
+                                  "AUTHKIT_REDIS_URL is set, else memory)",
 }
 
 
@@ -156,7 +159,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     kwargs.update(production_options(env))
     rate = flag(env, "AUTHKIT_RATE_LIMIT", None)
     if rate is not None:
-        kwargs["rate_limit"] = {"enabled": rate}
+        kwargs.setdefault("rate_limit", {})["enabled"] = rate
     from .plugins import bearer
     from .plugins.admin import admin, admin_emails_hooks
 

@@ -1,4 +1,5 @@
-"""``AUTHKIT_COOKIE_CACHE*`` and ``AUTHKIT_CORS`` for `authkit serve`."""
+"""``AUTHKIT_COOKIE_CACHE*``, ``AUTHKIT_CORS``, ``AUTHKIT_STORE_SESSION_IN_DATABASE`` and
+``AUTHKIT_RATE_LIMIT_STORAGE`` for `authkit serve`."""
 
 from __future__ import annotations
 
@@ -25,6 +26,10 @@ def test_cookie_cache_and_cors():
     {"AUTHKIT_COOKIE_CACHE": "compact", "AUTHKIT_COOKIE_CACHE_MAX_AGE": "5m"},
     {"AUTHKIT_COOKIE_CACHE_MAX_AGE": "60"},
     {"AUTHKIT_CORS": "maybe"},
+    {"AUTHKIT_STORE_SESSION_IN_DATABASE": "on"},  # without Redis it means nothing
+    {"AUTHKIT_REDIS_URL": "redis://127.0.0.1:6379/0", "AUTHKIT_STORE_SESSION_IN_DATABASE": "x"},
+    {"AUTHKIT_RATE_LIMIT_STORAGE": "disk"},
+    {"AUTHKIT_RATE_LIMIT_STORAGE": "secondary-storage"},  # without Redis
 ])
 def test_bad_values_refused(env):
     with pytest.raises(ConfigError):
@@ -37,3 +42,23 @@ def test_from_env_passes_them_on(tmp_path):
                        "AUTHKIT_SECRET_FILE": str(tmp_path / "secret")})
     assert kwargs["session"]["cookie_cache"]["strategy"] == "compact"
     assert kwargs["cors"] is True
+
+
+def test_session_and_rate_limit_storage_from_env(tmp_path):
+    from authkit import AuthKit
+
+    kwargs = from_env({"AUTHKIT_SECRET": "s" * 40, "AUTHKIT_RATE_LIMIT": "on",
+                       "AUTHKIT_RATE_LIMIT_STORAGE": "Database",
+                       "AUTHKIT_REDIS_URL": "redis://127.0.0.1:6379/0",
+                       "AUTHKIT_STORE_SESSION_IN_DATABASE": "on",
+                       "AUTHKIT_COOKIE_CACHE": "compact",
+                       "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/a.db",
+                       "AUTHKIT_SECRET_FILE": str(tmp_path / "secret")})
+    auth = AuthKit(**kwargs)  # the Redis client connects lazily: nothing is sent here
+    try:
+        assert auth.options.rate_limit.enabled is True  # the switch and the storage both kept
+        assert auth.options.rate_limit.storage == "database"
+        assert auth.options.session.store_session_in_database is True
+        assert auth.options.session.cookie_cache.strategy == "compact"
+    finally:
+        auth.storage.engine.dispose()

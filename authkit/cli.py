@@ -52,7 +52,12 @@ def cmd_serve(args: argparse.Namespace) -> int:
     print(f"authkit: serving {auth.base_path} on http://{args.host}:{args.port}", file=sys.stderr)
     common: dict[str, Any] = {"host": args.host, "port": args.port, "log_level": args.log_level,
                               "access_log": args.access_log, "lifespan": "on",
-                              "log_config": uvicorn_log_config()}
+                              "log_config": uvicorn_log_config(),
+                              # uvicorn would otherwise rewrite the client address from
+                              # X-Forwarded-For for peers on 127.0.0.1, so a local client could
+                              # pick its own rate-limit bucket. Who is believed is authkit's
+                              # AUTHKIT_TRUSTED_PROXIES alone; without it, the socket peer.
+                              "proxy_headers": False}
     if args.workers > 1:
         # Worker processes import the app themselves: hand them the same --app spec.
         os.environ[_SPEC_ENV] = args.app or ""

@@ -1,10 +1,11 @@
 """The `authkit` command: secret, migrate, create-user, serve (with workers)."""
 
 import json
+import urllib.error
 import urllib.request
 
 from .support.fixtures import SECRET
-from .support.live_servers import authkit_cli, authkit_server
+from .support.live_servers import Server, authkit_cli, authkit_server
 
 
 def env_for(tmp_path):
@@ -61,3 +62,36 @@ def test_serve_with_two_workers_shares_sessions(tmp_path):
                                          headers={"Cookie": cookie})
             with urllib.request.urlopen(req) as res:
                 assert json.loads(res.read())["user"]["email"] == "w@example.com"
+
+
+def _sign_in_status(server: Server, forwarded_for: str | None) -> int:
+    body = json.dumps({"email": "nobody@example.com", "password": "not-the-password"}).encode()
+    headers = {"Content-Type": "application/json"}
+    if forwarded_for:
+        headers["X-Forwarded-For"] = forwarded_for
+    req = urllib.request.Request(f"{server.base_url}/api/auth/sign-in/email", data=body,
+                                 headers=headers)
+    try:
+        with urllib.request.urlopen(req) as res:
+            return int(res.status)
+    except urllib.error.HTTPError as exc:
+        return int(exc.code)
+
+
+def test_serve_ignores_forwarded_for_without_trusted_proxies(tmp_path):  # SEC-60
+    # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; `authkit serve` must not, or
+    # a client on the same host picks a fresh rate-limit bucket with every request.
+    with authkit_server(tmp_path, database_url=f"sqlite:///{tmp_path}/x.db", secret=SECRET,
+                        extra_env={"AUTHKIT_RATE_LIMIT": "on"}) as server:
+        codes = [_sign_in_status(server, f"10.0.0.{i}") for i in range(5)]
+    assert codes == [401, 401, 401, 429, 429]  # sign-in allows 3 per 10 s per client
+
+
+def test_serve_believes_forwarded_for_from_a_trusted_proxy(tmp_path):
+    with authkit_server(tmp_path, database_url=f"sqlite:///{tmp_path}/y.db", secret=SECRET,
+                        extra_env={"AUTHKIT_RATE_LIMIT": "on",
+                                   "AUTHKIT_TRUSTED_PROXIES": "127.0.0.1"}) as server:
+        codes = [_sign_in_status(server, f"10.0.0.{i}") for i in range(5)]
+        same = [_sign_in_status(server, "10.0.0.99") for _ in range(4)]
+    assert codes == [401] * 5  # five clients behind the proxy, one attempt each
+    assert same == [401, 401, 401, 429]

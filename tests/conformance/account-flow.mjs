@@ -9,82 +9,10 @@
 // core-flow.mjs: "PASS/FAIL <step>", a summary, then "RESULT <json>" for the pytest driver.
 // The expectations were checked by running this script against the reference Better Auth
 // 1.7.25 server (DELETE_USER=off there, since it does not enable deletion).
-import { createAuthClient } from "better-auth/client";
+import { RUN, SESSION_COOKIE, browser, check, err, finish, j, jarOf, ok, step } from "./harness.mjs";
 
-const BASE_URL = (process.env.BASE_URL || "http://127.0.0.1:3000").replace(/\/+$/, "");
-const ORIGIN = new URL(BASE_URL).origin;
 const DELETE_USER = (process.env.DELETE_USER || "off") === "on";
-const SESSION_COOKIE = "better-auth.session_token";
 
-class CookieJar {
-  constructor(cookies) { this.cookies = new Map(cookies ?? []); }
-  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "); }
-  store(response) {
-    for (const line of response.headers.getSetCookie?.() ?? []) {
-      const [pair, ...attrs] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      let expired = value === "";
-      for (const a of attrs) {
-        const [k, v] = a.trim().split("=");
-        if (k.toLowerCase() === "max-age" && Number(v) <= 0) expired = true;
-      }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
-
-function makeFetch(jar) {
-  return async function cookieFetch(input, init = {}) {
-    const url = typeof input === "string" ? input : input.url ?? String(input);
-    const method = (init.method || "GET").toUpperCase();
-    const headers = new Headers(init.headers || {});
-    const cookie = jar.header();
-    if (cookie) headers.set("cookie", cookie);
-    if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", ORIGIN);
-    const res = await fetch(url, { method, headers, body: init.body, redirect: "manual", signal: init.signal });
-    jar.store(res);
-    return res;
-  };
-}
-
-// The client is a Proxy that turns property reads into endpoint calls: keep jars outside it.
-const jars = new WeakMap();
-function browser(cookies) {
-  const jar = new CookieJar(cookies);
-  const client = createAuthClient({ baseURL: BASE_URL, fetchOptions: { customFetchImpl: makeFetch(jar) } });
-  jars.set(client, jar);
-  return client;
-}
-const jarOf = (client) => jars.get(client);
-
-const passed = [];
-const failed = {};
-async function step(name, fn) {
-  try {
-    await fn();
-    passed.push(name);
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed[name] = String(e?.message ?? e);
-    console.log(`FAIL ${name}: ${failed[name]}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
-const j = (x) => JSON.stringify(x);
-function ok(res, what) {
-  check(res && !res.error, `${what}: expected success, got error ${j(res?.error)}`);
-  return res.data;
-}
-function err(res, status, code, what) {
-  check(res && res.error, `${what}: expected error ${status} ${code}, got success ${j(res?.data)}`);
-  check(res.error.status === status && res.error.code === code,
-    `${what}: expected ${status} ${code}, got ${res.error.status} ${res.error.code} (${res.error.message})`);
-}
-
-const RUN = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const alice = { email: `alice-${RUN}@example.com`, password: "alice-pass-1", name: "Alice" };
 const NEW_PASSWORD = "alice-pass-2";
 const A = browser();
@@ -198,7 +126,4 @@ await step("deleteUser without a session (401 UNAUTHORIZED)", async () => {
   err(await anon.deleteUser({ password: "whatever-123" }), 401, "UNAUTHORIZED", "anonymous deleteUser");
 });
 
-const nFailed = Object.keys(failed).length;
-console.log(`${passed.length} passed, ${nFailed} failed`);
-console.log(`RESULT ${j({ passed, failed })}`);
-process.exit(nFailed === 0 ? 0 : 1);
+finish();

@@ -5,89 +5,12 @@
 //
 // Prints "PASS <step>" or "FAIL <step>: <reason>" per step, "N passed, N failed", then one
 // line "RESULT <json>" ({"passed": [...], "failed": {step: reason}}) for the pytest driver.
-// Exit code 0 only when every step passed. Works unchanged against the reference Better Auth
-// server, which is how the expectations themselves were checked.
-import { createAuthClient } from "better-auth/client";
+// Exit code 0 only when every step passed. The simulated browsers, the step runner and that
+// output come from harness.mjs, shared with account-flow.mjs and email-flow.mjs. Works
+// unchanged against the reference Better Auth server, which is how the expectations
+// themselves were checked.
+import { RUN, SESSION_COOKIE, browser, check, err, finish, j, jarOf, ok, step } from "./harness.mjs";
 
-const BASE_URL = (process.env.BASE_URL || "http://127.0.0.1:3000").replace(/\/+$/, "");
-const ORIGIN = new URL(BASE_URL).origin;
-const SESSION_COOKIE = "better-auth.session_token";
-
-// Node's fetch keeps no cookies: each simulated browser gets a jar, and the client gets a
-// fetch wrapper (customFetchImpl) that sends the jar, stores Set-Cookie (Max-Age=0 deletes)
-// and adds Origin on non-GET requests as a browser would (a cookie-bearing POST without one
-// is refused with 403 MISSING_OR_NULL_ORIGIN). Same approach as the reference scenario.
-class CookieJar {
-  constructor() { this.cookies = new Map(); }
-  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "); }
-  store(response) {
-    for (const line of response.headers.getSetCookie?.() ?? []) {
-      const [pair, ...attrs] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      let expired = value === "";
-      for (const a of attrs) {
-        const [k, v] = a.trim().split("=");
-        if (k.toLowerCase() === "max-age" && Number(v) <= 0) expired = true;
-        if (k.toLowerCase() === "expires" && new Date(v).getTime() < Date.now()) expired = true;
-      }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
-
-function makeFetch(jar) {
-  return async function cookieFetch(input, init = {}) {
-    const url = typeof input === "string" ? input : input.url ?? String(input);
-    const method = (init.method || "GET").toUpperCase();
-    const headers = new Headers(init.headers || {});
-    const cookie = jar.header();
-    if (cookie) headers.set("cookie", cookie);
-    if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", ORIGIN);
-    const res = await fetch(url, { method, headers, body: init.body, redirect: init.redirect ?? "manual", signal: init.signal });
-    jar.store(res);
-    return res;
-  };
-}
-
-// The client is a Proxy turning any property access into an endpoint call, so the jar lives
-// in a WeakMap rather than on the client object.
-const jars = new WeakMap();
-function browser() {
-  const jar = new CookieJar();
-  const client = createAuthClient({ baseURL: BASE_URL, fetchOptions: { customFetchImpl: makeFetch(jar) } });
-  jars.set(client, jar);
-  return client;
-}
-const jarOf = (client) => jars.get(client);
-
-const passed = [];
-const failed = {};
-async function step(name, fn) {
-  try {
-    await fn();
-    passed.push(name);
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed[name] = String(e?.message ?? e);
-    console.log(`FAIL ${name}: ${failed[name]}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
-const j = (x) => JSON.stringify(x);
-function ok(res, what) {
-  check(res && !res.error, `${what}: expected success, got error ${j(res?.error)}`);
-  return res.data;
-}
-function err(res, status, code, what) {
-  check(res && res.error, `${what}: expected error ${status} ${code}, got success ${j(res?.data)}`);
-  check(res.error.status === status && res.error.code === code,
-    `${what}: expected ${status} ${code}, got ${res.error.status} ${res.error.code} (${res.error.message})`);
-}
-
-const RUN = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const alice = { email: `alice-${RUN}@example.com`, password: "alice-pass-1", name: "Alice" };
 const A = browser();
 const anon = browser();
@@ -147,7 +70,4 @@ await step("short password (400 PASSWORD_TOO_SHORT)", async () => {
   err(await anon.signUp.email({ email: `short-${RUN}@example.com`, password: "short", name: "S" }), 400, "PASSWORD_TOO_SHORT", "signUp short password");
 });
 
-const nFailed = Object.keys(failed).length;
-console.log(`${passed.length} passed, ${nFailed} failed`);
-console.log(`RESULT ${j({ passed, failed })}`);
-process.exit(nFailed === 0 ? 0 : 1);
+finish();

@@ -12,79 +12,7 @@
 // expectations were checked against the reference Better Auth 1.7.25 server (CHANGE_EMAIL=off,
 // REVOKE_ON_RESET=off and on there).
 import fs from "node:fs";
-import { createAuthClient } from "better-auth/client";
-
-const BASE_URL = (process.env.BASE_URL || "http://127.0.0.1:3000").replace(/\/+$/, "");
-const ORIGIN = new URL(BASE_URL).origin;
-const SESSION_COOKIE = "better-auth.session_token";
-
-class CookieJar {
-  constructor(cookies) { this.cookies = new Map(cookies ?? []); }
-  header() { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "); }
-  store(response) {
-    for (const line of response.headers.getSetCookie?.() ?? []) {
-      const [pair, ...attrs] = line.split(";");
-      const eq = pair.indexOf("=");
-      const name = pair.slice(0, eq).trim();
-      const value = pair.slice(eq + 1).trim();
-      let expired = value === "";
-      for (const a of attrs) {
-        const [k, v] = a.trim().split("=");
-        if (k.toLowerCase() === "max-age" && Number(v) <= 0) expired = true;
-      }
-      if (expired) this.cookies.delete(name);
-      else this.cookies.set(name, value);
-    }
-  }
-}
-
-function makeFetch(jar) {
-  return async function cookieFetch(input, init = {}) {
-    const url = typeof input === "string" ? input : input.url ?? String(input);
-    const method = (init.method || "GET").toUpperCase();
-    const headers = new Headers(init.headers || {});
-    const cookie = jar.header();
-    if (cookie) headers.set("cookie", cookie);
-    if (method !== "GET" && method !== "HEAD" && !headers.has("origin")) headers.set("origin", ORIGIN);
-    const res = await fetch(url, { method, headers, body: init.body, redirect: "manual", signal: init.signal });
-    jar.store(res);
-    return res;
-  };
-}
-
-// The client is a Proxy that turns property reads into endpoint calls: keep jars outside it.
-const jars = new WeakMap();
-function browser(cookies) {
-  const jar = new CookieJar(cookies);
-  const client = createAuthClient({ baseURL: BASE_URL, fetchOptions: { customFetchImpl: makeFetch(jar) } });
-  jars.set(client, jar);
-  return client;
-}
-const jarOf = (client) => jars.get(client);
-
-const passed = [];
-const failed = {};
-async function step(name, fn) {
-  try {
-    await fn();
-    passed.push(name);
-    console.log(`PASS ${name}`);
-  } catch (e) {
-    failed[name] = String(e?.message ?? e);
-    console.log(`FAIL ${name}: ${failed[name]}`);
-  }
-}
-function check(cond, msg) { if (!cond) throw new Error(msg); }
-const j = (x) => JSON.stringify(x);
-function ok(res, what) {
-  check(res && !res.error, `${what}: expected success, got error ${j(res?.error)}`);
-  return res.data;
-}
-function err(res, status, code, what) {
-  check(res && res.error, `${what}: expected error ${status} ${code}, got success ${j(res?.data)}`);
-  check(res.error.status === status && res.error.code === code,
-    `${what}: expected ${status} ${code}, got ${res.error.status} ${res.error.code} (${res.error.message})`);
-}
+import { BASE_URL, RUN, browser, check, err, finish, j, ok, step } from "./harness.mjs";
 
 const OUTBOX = process.env.OUTBOX || "./outbox.jsonl";
 const CHANGE_EMAIL = (process.env.CHANGE_EMAIL || "off") === "on";
@@ -100,7 +28,6 @@ function mailSince(before, type, email) {
   return found[found.length - 1];
 }
 
-const RUN = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
 const alice = { email: `alice-${RUN}@example.com`, password: "alice-pass-1", name: "Alice" };
 const NEW_PASSWORD = "alice-pass-2";
 const NEW_EMAIL = `alice-new-${RUN}@example.com`;
@@ -217,7 +144,4 @@ await step("changeEmail without a session (401 UNAUTHORIZED)", async () => {
   err(await anon.changeEmail({ newEmail: NEW_EMAIL }), 401, "UNAUTHORIZED", "anonymous changeEmail");
 });
 
-const nFailed = Object.keys(failed).length;
-console.log(`${passed.length} passed, ${nFailed} failed`);
-console.log(`RESULT ${j({ passed, failed })}`);
-process.exit(nFailed === 0 ? 0 : 1);
+finish();

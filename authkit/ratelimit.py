@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from .errors import ConfigError
 from .http import Request, Response
 from .ip import IPAddress
+from .observability import log_event
 from .storage.errors import StorageUnavailable
 
 if TYPE_CHECKING:
@@ -351,9 +352,11 @@ class RateLimiter:
         if decision.allowed:
             return None
         retry = decision.retry_after if decision.retry_after is not None else rule.window
-        log.warning("rate limit hit", extra={
-            "event": "rate_limit.hit", "ip": str(addr) if addr is not None else None,
-            "path": path, "retry_after": retry})
+        # The shape of every security event (record.authkit, cleaned values), on the
+        # ``authkit`` logger; the user agent is attacker-controlled, log_event escapes it.
+        log_event(None, "rate_limit.hit", ip=str(addr) if addr is not None else None,
+                  user_agent=request.headers.get("user-agent") or "", path=path,
+                  retry_after=retry)
         return too_many_requests(retry)
 
 

@@ -452,10 +452,15 @@ def test_rate_limit_hits_are_logged_without_secrets(kind, make_auth, caplog):
     client = make_client(kind, limited_auth(make_auth))
     caplog.set_level(logging.WARNING, "authkit.ratelimit")
     for _ in range(4):
-        wrong_sign_in(client)
+        wrong_sign_in(client, headers={"User-Agent": "bot/1\r\nforged"})
     hits = [r for r in caplog.records if getattr(r, "event", None) == "rate_limit.hit"]
     assert len(hits) == 1 and hits[0].ip == "127.0.0.1" and hits[0].path == "/sign-in/email"
     assert "wrong-pass-1" not in caplog.text
+    # The shape of every security event (log_event): record.authkit, escaped values.
+    assert hits[0].levelno == logging.WARNING
+    assert hits[0].authkit == {"event": "rate_limit.hit", "ip": "127.0.0.1",
+                               "user_agent": "bot/1\\r\\nforged", "path": "/sign-in/email",
+                               "retry_after": 10}
 
 
 

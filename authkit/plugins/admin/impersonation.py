@@ -16,7 +16,7 @@ from ...errors import APIError
 from ...models import Session, SessionWithUser
 from ...tokens import sign
 from .errors import admin_error, forbidden, message_only, no_session
-from .users import get_user
+from .users import audit, get_user
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -49,6 +49,8 @@ def impersonate_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
                    sign(f"{caller.session.token}:{dont_remember or ''}", auth.secrets),
                    max_age=auth.options.session.expires_in)
     auth.sessions.set_cookies(ctx, session, target, dont_remember=True)
+    audit(ctx, "admin.impersonation_started", target_user_id=target.id, session_id=session.id,
+          expires_in=plugin.options.impersonation_session_duration)
     return {"session": session, "user": target}
 
 
@@ -76,6 +78,9 @@ def stop_impersonating(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     auth.db.delete_session(ctx, current.session.token)
     auth.sessions.set_cookies(ctx, admin_session, admin_user, dont_remember=bool(dont_remember))
     ctx.expire_cookie(auth.cookies.admin_session)
+    # The caller's session is the impersonated one: the actor is the admin behind it.
+    audit(ctx, "admin.impersonation_stopped", user_id=admin_id, target_user_id=current.user.id,
+          session_id=current.session.id)
     return {"session": admin_session, "user": admin_user}
 
 

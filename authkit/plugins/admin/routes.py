@@ -110,6 +110,7 @@ def create_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     if session is None and (ctx.request is not None or ctx.has_headers):
         # Only an in-process call without headers may create users sessionless (SEC-73).
         raise no_session()
+    ctx.session = session  # the actor of the log events below
     caller = session.user if session is not None else None
     if caller is not None and not plugin.allows(caller, {"user": ["create"]}):
         raise forbidden("YOU_ARE_NOT_ALLOWED_TO_CREATE_USERS")
@@ -126,6 +127,10 @@ def create_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
         raise forbidden("YOU_ARE_NOT_ALLOWED_TO_BAN_USERS")
     user = users.create_user(auth, plugin, ctx, email=body.email, name=body.name,
                              password=body.password, role=role, data=data)
+    # `authkit create-user` comes through here too (in-process, without a session).
+    users.audit(ctx, "admin.user_created", target_user_id=user.id, role=user.extra.get("role"))
+    if user.extra.get("banned") is True:
+        users.log_ban(ctx, user)
     return {"user": user}
 
 
@@ -208,7 +213,21 @@ def update_user(plugin: AdminPlugin, ctx: Context) -> Any:
         raise admin_error(400, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") from None
     if values.get("banned") is True:
         auth.db.delete_user_sessions(ctx, body.userId)
+    _log_update(ctx, updated, values)
     return updated
+
+
+def _log_update(ctx: Context, user: Any, values: dict[str, Any]) -> None:
+    # Column names only: the values may be personal data. A role change or a ban made
+    # through update-user is logged as such too, so a search for bans finds every one.
+    users.audit(ctx, "admin.user_updated", target_user_id=user.id,
+                columns=",".join(sorted(values)))
+    if "role" in values:
+        users.audit(ctx, "admin.role_set", target_user_id=user.id, role=values["role"])
+    if values.get("banned") is True:
+        users.log_ban(ctx, user)
+    elif values.get("banned") is False:
+        users.audit(ctx, "admin.user_unbanned", target_user_id=user.id)
 
 
 def remove_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
@@ -221,6 +240,7 @@ def remove_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     user = users.get_user(ctx.auth, user_id)
     ctx.auth.db.delete_user_sessions(ctx, user_id)
     ctx.auth.db.delete_user(ctx, user)
+    users.audit(ctx, "admin.user_removed", target_user_id=user_id)
     return {"success": True}
 
 
@@ -232,6 +252,7 @@ def set_user_password(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     check_password_length(ctx, body.newPassword)
     user = users.get_user(ctx.auth, body.userId)
     users.set_password(ctx.auth, ctx, user, body.newPassword)
+    users.audit(ctx, "admin.password_set", target_user_id=user.id)
     return {"status": True}
 
 
@@ -247,7 +268,13 @@ def revoke_user_session(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     """POST /admin/revoke-user-session → ``{success: true}``, whether the token existed or not."""
     _require(plugin, ctx, {"session": ["revoke"]},
              "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS")
-    ctx.auth.db.delete_session(ctx, ctx.body.sessionToken)
+    token = ctx.body.sessionToken
+    # Looked up first so the log names the owner and the session id, never the token.
+    found = ctx.auth.db.get_session(token)
+    deleted = ctx.auth.db.delete_session(ctx, token)
+    users.audit(ctx, "admin.session_revoked",
+                target_user_id=found.user_id if found is not None else None,
+                session_id=found.id if found is not None else None, revoked=deleted)
     return {"success": True}
 
 
@@ -255,7 +282,8 @@ def revoke_user_sessions(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     """POST /admin/revoke-user-sessions → ``{success: true}``."""
     _require(plugin, ctx, {"session": ["revoke"]},
              "YOU_ARE_NOT_ALLOWED_TO_REVOKE_USERS_SESSIONS")
-    ctx.auth.db.delete_user_sessions(ctx, ctx.body.userId)
+    count = ctx.auth.db.delete_user_sessions(ctx, ctx.body.userId)
+    users.audit(ctx, "admin.sessions_revoked", target_user_id=ctx.body.userId, count=count)
     return {"success": True}
 
 

@@ -12,6 +12,7 @@ from collections.abc import Callable, Collection
 from typing import TYPE_CHECKING, Any
 
 from ...errors import APIError
+from ...observability import log_event
 from ...storage.fields import FieldSpec, IndexSpec
 
 if TYPE_CHECKING:
@@ -67,7 +68,9 @@ class BanCheck:
             return False
         return True
 
-    def _refusal(self, user: User) -> APIError:
+    def _refusal(self, ctx: Context | None, user: User) -> APIError:
+        # A WARNING: a banned user still trying to sign in is worth an operator's look.
+        log_event(ctx, "ban.refused", user_id=user.id, reason="BANNED_USER")
         message = self.message(user) if callable(self.message) else self.message
         return APIError(403, "BANNED_USER", message)
 
@@ -78,7 +81,7 @@ class BanCheck:
             return
         user = auth.db.get_user_by_id(str(data.get("userId")))
         if user is not None and self._banned(auth, ctx, user):
-            raise self._refusal(user)
+            raise self._refusal(ctx, user)
 
     def after(self, session: Any, ctx: Context | None) -> None:
         """Undo a session created while a ban was landing (see the class docstring)."""
@@ -90,7 +93,7 @@ class BanCheck:
             expires = user.extra.get("banExpires")
             if expires is None or expires >= auth.now():
                 auth.db.delete_session(ctx, session.token)
-                raise self._refusal(user)
+                raise self._refusal(ctx, user)
 
 
 def default_role_hook(default_role: str) -> Callable[[dict[str, Any], Any], Any]:

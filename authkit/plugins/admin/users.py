@@ -3,18 +3,20 @@
 The routes check sessions and permissions, then call these; ``authkit set-role`` / ``ban`` /
 ``create-user`` call them directly, as an operator on the server is already trusted. Every
 write goes through ``auth.db``, so database hooks see it (``ctx`` is ``None`` from the CLI).
+Role changes and bans are logged here (``audit``), so the CLI's are logged as the routes' are.
 """
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...endpoints.fields import parse_input_fields
 from ...errors import APIError
 from ...models import Account, User
+from ...observability import log_event
 from ...passwords import password_length
 from ...storage import DuplicateError
 from ...tokens import generate_id
@@ -31,6 +33,18 @@ BAN_FIELDS = ("banned", "banReason", "banExpires")
 _CORE_TYPES: dict[str, tuple[type, ...]] = {
     "name": (str,), "email": (str,), "emailVerified": (bool,), "image": (str, type(None)),
 }
+
+
+def audit(ctx: Context | None, name: str, /, **fields: Any) -> None:
+    """Log an admin action (``admin.*`` events) with the admin as ``user_id``.
+
+    The actor is the session the route checked; ``via`` marks calls that came without HTTP
+    (``cli``: an operator command, ``api``: in-process ``auth.api``), which have no IP.
+    """
+    actor = ctx.session.user.id if ctx is not None and ctx.session is not None else None
+    if ctx is None or ctx.request is None:
+        fields["via"] = "cli" if ctx is None else "api"
+    log_event(ctx, name, **{"user_id": actor, **fields})
 
 
 def joined_roles(plugin: AdminPlugin, value: Any) -> str:
@@ -126,7 +140,9 @@ def set_role(auth: AuthKit, plugin: AdminPlugin, ctx: Context | None, user_id: s
     """Replace the user's roles."""
     joined = joined_roles(plugin, list(role) if not isinstance(role, str) else role)
     get_user(auth, user_id)
-    return update_user(auth, ctx, user_id, {"role": joined})
+    updated = update_user(auth, ctx, user_id, {"role": joined})
+    audit(ctx, "admin.role_set", target_user_id=user_id, role=joined)
+    return updated
 
 
 def ban_user(auth: AuthKit, plugin: AdminPlugin, ctx: Context | None, user_id: str, *,
@@ -144,13 +160,24 @@ def ban_user(auth: AuthKit, plugin: AdminPlugin, ctx: Context | None, user_id: s
         "banExpires": auth.now() + timedelta(seconds=seconds) if seconds else None,
     })
     auth.db.delete_user_sessions(ctx, user_id)
+    log_ban(ctx, user)
     return user
+
+
+def log_ban(ctx: Context | None, user: User) -> None:
+    """``admin.user_banned`` for ``user`` as now stored (the reason is the admin's free text:
+    ``log_event`` escapes and cuts it like any value)."""
+    expires = user.extra.get("banExpires")
+    audit(ctx, "admin.user_banned", target_user_id=user.id, reason=user.extra.get("banReason"),
+          expires=expires.isoformat() if isinstance(expires, datetime) else expires)
 
 
 def unban_user(auth: AuthKit, ctx: Context | None, user_id: str) -> User:
     """Lift the user's ban."""
-    return update_user(auth, ctx, user_id,
+    user = update_user(auth, ctx, user_id,
                        {"banned": False, "banExpires": None, "banReason": None})
+    audit(ctx, "admin.user_unbanned", target_user_id=user_id)
+    return user
 
 
 def set_password(auth: AuthKit, ctx: Context | None, user: User, password: str) -> None:

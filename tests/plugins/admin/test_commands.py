@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import urllib.request
 from pathlib import Path
 from typing import Any
@@ -65,6 +66,30 @@ def test_operator_commands(env: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert out.index("amy@example.com") < out.index("ops@example.com")  # newest first
     code, out, _ = run(capsys, "list-users", "--search", "ops")
     assert "ops@example.com" in out and "amy@" not in out and "1 of 1" in out
+
+
+def test_operator_commands_are_logged(env: Path, capsys: pytest.CaptureFixture[str],
+                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The CLI's bans and role changes leave the same events as the routes', marked
+    ``via="cli"`` and with no actor (the operator is not a user)."""
+    caplog.set_level(logging.INFO, logger="authkit")
+    run(capsys, "create-user", "--email", "amy@example.com", "--password", "pass-word-1",
+        "--name", "Amy")
+    amy = load_app(None).db.get_user_by_email("amy@example.com")
+    run(capsys, "set-role", "--user-id", amy.id, "--role", "user,admin")
+    run(capsys, "ban", "--user-id", amy.id, "--reason", "abuse\nforged", "--expires-in", "60")
+    run(capsys, "unban", "--email", "amy@example.com")
+    events = {getattr(r, "event", None): r for r in caplog.records}
+    for name in ("admin.user_created", "admin.role_set", "admin.user_banned",
+                 "admin.user_unbanned"):
+        assert events[name].target_user_id == amy.id, name
+    assert events["admin.user_created"].via == "api"  # through auth.api.create_user
+    banned = events["admin.user_banned"]
+    assert banned.via == "cli" and banned.user_id is None and not hasattr(banned, "ip")
+    assert banned.reason == "abuse\\nforged" and banned.expires
+    assert events["admin.role_set"].role == "user,admin"
+    assert events["admin.user_unbanned"].via == "cli"
+    assert "pass-word-1" not in caplog.text and SECRET not in caplog.text
 
 
 def test_operator_command_errors(env: Path, capsys: pytest.CaptureFixture[str]) -> None:

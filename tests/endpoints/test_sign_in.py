@@ -1,4 +1,4 @@
-"""POST /sign-in/email over WSGI and ASGI (spec §2.2, SEC-01, SEC-02, SEC-11)."""
+"""POST /sign-in/email over WSGI and ASGI (spec §2.2, SEC-01, SEC-02, SEC-11, SEC-58)."""
 
 import re
 
@@ -97,6 +97,40 @@ def test_failures_are_indistinguishable_and_cost_one_hash(kind, make_auth):  # S
                                      if k.lower() not in ("date",))))
     assert bodies == {b'{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}'}
     assert len(header_sets) == 1
+
+
+def observable(res):
+    """All an attacker sees of one answer, but the Date header."""
+    headers = sorted((k.lower(), v) for k, v in res.headers if k.lower() != "date")
+    return res.status, res.body, len(res.body), bool(res.set_cookies), headers
+
+
+def test_rate_limit_treats_known_and_unknown_emails_alike(kind, make_auth, clock):  # SEC-58
+    """Wrong passwords for alice and for a stranger, one client each, step by step on the
+    controlled clock: the same answer at every step, 429 from the same request on, and
+    the same moment the window lets them through again."""
+    auth = make_auth(rate_limit={"enabled": True})
+    sign_up(make_client(kind, auth, peer="192.0.2.10"))
+    known = make_client(kind, auth, peer="198.51.100.1")
+    unknown = make_client(kind, auth, peer="198.51.100.2")
+    statuses = []
+    for step in range(14):
+        a = sign_in(known, password="wrong-password")
+        b = sign_in(unknown, email="ghost@example.com", password="wrong-password")
+        assert observable(a) == observable(b), step
+        statuses.append(a.status)
+        clock.advance(1)
+    # Three per 10 s; the window reopens 10 s after the last allowed try, for both at once.
+    assert statuses == [401] * 3 + [429] * 9 + [401] * 2
+
+
+def test_the_bucket_does_not_depend_on_the_email(kind, make_auth):  # SEC-58
+    auth = make_auth(rate_limit={"enabled": True})
+    sign_up(make_client(kind, auth, peer="192.0.2.10"))
+    client = make_client(kind, auth)
+    emails = ["alice@example.com", "ghost@example.com"] * 2
+    assert [sign_in(client, email=e, password="wrong-password").status
+            for e in emails] == [401, 401, 401, 429]
 
 
 def test_dummy_work_uses_configured_algorithm(kind, make_auth, monkeypatch):  # SEC-02

@@ -3,6 +3,8 @@
 Each operation is one round trip, and the two that must be atomic across instances are
 Lua scripts run inside Redis: ``get_and_delete`` (a reset token is usable once whichever
 instance receives it) and ``increment`` (a rate limit counts requests to every instance).
+``update`` (the per-user list of active sessions) is an optimistic ``WATCH``/``MULTI``
+transaction, retried when another instance changed the key in between.
 
 A connection failure or timeout raises ``SecondaryStorageUnavailable``, which the HTTP layer
 answers 503 rather than guessing (SECURITY.md §5.8). redis-py reconnects by itself on the
@@ -16,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .errors import ConfigError
-from .secondary import SecondaryStorageUnavailable
+from .secondary import SecondaryStorageUnavailable, Update
 
 try:
     import redis
@@ -30,6 +32,9 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
 __all__ = ["RedisStorage"]
 
 T = TypeVar("T")
+# WATCH conflicts need another writer of the same user's list in the same few milliseconds;
+# this many in a row means something is wrong, and the request is better answered 503.
+_UPDATE_ATTEMPTS = 20
 
 # KEYS[1]: the counter. Create at 1 with a TTL; later increments leave the TTL alone
 # (Better Auth's contract), so a window never slides under a steady stream of requests.
@@ -124,6 +129,27 @@ class RedisStorage:
     def delete(self, key: str) -> None:
         """``DEL``."""
         self._call(lambda: self.client.delete(self._key(key)))
+
+    def update(self, key: str, fn: Update) -> None:
+        """Read, change and write ``key`` atomically: ``WATCH``, ``GET``, ``MULTI``/``EXEC``,
+        again from the start when another client wrote the key in between."""
+        full = self._key(key)
+        with self._guard(), self.client.pipeline() as pipe:
+            for _ in range(_UPDATE_ATTEMPTS):
+                try:
+                    pipe.watch(full)
+                    value, ttl = fn(pipe.get(full))
+                    pipe.multi()
+                    if value is None or (ttl is not None and ttl <= 0):
+                        pipe.delete(full)
+                    else:
+                        pipe.set(full, value, ex=ttl)
+                    pipe.execute()
+                    return
+                except redis_errors.WatchError:
+                    continue  # execute() has reset the pipeline; read the new value
+            raise SecondaryStorageUnavailable(
+                f"Redis key changed under {_UPDATE_ATTEMPTS} attempts to update it")
 
     def get_and_delete(self, key: str) -> Any:
         """Read and remove atomically (a Lua script)."""

@@ -27,7 +27,13 @@ __all__ = [
     "SecondaryStorage",
     "SecondaryStorageUnavailable",
     "SupportsReplace",
+    "SupportsUpdate",
+    "Update",
 ]
+
+# ``update``'s function: the current value (``None`` when absent) -> the new value and its
+# TTL in seconds; a new value of ``None`` (or a TTL <= 0) removes the key.
+Update = Callable[[Any], "tuple[str | None, int | None]"]
 
 
 class SecondaryStorageUnavailable(StorageUnavailable):
@@ -66,6 +72,21 @@ class SupportsReplace(Protocol):
 
     def replace(self, key: str, value: str, ttl: int | None = None) -> bool:
         """Overwrite ``key`` if present; ``False`` (and nothing written) if it is gone."""
+
+
+@runtime_checkable
+class SupportsUpdate(Protocol):
+    """Optional: read, change and write one key as a single step.
+
+    The per-user list of active sessions is one JSON value that every sign-in, sign-out and
+    refresh rewrites. With get-then-set, two instances changing it at once lose one of the
+    changes, and a session missing from the list escapes "revoke other sessions" and keeps a
+    stale user after a role change (CVE-2026-134321, fixed in Better Auth 1.7.16). Stores that
+    offer ``update`` make the change atomic; for others authkit falls back to get-then-set.
+    """
+
+    def update(self, key: str, fn: Update) -> None:
+        """Apply ``fn`` to the current value and store its result, with no write between."""
 
 
 class MemoryStorage:
@@ -137,6 +158,17 @@ class MemoryStorage:
         """Remove ``key``."""
         with self._lock:
             self._data.pop(key, None)
+
+    def update(self, key: str, fn: Update) -> None:
+        """Change ``key`` under the lock (see ``SupportsUpdate``)."""
+        with self._lock:
+            now = self._clock()
+            entry = self._live(key, now)
+            value, ttl = fn(None if entry is None else entry[0])
+            if value is None or (ttl is not None and ttl <= 0):
+                self._data.pop(key, None)
+            else:
+                self._put(key, value, self._expiry(now, ttl))
 
     def get_and_delete(self, key: str) -> Any:
         """Read and remove in one step."""

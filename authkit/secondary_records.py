@@ -32,7 +32,12 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from .models import Session, User, Verification, iso, parse_iso, to_ms
-from .secondary import SecondaryStorage, SecondaryStorageUnavailable, SupportsReplace
+from .secondary import (
+    SecondaryStorage,
+    SecondaryStorageUnavailable,
+    SupportsReplace,
+    SupportsUpdate,
+)
 from .storage.fields import FieldSpec
 
 if TYPE_CHECKING:
@@ -101,6 +106,7 @@ class SecondaryRecords:
         # Long enough to outlive every session created before the revocation.
         self._revoked_ttl = max(session_expires_in, _DAY, revoked_ttl_floor)
         self._can_replace = isinstance(store, SupportsReplace)
+        self._can_update = isinstance(store, SupportsUpdate)
 
     # -- (de)serialisation ---------------------------------------------------------------
     def session_json(self, session: Session) -> dict[str, Any]:
@@ -148,34 +154,50 @@ class SecondaryRecords:
         return True
 
     # -- the session cache ---------------------------------------------------------------
-    def _references(self, user_id: str) -> list[dict[str, Any]]:
-        raw = _loads(self.store.get(f"active-sessions-{user_id}"))
-        return [r for r in raw if isinstance(r, dict) and "token" in r] if isinstance(
-            raw, list) else []
-
-    def _set_references(self, user_id: str, refs: list[dict[str, Any]]) -> None:
-        refs = sorted(refs, key=lambda r: int(r["expiresAt"]))
-        ttl = self._ttl(int(refs[-1]["expiresAt"])) if refs else 0
-        key = f"active-sessions-{user_id}"
-        if ttl > 0:
-            self.store.set(key, json.dumps(refs, separators=(",", ":")), ttl)
-        else:
-            self.store.delete(key)
+    def _live(self, raw: Any, without: Collection[str] = ()) -> list[dict[str, Any]]:
+        """The unexpired references in a stored ``active-sessions-*`` value."""
+        data = _loads(raw)
+        now = _ms(self._now())
+        return [r for r in data if isinstance(r, dict) and "token" in r
+                and int(r["expiresAt"]) > now and r["token"] not in without] if isinstance(
+            data, list) else []
 
     def _live_references(self, user_id: str, *, without: Collection[str] = ()
                          ) -> list[dict[str, Any]]:
-        now = _ms(self._now())
-        return [r for r in self._references(user_id)
-                if int(r["expiresAt"]) > now and r["token"] not in without]
+        return self._live(self.store.get(f"active-sessions-{user_id}"), without)
+
+    def _change_references(self, user_id: str, *, drop: Collection[str] = (),
+                           add: Session | None = None) -> None:
+        """Remove ``drop`` from the user's active list and/or add ``add``, atomically where
+        the store can (``SupportsUpdate``): a lost update would hide a session from
+        list-sessions, revoke-other-sessions and user refreshes (CVE-2026-134321)."""
+        key = f"active-sessions-{user_id}"
+
+        def change(raw: Any) -> tuple[str | None, int | None]:
+            gone = {*drop, add.token} if add is not None else drop
+            refs = self._live(raw, gone)
+            if add is not None:
+                refs.append({"token": add.token, "expiresAt": _ms(add.expires_at)})
+            refs.sort(key=lambda r: int(r["expiresAt"]))
+            ttl = self._ttl(int(refs[-1]["expiresAt"])) if refs else 0
+            return (json.dumps(refs, separators=(",", ":")) if ttl > 0 else None), ttl
+
+        if self._can_update:
+            assert isinstance(self.store, SupportsUpdate)
+            self.store.update(key, change)
+            return
+        value, ttl = change(self.store.get(key))
+        if value is None:
+            self.store.delete(key)
+        else:
+            self.store.set(key, value, ttl)
 
     def cache_session(self, session: Session, user: User) -> None:
         """Write ``<token>`` and add it to the user's active list."""
         ttl = self._ttl(session.expires_at)
         if ttl <= 0:
             return
-        refs = self._live_references(session.user_id, without={session.token})
-        refs.append({"token": session.token, "expiresAt": _ms(session.expires_at)})
-        self._set_references(session.user_id, refs)
+        self._change_references(session.user_id, add=session)
         value = {"session": self.session_json(session), "user": self.user_json(user)}
         self.store.set(session.token, json.dumps(value, separators=(",", ":")), ttl)
 
@@ -208,7 +230,7 @@ class SecondaryRecords:
         keys = [token] + ([f"active-sessions-{user_id}"] if user_id else [])
         self._snapshot(keys, remember)
         if user_id is not None:
-            self._set_references(user_id, self._live_references(user_id, without={token}))
+            self._change_references(user_id, drop={token})
         self.store.delete(token)
 
     def _revoke_all(self, user_id: str, except_token: str | None, remember: Remember) -> int:
@@ -224,7 +246,7 @@ class SecondaryRecords:
                            self._revoked_ttl)
         for token in doomed:
             self.store.delete(token)
-        self._set_references(user_id, [r for r in refs if r["token"] not in doomed])
+        self._change_references(user_id, drop=doomed)
         return len(doomed)
 
     def _refresh_user(self, user: User, remember: Remember) -> None:
@@ -373,8 +395,7 @@ class SecondaryRecords:
             # Auth leaves the old copy, which would keep it listed and usable).
             for token in gone:
                 self.store.delete(token)
-            self._set_references(session.user_id,
-                                 self._live_references(session.user_id, without=gone))
+            self._change_references(session.user_id, drop=gone)
             return True
         value = json.dumps({"session": self.session_json(session),
                             "user": self.user_json(user)}, separators=(",", ":"))
@@ -383,9 +404,7 @@ class SecondaryRecords:
             self.store.set(session.token, value, ttl)
         elif not self._write(session.token, value, ttl, only_if_present=True):
             return False  # signed out meanwhile: a refresh must not revive it (SEC-92)
-        refs = self._live_references(session.user_id, without=gone)
-        refs.append({"token": session.token, "expiresAt": _ms(session.expires_at)})
-        self._set_references(session.user_id, refs)
+        self._change_references(session.user_id, drop=gone, add=session)
         return True
 
     def delete_session(self, db: Database, token: str) -> bool:

@@ -53,6 +53,10 @@ class SwitchableStorage(MemoryStorage):
         self._check()
         return super().replace(key, value, ttl)
 
+    def update(self, key, fn):
+        self._check()
+        super().update(key, fn)
+
     def delete(self, key):
         self._check()
         super().delete(key)
@@ -419,3 +423,98 @@ def test_store_writes_are_undone_when_the_transaction_fails(kind, make_auth, kv)
         raise RuntimeError("a later write failed")
     assert other.get(GET).json["user"]["id"] == user_id
     assert json.loads(kv.get(f"active-sessions-{user_id}")) == before
+
+
+# -- CVE-2026-134321: the active-sessions list under concurrent writers ------------------------
+
+class GetThenSet:
+    """A store without ``update``: authkit falls back to get-then-set on it."""
+
+    def __init__(self, inner):
+        self.inner = inner
+
+    def __getattr__(self, name):
+        if name == "update":
+            raise AttributeError(name)
+        return getattr(self.inner, name)
+
+
+def _sign_in_at_once(auth, count):
+    """``count`` sign-ins of one user, released together from as many threads."""
+    import threading
+
+    barrier = threading.Barrier(count)
+    errors = []
+
+    def one():
+        try:
+            barrier.wait()
+            auth.api.sign_in_email(body={"email": "alice@example.com", "password": PW})
+        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(count)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_concurrent_sign_ins_all_reach_the_session_list(make_auth, store, request):
+    # Every session must be listed: one missing from the list escapes revoke-other-sessions
+    # and keeps a stale user after a role change. Run a few rounds: a lost update needs two
+    # writers to interleave, which a single round may not show.
+    if store == "redis":
+        prefix = request.getfixturevalue("redis_prefix")
+        storage = RedisStorage(REDIS_URL, key_prefix=prefix)
+    else:
+        storage = MemoryStorage()
+    auth = make_auth(secondary_storage=storage)
+    user_id = auth.api.sign_up_email(body={"email": "alice@example.com", "password": PW,
+                                           "name": "Alice"}).user.id
+    try:
+        for _ in range(5):
+            _sign_in_at_once(auth, 8)
+        listed = auth.db.list_user_sessions(user_id)
+        assert len(listed) == 1 + 5 * 8
+        keep = listed[0].token
+        auth.db.delete_user_sessions(None, user_id, except_token=keep)  # revoke-other-sessions
+        assert [s.token for s in auth.db.list_user_sessions(user_id)] == [keep]
+    finally:
+        if store == "redis":
+            storage.close()
+
+
+def test_a_store_without_update_still_works(make_auth):
+    auth = make_auth(secondary_storage=GetThenSet(MemoryStorage()))
+    user_id = sign_up(make_client("wsgi", auth)).json["user"]["id"]
+    auth.api.sign_in_email(body={"email": "alice@example.com", "password": PW})
+    assert len(auth.db.list_user_sessions(user_id)) == 2
+
+
+def test_redis_update_retries_when_another_client_wrote_in_between(redis_prefix):  # noqa: F811
+    import redis
+
+    storage = RedisStorage(REDIS_URL, key_prefix=redis_prefix)
+    other = redis.Redis.from_url(REDIS_URL, decode_responses=True)
+    seen = []
+
+    def append_x(raw):
+        seen.append(raw)
+        if len(seen) == 1:  # another instance writes after our read, before our write
+            other.set(redis_prefix + "k", "from-other")
+        return (raw or "") + "+x", 60
+
+    try:
+        storage.set("k", "start", 60)
+        storage.update("k", append_x)
+        assert seen == ["start", "from-other"]  # the first attempt was thrown away
+        assert storage.get("k") == "from-other+x"
+        assert 0 < other.ttl(redis_prefix + "k") <= 60
+        storage.update("k", lambda raw: (None, None))
+        assert storage.get("k") is None
+    finally:
+        other.close()
+        storage.close()

@@ -101,6 +101,20 @@ class Server:
                 self.process.kill()
                 self.process.wait(timeout=15)
 
+    def kill(self) -> None:
+        """SIGKILL the whole process group at once: a crash, with no shutdown code running.
+
+        The group, so that ``--workers N`` children die in the same instant instead of
+        outliving their master. Only a group leader's group (authkit_server starts each
+        server as one): any other process shares the test's group, and gets SIGKILL alone.
+        """
+        if self.process.poll() is None:
+            if os.getpgid(self.process.pid) == self.process.pid:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            else:
+                self.process.kill()
+        self.process.wait(timeout=15)
+
 
 def wait_ok(server: Server, timeout: float = 60.0) -> None:
     """Poll ``GET /api/auth/ok`` until it answers 200 (start-up includes migrations)."""
@@ -160,7 +174,9 @@ def authkit_server(workdir: Path, *, database_url: str, secret: str, outbox: Pat
         proc = subprocess.Popen(
             [sys.executable, "-m", "authkit.cli", "serve", "--host", "127.0.0.1",
              "--port", str(port), *serve_args],
-            env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT)
+            env=env, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+            # Its own process group, so Server.kill() can SIGKILL it and its workers together.
+            start_new_session=True)
     server = Server("authkit serve", f"http://127.0.0.1:{port}", proc, log, env)
     try:
         wait_ok(server)

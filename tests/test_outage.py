@@ -4,26 +4,36 @@ decision §5.1), pool settings and SSL modes from the URL.
 A TCP proxy the test controls sits between authkit and the machine's PostgreSQL, on a database
 the test creates: cutting the proxy kills every connection and refuses new ones, restoring it
 lets them through again. The shared PostgreSQL itself is never stopped.
+The SSL-mode tests use a private cluster with SSL on (tests/support/ssl_postgres.py) instead,
+so they do not depend on how the shared server is configured.
 """
 
 from __future__ import annotations
 
 import socket
 import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
 from authkit.errors import ConfigError
-from authkit.storage.engine import create_storage_engine
+from authkit.storage import StorageUnavailable
+from authkit.storage.engine import CONNECT_TIMEOUT, create_storage_engine
 from authkit.storage.pool import pool_options
 from authkit.wsgi_middleware import AuthMiddleware
 
 from .conftest import PG_HOST, PG_PORT, _postgres_database
 from .support.clients import HTTPClient, make_client
 from .support.fixtures import sign_up
+from .support.ssl_postgres import (
+    SSLPostgres,
+    make_ca,
+    ssl_postgres,  # noqa: F401  (fixture)
+)
 
 PASSWORD = "correct-horse-1"
 
@@ -231,17 +241,51 @@ def test_pool_settings_refused_for_memory_sqlite():
         pool_options(make_url("sqlite://?pool_size=2"), memory=True)
 
 
-@pytest.mark.parametrize("mode", ["disable", "require"])
-def test_ssl_mode_from_url(pg_url, mode):
-    engine = create_storage_engine(f"{pg_url}?sslmode={mode}")
+# A private cluster with SSL on (tests/support/ssl_postgres.py): the shared server may have no
+# SSL, and its configuration is not the tests' to change. One cluster serves every case.
+@pytest.mark.parametrize(("query", "encrypted"), [
+    ("sslmode=disable", False),
+    ("sslmode=require", True),
+    ("sslmode=verify-full&sslrootcert={ca}", True),
+], ids=["disable", "require", "verify-full"])
+def test_ssl_mode_from_url(ssl_postgres: SSLPostgres,  # noqa: F811
+                           query: str, encrypted: bool) -> None:
+    url, ca = ssl_postgres
+    engine = create_storage_engine(f"{url}?{query.format(ca=ca)}")
     try:
         with engine.connect() as conn:
             ssl = conn.execute(text(
                 "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")).scalar_one()
-    except Exception as exc:
-        if mode == "require" and "SSL" in str(exc):
-            pytest.skip(f"this PostgreSQL has no SSL: {str(exc).splitlines()[0]}")
-        raise
     finally:
         engine.dispose()
-    assert ssl is (mode == "require")
+    assert ssl is encrypted
+
+
+def test_ssl_verify_full_with_the_wrong_ca_is_503_not_a_hang(
+        ssl_postgres: SSLPostgres, make_auth: Any, tmp_path: Path) -> None:  # noqa: F811
+    url, ca = ssl_postgres
+    other_ca, _, _ = make_ca(tmp_path, "some-other-ca")
+    # A session made through a correctly verified connection, so the cookie is a real one.
+    good = make_auth(database=f"{url}?sslmode=verify-full&sslrootcert={ca}",
+                     secondary_storage=None)
+    signer = make_client("wsgi", good)
+    sign_up(signer)
+    assert signer.get("/api/auth/get-session").json["user"]["email"] == "alice@example.com"
+
+    # Same database, same secret, but the server's certificate does not chain to this CA:
+    # libpq refuses the connection, which authkit treats like an unreachable database.
+    # authkit's default connect timeout (10 s) stays in force, so the time bound at the end
+    # tells "refused at once" from "waited for a timeout".
+    bad = make_auth(database=f"{url}?sslmode=verify-full&sslrootcert={other_ca}",
+                    secondary_storage=None, migrate=False)
+    started = time.monotonic()
+    with pytest.raises(StorageUnavailable) as raised:
+        bad.storage.ping()
+    # The driver's reason stays on the chain for an on_api_error hook or a traceback.
+    assert "certificate verify failed" in str(raised.value.__cause__)
+    assert bad.health() == {"status": "error", "database": {"status": "error"}}
+    client = make_client("wsgi", bad)
+    client.jar.update(signer.jar)
+    _assert_503(client.get("/api/auth/get-session"))
+    assert client.jar == signer.jar  # refused, not "signed out"
+    assert time.monotonic() - started < CONNECT_TIMEOUT / 2  # three refusals, no timeout

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from .errors import ConfigError
+from .outage_log import report_outage
 from .secondary import SecondaryStorageUnavailable, Update
 
 try:
@@ -100,8 +101,11 @@ class RedisStorage:
         try:
             yield
         except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
-            raise SecondaryStorageUnavailable(
-                f"Redis is unavailable ({type(exc).__name__})") from exc
+            unavailable = SecondaryStorageUnavailable(
+                f"Redis is unavailable ({type(exc).__name__})")
+            unavailable.__cause__ = exc
+            report_outage("secondary storage", unavailable)
+            raise unavailable from exc
 
     def _call(self, fn: Callable[[], T]) -> T:
         with self._guard():

@@ -35,6 +35,7 @@ from sqlalchemy import update as sa_update
 
 from ..errors import ConfigError
 from ..models import Account, Session, User, Verification, to_ms
+from ..outage_log import report_outage
 from . import rate_limit as _rate_limit
 from .engine import (
     configure_engine,
@@ -81,7 +82,10 @@ def _translated() -> Iterator[None]:
         yield
     except (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
         if is_unavailable(exc):
-            raise StorageUnavailable("the database is unavailable") from exc
+            unavailable = StorageUnavailable("the database is unavailable")
+            unavailable.__cause__ = exc
+            report_outage("database", unavailable)
+            raise unavailable from exc
         raise
 
 

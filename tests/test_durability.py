@@ -39,11 +39,11 @@ from authkit.storage.engine import normalize_url
 
 from .conftest import _postgres_database
 from .support import cheap_hash_app
+from .support.live_http import post, session_cookie
 from .support.live_servers import Server, authkit_server
 
 SECRET = "durability-secret-0123456789-durability-secret-0123456789"
 PASSWORD = "correct-horse-1"
-COOKIE = "better-auth.session_token"
 BURST = 200  # sign-ups in the burst, as SEC-94 states it
 KILL_AFTER = BURST // 2  # the SIGKILL lands once this many answered 200
 # Concurrent clients: many sign-ups in flight, so the kill tends to land inside some write.
@@ -62,14 +62,6 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     yield from _postgres_database(f"authkit_durability_{secrets.token_hex(5)}")
 
 
-def post(http: httpx.Client, server: Server, path: str, body: dict[str, Any],
-         cookie: str | None = None) -> httpx.Response:
-    headers = {"origin": server.base_url}  # a browser's same-origin POST
-    if cookie:
-        headers["cookie"] = cookie
-    return http.post(server.base_url + "/api/auth" + path, json=body, headers=headers)
-
-
 def sign_up(http: httpx.Client, server: Server, email: str) -> httpx.Response:
     return post(http, server, "/sign-up/email", {"email": email, "password": PASSWORD,
                                                  "name": "Crash Test"})
@@ -77,14 +69,6 @@ def sign_up(http: httpx.Client, server: Server, email: str) -> httpx.Response:
 
 def sign_in(http: httpx.Client, server: Server, email: str) -> httpx.Response:
     return post(http, server, "/sign-in/email", {"email": email, "password": PASSWORD})
-
-
-def session_cookie(res: httpx.Response) -> str:
-    for line in res.headers.get_list("set-cookie"):
-        pair = line.split(";", 1)[0]
-        if pair.startswith(COOKIE + "=") and pair != COOKIE + "=":
-            return pair
-    raise AssertionError(f"no session cookie in {res.headers.get_list('set-cookie')}")
 
 
 def rows(database_url: str, sql: str) -> list[Any]:

@@ -18,6 +18,7 @@ from authkit.secondary import MemoryStorage, SecondaryStorageUnavailable
 
 from .support.clients import make_client
 from .support.fixtures import sign_up
+from .support.race import run_together
 from .support.redis_server import (
     REDIS_HOST,
     REDIS_PORT,
@@ -441,24 +442,8 @@ class GetThenSet:
 
 def _sign_in_at_once(auth, count):
     """``count`` sign-ins of one user, released together from as many threads."""
-    import threading
-
-    barrier = threading.Barrier(count)
-    errors = []
-
-    def one():
-        try:
-            barrier.wait()
-            auth.api.sign_in_email(body={"email": "alice@example.com", "password": PW})
-        except Exception as exc:  # noqa: BLE001 - reported by the assertion below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one) for _ in range(count)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    run_together(lambda: auth.api.sign_in_email(
+        body={"email": "alice@example.com", "password": PW}), count)
 
 
 @pytest.mark.parametrize("store", ["memory", "redis"])

@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from ..support.live_http import session_cookie
 from ..support.live_servers import (
     Server,
     authkit_cli,
@@ -30,7 +31,6 @@ from ..support.live_servers import (
 )
 
 SECRET = "interop-shared-secret-0123456789-interop-shared-secret"
-COOKIE = "better-auth.session_token"
 
 
 @pytest.fixture(scope="module", autouse=True)
@@ -46,15 +46,6 @@ def post(server: Server, path: str, body: dict[str, Any],
     if cookie:
         headers["cookie"] = cookie
     return httpx.post(server.base_url + "/api/auth" + path, json=body, headers=headers, timeout=30)
-
-
-def session_cookie(res: httpx.Response) -> str:
-    """``better-auth.session_token=<value>`` from a response's Set-Cookie headers."""
-    for line in res.headers.get_list("set-cookie"):
-        pair = line.split(";", 1)[0]
-        if pair.startswith(COOKIE + "=") and pair != COOKIE + "=":
-            return pair
-    raise AssertionError(f"no {COOKIE} cookie in {res.headers.get_list('set-cookie')}")
 
 
 def get_session(server: Server, cookie: str) -> Any:

@@ -22,11 +22,11 @@ import httpx
 import pytest
 
 from ..conftest import _postgres_database
+from ..support.live_http import post, session_cookie
 from ..support.live_servers import Server, authkit_server
 from ..support.redis_server import REDIS_URL, delete_prefix, new_prefix, require_redis
 
 SECRET = "two-instances-secret-0123456789-two-instances-secret"
-COOKIE = "better-auth.session_token"
 PW = "correct-horse-1"
 
 
@@ -80,26 +80,10 @@ def client(local: str) -> httpx.Client:
     return httpx.Client(transport=httpx.HTTPTransport(local_address=local), timeout=30)
 
 
-def post(http: httpx.Client, server: Server, path: str, body: dict[str, Any],
-         cookie: str | None = None) -> httpx.Response:
-    headers = {"origin": server.base_url}  # a browser's same-origin POST
-    if cookie:
-        headers["cookie"] = cookie
-    return http.post(server.base_url + "/api/auth" + path, json=body, headers=headers)
-
-
 def get_session(http: httpx.Client, server: Server, cookie: str) -> Any:
     res = http.get(server.base_url + "/api/auth/get-session", headers={"cookie": cookie})
     assert res.status_code == 200, res.text
     return res.json()
-
-
-def session_cookie(res: httpx.Response) -> str:
-    for line in res.headers.get_list("set-cookie"):
-        pair_ = line.split(";", 1)[0]
-        if pair_.startswith(COOKIE + "=") and pair_ != COOKIE + "=":
-            return pair_
-    raise AssertionError(f"no session cookie in {res.headers.get_list('set-cookie')}")
 
 
 def sign_up(http: httpx.Client, server: Server, email: str) -> str:

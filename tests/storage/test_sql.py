@@ -13,6 +13,8 @@ from authkit.models import Account, Session, User, Verification
 from authkit.storage import DuplicateError, FieldSpec, SQLStorage, StorageUnavailable
 from authkit.tokens import generate_id
 
+from ..support.race import run_together
+
 T0 = datetime(2026, 11, 28, 2, 41, 44, 123456, tzinfo=UTC)
 T0_MS = datetime(2026, 11, 28, 2, 41, 44, 123000, tzinfo=UTC)
 
@@ -270,28 +272,7 @@ def test_delete_expired_verifications(storage: SQLStorage) -> None:
 
 
 def _race(storage: SQLStorage, identifier: str, callers: int = 10) -> list[Verification | None]:
-    barrier = threading.Barrier(callers)
-    results: list[Verification | None] = []
-    errors: list[BaseException] = []
-    lock = threading.Lock()
-
-    def worker() -> None:
-        try:
-            barrier.wait()
-            got = storage.consume_verification(identifier)
-            with lock:
-                results.append(got)
-        except BaseException as exc:  # noqa: BLE001 - reported below, in the test thread
-            with lock:
-                errors.append(exc)
-
-    threads = [threading.Thread(target=worker) for _ in range(callers)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert errors == []
-    return results
+    return run_together(lambda: storage.consume_verification(identifier), callers)
 
 
 @pytest.mark.parametrize("round_", range(20))

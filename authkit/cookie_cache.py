@@ -25,7 +25,7 @@ import math
 import re
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import jsjson
@@ -263,7 +263,18 @@ class CookieCache:
         return (hmac.compare_digest(str(cached["token"]).encode(), token.encode())
                 and decoded.payload.get("version", "1") == self.options.version
                 and decoded.expires_at_ms >= now_ms
-                and cached["expiresAt"] >= now)
+                and cached["expiresAt"] >= now
+                and self._within_absolute_cap(cached, now))
+
+    def _within_absolute_cap(self, cached: dict[str, Any], now: datetime) -> bool:
+        """``session.absolute_max_age`` holds for cached sessions too (SECURITY.md §5.4,
+        SEC-17): a session past it is read from the database, which ends it, instead of
+        living on in the cache for up to ``max_age``. No ``createdAt``: cannot tell, so no."""
+        cap = self.auth.options.session.absolute_max_age
+        if cap is None:
+            return True
+        created = cached.get("createdAt")
+        return isinstance(created, datetime) and now < created + timedelta(seconds=cap)
 
     def write(self, ctx: Context, session: Session, user: User, *,
               dont_remember: bool = False) -> None:

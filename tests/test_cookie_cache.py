@@ -528,3 +528,21 @@ def test_records_with_nested_fields_are_not_shared(make_auth, clock):
     decoded = cache.decode(value, 0)
     assert decoded is not None
     assert cache._memo == {}  # a caller could change the list inside a shared payload
+
+
+# -- SEC-17 with the cache on: the absolute cap is not stretched by max_age ---------------------
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_absolute_max_age_ends_a_cached_session(make_auth, clock, kind, strategy):  # SEC-17
+    auth = _cache_for(make_auth, clock, strategy, session={"absolute_max_age": 600})
+    client = make_client(kind, auth)
+    token = sign_up(client).json["token"]
+    clock.advance(590)  # the first cache has expired: a database read writes a fresh one
+    res = client.get(GS)
+    assert res.json["session"]["token"] == token
+    data = [parse_set_cookie(x)["max-age"] for x in res.set_cookies if x.startswith(DATA)]
+    assert data == ["0", "300"]  # the stale cache expired, a fresh one issued
+    clock.advance(20)  # past the cap, well inside the new cache's max_age
+    res = client.get(GS)
+    assert res.body == b"null"
+    assert parse_set_cookie(res.cookie(TOKEN))["max-age"] == "0"
+    assert auth.storage.get_session(token) is None

@@ -106,6 +106,7 @@ def test_bad_characters_are_400(client, field, value):  # SEC-83
     {"email": "a@x.com", "password": {"$ne": None}, "name": "A"},
     {"email": "a@x.com", "password": "pass-word-1", "name": "A", "rememberMe": "false"},
     {"email": True, "password": "pass-word-1", "name": "A"},
+    {"email": "a@x.com", "password": 12345678, "name": "A"},
 ])
 def test_wrong_types_are_validation_errors(client, body):  # SEC-85
     res = client.post(SU, json=body)
@@ -184,3 +185,31 @@ def test_before_hook_short_circuit_and_after_hook_replace(kind, make_auth):
     assert client.get("/api/auth/ok").json == {"short": True}
     res = client.get("/api/auth/error")
     assert res.status == 418 and res.json == {"message": "no", "code": "TEAPOT"}
+
+
+@pytest.mark.parametrize("ctype, body", [
+    ("text/plain", json.dumps({"currentPassword": "pass-word-1",
+                               "newPassword": "new-pass-word-2"}).encode()),
+    ("application/x-www-form-urlencoded",
+     b"currentPassword=pass-word-1&newPassword=new-pass-word-2"),
+    ("multipart/form-data; boundary=x",
+     (b'--x\r\nContent-Disposition: form-data; name="currentPassword"\r\n\r\npass-word-1\r\n'
+      b'--x\r\nContent-Disposition: form-data; name="newPassword"\r\n\r\nnew-pass-word-2\r\n'
+      b"--x--\r\n")),
+])
+def test_simple_content_types_never_reach_change_password(kind, auth, ctype, body):  # SEC-34
+    """A signed-in user, a trusted Origin, a body a cross-site form could send: 415, and the
+    handler never ran (the hash and the session are unchanged). Only the two credential
+    routes take a form body."""
+    client = make_client(kind, auth)
+    user_id = client.post(SU, json=GOOD).json["user"]["id"]
+    before = auth.storage.get_credential_account(user_id).password
+    res = client.post("/api/auth/change-password", body=body, headers={"Content-Type": ctype})
+    assert res.status == 415 and res.json["code"] == "UNSUPPORTED_MEDIA_TYPE"
+    assert res.json["message"].endswith("Allowed types: application/json")
+    assert not res.set_cookies
+    assert auth.storage.get_credential_account(user_id).password == before
+    assert client.get("/api/auth/get-session").json["user"]["id"] == user_id
+    signed_in = make_client(kind, auth).post("/api/auth/sign-in/email", data={
+        "email": GOOD["email"], "password": GOOD["password"]})
+    assert signed_in.status == 200  # sign-in is the other route a form may post to

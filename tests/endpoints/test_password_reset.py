@@ -478,3 +478,47 @@ def test_decoy_rows_can_never_be_used(setup, mailbox, monkeypatch):  # SEC-56
     res = client.post(RESET, json={"token": decoy, "newPassword": NEW_PW})
     assert res.status == 400 and res.json["code"] == "INVALID_TOKEN"
     assert mailbox.sent == []
+
+
+@pytest.mark.parametrize("poison", [
+    {"Host": "evil.com"},
+    {"X-Forwarded-Host": "evil.com", "X-Forwarded-Proto": "http"},
+    {"Host": "evil.com", "X-Forwarded-Host": "evil.com"},
+])
+def test_emailed_link_ignores_host_and_forwarded_host(kind, make_auth, mailbox, poison):  # SEC-38
+    """With base_url set, neither Host nor X-Forwarded-Host reaches the emailed link."""
+    base = "https://auth.example.com"
+    auth = make_auth(base_url=base, **mailbox.options())
+    client = make_client(kind, auth, origin=base)
+    sign_up(client)
+    res = client.post(REQUEST, json={"email": ALICE, "redirectTo": "/reset"},
+                      headers={"Host": "auth.example.com", **poison})
+    assert res.status == 200, res.body
+    sent = mailbox.last("reset-password", ALICE)
+    assert sent.url.startswith(f"{base}/api/auth/reset-password/"), sent.url
+    assert "evil.com" not in sent.url
+
+
+def test_first_forwarded_host_is_not_remembered(kind, make_auth, mailbox, monkeypatch):  # SEC-38
+    """No base_url (development): the first request after start-up carries
+    X-Forwarded-Host: evil.com; no link follows it, and later requests are unaffected (routes
+    still answer, links unchanged), unlike better-auth < 1.4.2 (CVE-2025-71401)."""
+    monkeypatch.delenv("AUTHKIT_BASE_URL", raising=False)
+    monkeypatch.delenv("BETTER_AUTH_URL", raising=False)
+    auth = make_auth(base_url=None, **mailbox.options())
+    assert auth.base_url is None
+    client = make_client(kind, auth)
+    host = {"Host": "localhost:3000"}
+    res = client.post(REQUEST, json={"email": ALICE},
+                      headers={**host, "X-Forwarded-Host": "evil.com",
+                               "X-Forwarded-Proto": "https"})
+    assert res.status == 200, res.body  # unknown user so far: same answer, no mail
+    assert client.get("/api/auth/ok", headers=host).status == 200
+    res = client.post("/api/auth/sign-up/email", headers=host, json={
+        "email": ALICE, "password": OLD_PW, "name": "Alice"})
+    assert res.status == 200, res.body
+    for extra in ({"X-Forwarded-Host": "evil.com"}, {}):
+        assert client.post(REQUEST, json={"email": ALICE},
+                           headers={**host, **extra}).status == 200
+        sent = mailbox.last("reset-password", ALICE)
+        assert sent.url.startswith("http://localhost:3000/api/auth/reset-password/"), sent.url

@@ -211,3 +211,65 @@ def test_bearer_token(kind, make_auth):
             got = client.get(GS, headers={"Authorization": f"{scheme} {value}"})
             assert got.json["session"]["token"] == res.json["token"]
     assert client.get(GS, headers={"Authorization": "Bearer nope.bad="}).body == b"null"
+
+
+def test_refresh_finding_no_row_is_401_failed_to_get_session(kind, make_auth, clock):
+    """Spec §2.3: the session is signed out elsewhere between the read and the sliding
+    update; the update finds no row → 401 FAILED_TO_GET_SESSION and the cookies cleared."""
+    auth = None
+
+    def signed_out_meanwhile(data, ctx):
+        auth.storage.delete_session(token)
+
+    auth = make_auth(session={"update_age": 0},
+                     database_hooks={"session": {"update": {"before": signed_out_meanwhile}}})
+    client = make_client(kind, auth)
+    token = sign_up(client).json["token"]
+    clock.advance(10)
+    res = client.get(GS)
+    assert res.status == 401
+    assert res.json == {"message": "Failed to get session", "code": "FAILED_TO_GET_SESSION"}
+    assert parse_set_cookie(res.cookie(NAME))["max-age"] == "0"
+    assert client.get(GS).body == b"null"
+
+
+def test_unexpected_failure_is_500_failed_to_get_session(kind, make_auth, clock, caplog):
+    """Spec §2.3: a failure that is no APIError (a database error, a hook's bug) is 500
+    FAILED_TO_GET_SESSION; the cause is logged, never sent."""
+    def broken(data, ctx):
+        raise RuntimeError("secret internals")
+
+    auth = make_auth(session={"update_age": 0},
+                     database_hooks={"session": {"update": {"before": broken}}})
+    client = make_client(kind, auth)
+    sign_up(client)
+    clock.advance(10)
+    with caplog.at_level("ERROR", logger="authkit"):
+        res = client.get(GS)
+    assert res.status == 500
+    assert res.json == {"message": "Failed to get session", "code": "FAILED_TO_GET_SESSION"}
+    assert b"secret" not in res.body and "secret internals" in caplog.text
+
+
+def test_cookie_of_another_secret_sets_no_cookie(client):  # SEC-14
+    token = sign_up(client).json["token"]
+    other = SecretList(["another-secret-another-secret-another-secret"])
+    client.jar[NAME] = quote(sign(token, other), safe="")
+    res = client.get(GS)
+    assert res.body == b"null" and not res.set_cookies  # a bad signature clears nothing
+
+
+def test_repeated_session_cookie_first_wins(kind, make_auth):  # SEC-25
+    """Two session cookies of one name (cookie tossing): the first is read, on WSGI and ASGI
+    alike, the documented rule; the second never replaces it."""
+    auth = make_auth()
+    alice, bob = make_client(kind, auth), make_client(kind, auth)
+    sign_up(alice)
+    sign_up(bob, email="bob@example.com", name="Bob")
+    a, b = alice.jar[NAME], bob.jar[NAME]
+    for first, second, owner in ((a, b, "alice@example.com"), (b, a, "bob@example.com")):
+        res = alice.get(GS, headers={"Cookie": f"{NAME}={first}; {NAME}={second}"},
+                        use_jar=False)
+        assert res.json["user"]["email"] == owner
+    res = alice.get(GS, headers={"Cookie": f"{NAME}=forged; {NAME}={a}"}, use_jar=False)
+    assert res.body == b"null" and not res.set_cookies

@@ -157,3 +157,16 @@ def test_with_the_cookie_cache_a_banned_cookie_is_refused_where_it_matters(
                     json={"currentPassword": PASSWORD, "newPassword": "another-pass-1"})
     assert res.status == 401
     assert boss.get("/api/auth/get-session", query={"disableCookieCache": "true"}).body == b"null"
+
+
+@pytest.mark.parametrize("method", ["GET", "HEAD"])
+def test_safe_methods_never_ban(cast: Cast, method: str) -> None:
+    """SEC-35: GET/HEAD on /admin/ban-user with an admin's cookie and the body as a query →
+    404 (Better Auth has no 405), nothing changes."""
+    alice = cast.client("alice")
+    res = cast.client("root").request(method, A + "/ban-user",
+                                      query={"userId": cast.ids["alice"], "banReason": "x"})
+    assert res.status == 404 and res.body == b"" and not res.set_cookies
+    user = cast.auth.db.get_user_by_id(cast.ids["alice"])
+    assert user is not None and not user.extra.get("banned")
+    assert alice.get("/api/auth/get-session").json is not None

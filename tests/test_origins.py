@@ -461,3 +461,69 @@ def test_property_glob_equals_the_regex_translation(pattern: str, text: str) -> 
 def test_glob_has_no_catastrophic_backtracking() -> None:
     # A regex engine backtracks exponentially here; the two-pointer glob is quadratic at worst.
     assert not _glob("*a*a*a*a*a*a*a*a*b", "a" * 3000)
+
+
+# -- over HTTP (WSGI and ASGI): the router origin middleware, spec §7.1 A ------------------------
+
+def _signed_in(kind: str, make_auth: Any) -> Any:
+    from .support.clients import make_client
+    from .support.fixtures import sign_up
+
+    auth = make_auth()
+    client = make_client(kind, auth)
+    sign_up(client)
+    return auth, client
+
+
+@pytest.mark.parametrize(("headers", "expected"), [
+    ({"Origin": "https://evil.com"}, ("Invalid origin", "INVALID_ORIGIN")),
+    ({"Origin": None, "Referer": "https://evil.com/page"}, ("Invalid origin", "INVALID_ORIGIN")),
+    ({"Origin": None}, ("Missing or null Origin", "MISSING_OR_NULL_ORIGIN")),
+    ({"Origin": "null"}, ("Missing or null Origin", "MISSING_OR_NULL_ORIGIN")),
+])
+def test_http_cookie_request_with_a_bad_origin_is_refused(
+        kind: str, make_auth: Any, headers: dict[str, str | None],
+        expected: tuple[str, str]) -> None:
+    auth, client = _signed_in(kind, make_auth)
+    res = client.post("/api/auth/update-user", json={"name": "Mallory"}, headers=headers)
+    assert res.status == 403
+    assert res.json == {"message": expected[0], "code": expected[1]}
+    assert auth.storage.get_user_by_email("alice@example.com").name == "Alice"
+    assert client.post("/api/auth/update-user", json={"name": "Al"}).status == 200
+
+
+@pytest.mark.parametrize(("field", "code", "label"), CALLBACK_FIELDS)
+def test_http_every_callback_field_is_checked_in_the_body(
+        kind: str, make_auth: Any, field: str, code: str, label: str) -> None:
+    _auth, client = _signed_in(kind, make_auth)
+    client.jar.clear()
+    res = client.post("/api/auth/sign-in/email", json={
+        "email": "alice@example.com", "password": "correct-horse-1", field: "https://evil.com"})
+    assert res.status == 403
+    assert res.json == {"message": f"Invalid {label}", "code": code}
+    assert not res.set_cookies
+    res = client.post("/api/auth/sign-in/email", json={
+        "email": "alice@example.com", "password": "correct-horse-1", field: ["/ok"]})
+    assert res.status == 400
+    assert res.json == {"message": f"Invalid {label}: expected a string"}
+    assert not res.set_cookies
+
+
+def test_http_non_string_redirect_to_is_400_before_validation(
+        kind: str, make_auth: Any) -> None:  # spec §1.3
+    from .support.clients import make_client
+
+    client = make_client(kind, make_auth())
+    res = client.post("/api/auth/request-password-reset",
+                      json={"email": "not-an-email", "redirectTo": 5})
+    assert res.status == 400
+    assert res.json == {"message": "Invalid redirectURL: expected a string"}
+
+
+def test_http_query_callback_url_of_a_post_is_checked(kind: str, make_auth: Any) -> None:
+    auth, client = _signed_in(kind, make_auth)
+    token = client.get("/api/auth/get-session").json["session"]["token"]
+    res = client.post("/api/auth/sign-out", query={"callbackURL": "https://evil.com"})
+    assert res.status == 403
+    assert res.json == {"message": "Invalid callbackURL", "code": "INVALID_CALLBACK_URL"}
+    assert auth.storage.get_session(token) is not None

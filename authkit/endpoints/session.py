@@ -2,16 +2,34 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from ..errors import APIError
 from ..models import SessionWithUser
 from ..observability import log_event
+from ..storage import StorageUnavailable
 from ..validation import coerce_bool
 from .context import Context
 from .registry import Endpoint, endpoint
 
 _NO_STORE = (("Cache-Control", "no-store"), ("Pragma", "no-cache"))
+
+log = logging.getLogger("authkit.session")
+
+
+def _resolve(ctx: Context, *, disable_cookie_cache: bool,
+             disable_refresh: bool) -> SessionWithUser | None:
+    # Better Auth turns any failure but an APIError into 500 FAILED_TO_GET_SESSION (spec
+    # §2.3); an unreachable store keeps its 503 (SECURITY.md §5.1: retry, not signed out).
+    try:
+        return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=disable_cookie_cache,
+                                         disable_refresh=disable_refresh)
+    except (APIError, StorageUnavailable):
+        raise
+    except Exception:
+        log.exception("failed to get session")
+        raise APIError(500, "FAILED_TO_GET_SESSION") from None
 
 
 def get_session(ctx: Context) -> SessionWithUser | None:
@@ -22,8 +40,7 @@ def get_session(ctx: Context) -> SessionWithUser | None:
     # z.coerce.boolean: any non-empty string, "false" included, is true (spec §2.3 quirk).
     disable_refresh = coerce_bool(query.get("disableRefresh"))
     disable_cache = coerce_bool(query.get("disableCookieCache"))
-    return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=disable_cache,
-                                     disable_refresh=disable_refresh)
+    return _resolve(ctx, disable_cookie_cache=disable_cache, disable_refresh=disable_refresh)
 
 
 def get_session_post(ctx: Context) -> Any:
@@ -32,7 +49,7 @@ def get_session_post(ctx: Context) -> Any:
         raise APIError(405, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")
     for header in _NO_STORE:
         ctx.set_header(*header)
-    return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True, disable_refresh=False)
+    return _resolve(ctx, disable_cookie_cache=True, disable_refresh=False)
 
 
 def sign_out(ctx: Context) -> dict[str, Any]:
@@ -50,10 +67,10 @@ def sign_out(ctx: Context) -> dict[str, Any]:
 
 ENDPOINTS: list[Endpoint] = [
     endpoint("get_session", "/get-session", "GET", get_session, require_headers=True,
-             summary="Get the current session"),
+             summary="Get the current session", error_codes=("FAILED_TO_GET_SESSION",)),
     endpoint("get_session_deferred", "/get-session", "POST", get_session_post,
              require_headers=True, summary="Refresh the session (defer_session_refresh)",
-             error_codes=("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED",)),
+             error_codes=("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "FAILED_TO_GET_SESSION")),
     endpoint("sign_out", "/sign-out", "POST", sign_out, require_headers=True,
              summary="Sign out"),
 ]

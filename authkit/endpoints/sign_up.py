@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
@@ -12,12 +13,14 @@ from ..errors import APIError
 from ..models import Account, User
 from ..observability import log_event
 from ..passwords import password_length
-from ..storage import DuplicateError
+from ..storage import DuplicateError, StorageUnavailable
 from ..tokens import generate_id
 from ..validation import Body, Email
 from .context import Context
 from .fields import parse_input_fields
 from .registry import Endpoint, endpoint
+
+log = logging.getLogger("authkit.sign_up")
 
 
 class SignUpBody(Body):
@@ -78,7 +81,15 @@ def sign_up_email(ctx: Context) -> SignUpResult:
     password_hash = auth.hasher.hash(body.password)
     try:
         with auth.db.transaction() as tx:
-            user = tx.create_user(ctx, data)
+            try:
+                user = tx.create_user(ctx, data)
+            except (APIError, DuplicateError, StorageUnavailable):
+                raise
+            except Exception:
+                # Better Auth answers any other failure of createUser (an adapter error, a
+                # hook's bug) 422 FAILED_TO_CREATE_USER (spec §2.1 step 5), logging the cause.
+                log.exception("failed to create user")
+                raise APIError(422, "FAILED_TO_CREATE_USER") from None
             if user is None:
                 raise APIError(400, "FAILED_TO_CREATE_USER")
             account = tx.create_account(ctx, Account(

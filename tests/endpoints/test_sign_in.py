@@ -223,3 +223,34 @@ def test_vetoed_session_is_401(kind, make_auth):
     res = sign_in(client, email="x@example.com")
     assert res.status == 401 and res.json["code"] == "FAILED_TO_CREATE_SESSION"
     assert not res.set_cookies  # SEC-23
+
+
+def test_cross_site_navigation_sign_in_is_blocked(client):  # spec §7.1 B
+    sign_up(client)
+    client.jar.clear()
+    res = client.post(URL, json={"email": "alice@example.com", "password": PW}, origin=False,
+                      headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert res.status == 403
+    assert res.json == {"message": "Cross-site navigation login blocked. This request appears "
+                        "to be a CSRF attack.", "code": "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED"}
+    assert not res.set_cookies
+
+
+def test_untrusted_origin_sign_in_without_cookie_is_invalid_origin(client):  # spec §7.1 B
+    sign_up(client)
+    client.jar.clear()
+    res = client.post(URL, json={"email": "alice@example.com", "password": PW},
+                      headers={"Origin": "https://evil.com"})
+    assert res.status == 403
+    assert res.json == {"message": "Invalid origin", "code": "INVALID_ORIGIN"}
+    assert not res.set_cookies
+
+
+def test_sign_in_with_a_cookie_and_no_origin_is_missing_or_null_origin(client):  # §7.1 A1
+    sign_up(client)
+    for origin in (None, "null"):
+        res = client.post(URL, json={"email": "alice@example.com", "password": PW},
+                          origin=False, headers={"Origin": origin})
+        assert res.status == 403, origin
+        assert res.json == {"message": "Missing or null Origin", "code": "MISSING_OR_NULL_ORIGIN"}
+        assert not res.set_cookies

@@ -203,3 +203,23 @@ def test_curl_like_request_without_origin_is_allowed(client):
     res = client.post(URL, json={"email": "c@example.com", "password": "pass-word-1",
                                  "name": "C"}, origin=False)
     assert res.status == 200
+
+
+def test_failing_user_create_is_422_failed_to_create_user(kind, make_auth, caplog):
+    """Spec §2.1 step 5: any failure of the user insert but an APIError (an adapter error, a
+    hook's bug) is 422 FAILED_TO_CREATE_USER; the cause goes to the log, not the wire."""
+    from ..support.clients import make_client
+
+    def broken(data, ctx):
+        raise RuntimeError("secret internals")
+
+    auth = make_auth(database_hooks={"user": {"create": {"before": broken}}})
+    client = make_client(kind, auth)
+    with caplog.at_level("ERROR", logger="authkit"):
+        res = client.post(URL, json={"email": "f@example.com", "password": "pass-word-1",
+                                     "name": "F"})
+    assert res.status == 422
+    assert res.json == {"message": "Failed to create user", "code": "FAILED_TO_CREATE_USER"}
+    assert b"secret" not in res.body and not res.set_cookies
+    assert "secret internals" in caplog.text
+    assert count(auth, "user") == 0 and count(auth, "account") == 0

@@ -119,3 +119,16 @@ def test_dont_remember_admin_comes_back_as_dont_remember(cast: Cast) -> None:
     res = client.post(A + "/stop-impersonating")
     cookies = {parse_set_cookie(c)["name"]: parse_set_cookie(c) for c in res.set_cookies}
     assert "max-age" not in cookies[TOKEN] and cookies[DONT]["value"]
+
+
+def test_vetoed_impersonation_session_is_500_failed_to_create_user(make_cast: Any) -> None:
+    """Spec §3.3: FAILED_TO_CREATE_USER (500) on impersonate-user when no session is made."""
+    veto = {"session": {"create": {"before": lambda data, ctx: (
+        False if data.get("impersonatedBy") else None)}}}
+    cast = make_cast(auth_options={"database_hooks": veto})
+    root = cast.client("root")
+    res = root.post(A + "/impersonate-user", json={"userId": cast.ids["bob"]})
+    assert res.status == 500
+    assert res.json == {"message": "Failed to create user", "code": "FAILED_TO_CREATE_USER"}
+    assert ADMIN not in root.jar
+    assert root.get("/api/auth/get-session").json["user"]["id"] == cast.ids["root"]

@@ -395,3 +395,27 @@ def test_has_permission_in_process_without_headers(cast: Cast) -> None:
         with pytest.raises(APIError) as err:
             check(body={**ask, **body})
         assert err.value.status == 400 and err.value.body == {"message": message}
+
+
+def test_set_user_password_too_long(cast: Cast) -> None:
+    res = post(cast, "root", "/set-user-password",
+               {"userId": cast.ids["bob"], "newPassword": "x" * 129})
+    assert res.status == 400
+    assert res.json == {"message": "Password too long", "code": "PASSWORD_TOO_LONG"}
+    assert cast.anonymous().post("/api/auth/sign-in/email", json={
+        "email": "bob@example.com", "password": PASSWORD}).status == 200
+
+
+def test_update_user_invalid_email(cast: Cast) -> None:
+    res = post(cast, "root", "/update-user",
+               {"userId": cast.ids["bob"], "data": {"email": "not-an-email"}})
+    assert res.status == 400
+    assert res.json == {"message": "Invalid email", "code": "INVALID_EMAIL"}
+    assert cast.auth.db.get_user_by_id(cast.ids["bob"]).email == "bob@example.com"
+
+
+def test_create_user_invalid_email_message(cast: Cast) -> None:
+    res = post(cast, "root", "/create-user",
+               {"email": "not-an-email", "password": PASSWORD, "name": "N"})
+    assert res.status == 400
+    assert res.json == {"message": "Invalid email", "code": "INVALID_EMAIL"}

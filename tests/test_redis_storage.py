@@ -9,6 +9,7 @@ from authkit.secondary import SecondaryStorageUnavailable
 from authkit.storage import StorageUnavailable
 
 from .support.live_servers import free_port
+from .support.race import run_together
 from .support.redis_server import (
     REDIS_HOST,
     REDIS_PORT,
@@ -98,3 +99,17 @@ def test_serve_refuses_a_prefix_without_a_url():
 
     with pytest.raises(ConfigError, match="AUTHKIT_REDIS_URL"):
         from_env({"AUTHKIT_SECRET": "s" * 40, "AUTHKIT_REDIS_PREFIX": "app1:"})
+
+
+@pytest.mark.parametrize("run", range(20))
+def test_get_and_delete_has_one_winner(redis_prefix, run):  # noqa: F811  # SEC-91
+    """SEC-91 on Redis: 10 callers released together take one reset token; exactly one gets
+    the value, so one token can never reset two passwords."""
+    storage = RedisStorage(REDIS_URL, key_prefix=redis_prefix)
+    try:
+        storage.set("reset-password:T", "user-1", 60)
+        got = run_together(lambda: storage.get_and_delete("reset-password:T"), 10)
+        assert got.count("user-1") == 1 and got.count(None) == 9, got
+        assert storage.get("reset-password:T") is None
+    finally:
+        storage.close()

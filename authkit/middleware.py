@@ -570,6 +570,8 @@ class RequestAuth:
                 try:
                     out = self.auth.api.get_session(headers=self.headers, return_headers=True)
                 except APIError as exc:
+                    if exc.status >= 500:
+                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
                     # A refresh that lost a race with a sign-out: signed out, cookies cleared.
                     lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
                     session = None

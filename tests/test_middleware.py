@@ -22,7 +22,7 @@ import pytest
 
 from authkit import AuthKit, FieldSpec
 from authkit.asgi_middleware import AuthMiddleware as ASGIAuthMiddleware
-from authkit.errors import ConfigError
+from authkit.errors import APIError, ConfigError
 from authkit.helpers import require_session
 from authkit.middleware import (
     AuthMiddlewareWarning,
@@ -761,3 +761,21 @@ def test_user_roles_reads_the_comma_joined_role() -> None:
     user = User("u1", "A", "a@x.com", False, None, now, now, {"role": "user, admin,"})
     assert user_roles(user) == {"user", "admin"}
     assert user_roles(User("u2", "B", "b@x.com", False, None, now, now)) == frozenset()
+
+
+def test_a_fault_in_the_session_lookup_is_not_a_signed_out_visitor(
+        kind: str, auth: AuthKit, monkeypatch: pytest.MonkeyPatch) -> None:
+    # get-session answers 500 FAILED_TO_GET_SESSION on an unexpected error (spec §2.3). The
+    # middleware must let that fault surface (the server's 500) rather than send a signed-in
+    # user to the sign-in page as if the session were gone.
+    app = wrap(kind, auth, protect=["/dashboard"])
+    cookie = signed_up(kind, app).jar
+
+    def broken(token: str) -> Any:
+        raise RuntimeError("a bug in the session query")
+
+    monkeypatch.setattr(auth.storage, "get_session_with_user", broken)
+    header = "; ".join(f"{k}={v}" for k, v in cookie.items())
+    with pytest.raises(APIError) as raised:
+        raw_call(kind, app, "GET", "/dashboard", {**HTML, "Cookie": header})
+    assert (raised.value.status, raised.value.code) == (500, "FAILED_TO_GET_SESSION")

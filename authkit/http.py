@@ -51,6 +51,14 @@ class Headers:
                 return value
         return default
 
+    def cookie(self) -> str | None:
+        """The ``Cookie`` header; several of them (HTTP/2 may split cookies over separate
+        fields, RFC 9113 §8.2.3) are joined with ``"; "`` in arrival order."""
+        values = self.get_all("cookie")
+        if not values:
+            return None
+        return values[0] if len(values) == 1 else "; ".join(values)
+
     def get_all(self, name: str) -> list[str]:
         """Every value of ``name``, in order."""
         lname = name.lower()

@@ -65,7 +65,7 @@ class Pipeline:
         limited = self.auth.rate_limiter.check(request, sub)
         if limited is not None:
             return limited
-        cookie_header = request.headers.get("cookie")
+        cookie_header = request.headers.cookie()
         if (cookie_header is not None
                 and len(cookie_header) > self.auth.options.advanced.max_cookie_header_size):
             raise APIError(431, "REQUEST_HEADER_FIELDS_TOO_LARGE")

@@ -56,7 +56,7 @@ class Context:
     def cookies(self) -> dict[str, str]:
         """Request cookies (raw values), parsed once."""
         if self._cookies is None:
-            self._cookies = parse_cookie_header(self.headers.get("cookie"))
+            self._cookies = parse_cookie_header(self.headers.cookie())
         return self._cookies
 
     def get_cookie(self, spec: CookieSpec) -> str | None:

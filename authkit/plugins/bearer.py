@@ -46,7 +46,7 @@ class BearerPlugin(Plugin):
             # An invalid bearer is ignored: a valid cookie still works (spec §6).
             return headers
         name = auth.cookies.session_token.name
-        cookies = parse_cookie_header(headers.get("cookie"))
+        cookies = parse_cookie_header(headers.cookie())
         cookies[name] = encode_value(signed)
         out = Headers(headers)
         out.set("cookie", "; ".join(f"{k}={v}" for k, v in cookies.items()))

@@ -273,3 +273,27 @@ def test_repeated_session_cookie_first_wins(kind, make_auth):  # SEC-25
         assert res.json["user"]["email"] == owner
     res = alice.get(GS, headers={"Cookie": f"{NAME}=forged; {NAME}={a}"}, use_jar=False)
     assert res.body == b"null" and not res.set_cookies
+
+
+def test_cookies_split_over_several_headers_are_all_read(make_auth):
+    """HTTP/2 lets a client send each cookie in its own ``cookie`` field (RFC 9113 §8.2.3);
+    an ASGI server hands them on as separate headers. All are read, in order."""
+    import asyncio
+
+    import httpx
+
+    auth = make_auth()
+    client = make_client("asgi", auth)
+    sign_up(client)
+    split = [("cookie", "theme=dark"), ("cookie", f"{NAME}={client.jar[NAME]}")]
+
+    async def over_asgi() -> httpx.Response:
+        transport = httpx.ASGITransport(app=auth.asgi_app())
+        async with httpx.AsyncClient(transport=transport,
+                                     base_url="http://localhost:3000") as http:
+            return await http.get(GS, headers=split)
+
+    res = asyncio.run(over_asgi())
+    assert res.json()["user"]["email"] == "alice@example.com"
+    session = auth.api.get_session(headers=split)  # the same list in-process
+    assert session is not None and session.user.email == "alice@example.com"

@@ -95,6 +95,12 @@ class Pipeline:
         if ctype == _FORM and ep.allow_form:
             return parse_form_body(request.body)
         if not ctype:
+            if request.headers.get("cookie") is not None:
+                # SEC-34: a cookie-bearing body must say what it is, as the origin check is
+                # cookie-gated too (the message of spec §1.2). Without a cookie the body is
+                # left unread, as the real server does (spec §13.1).
+                raise APIError(415, "UNSUPPORTED_MEDIA_TYPE",
+                               f"Content-Type is required. Allowed types: {', '.join(allowed)}")
             return MISSING
         raise APIError(415, "UNSUPPORTED_MEDIA_TYPE",
                        f'Content-Type "{ctype}" is not allowed. Allowed types: '

@@ -7,6 +7,7 @@ import pytest
 from authkit import APIError, Hooks
 
 from .support.clients import make_client
+from .support.fixtures import sign_up
 
 SU = "/api/auth/sign-up/email"
 GOOD = {"email": "a@example.com", "password": "pass-word-1", "name": "A"}
@@ -62,6 +63,22 @@ def test_body_without_content_type_is_undefined(client):  # spec §13.1
     assert res.status == 400
     assert res.json == {"message": "[body] Invalid input: expected object, received undefined",
                         "code": "VALIDATION_ERROR"}
+
+
+def test_cookie_bearing_body_without_content_type_is_415(kind, auth):  # SEC-34
+    client = make_client(kind, auth)
+    sign_up(client)
+    res = client.post("/api/auth/change-password", body=json.dumps(
+        {"currentPassword": "correct-horse-1", "newPassword": "another-horse-2"}).encode())
+    assert res.status == 415
+    assert res.json == {"message": "Content-Type is required. Allowed types: application/json",
+                        "code": "UNSUPPORTED_MEDIA_TYPE"}
+    ok = auth.api.sign_in_email(body={"email": "alice@example.com",
+                                      "password": "correct-horse-1"})
+    assert ok.token  # the handler never ran: the old password still signs in
+    res = client.post("/api/auth/sign-in/email", body=json.dumps(GOOD).encode())
+    assert res.json["message"] == ("Content-Type is required. Allowed types: "
+                                   "application/x-www-form-urlencoded, application/json")
 
 
 def test_oversized_body_is_413_envelope(client):  # SEC-82

@@ -268,11 +268,15 @@ def test_update_user_non_object_body(client):
     assert res.json["message"] == "[body] Invalid input: expected record, received array"
 
 
-def test_update_user_without_body(client):  # spec §13.1
+def test_update_user_body_without_content_type(client):  # SEC-34, deviating from §13.1
+    # The real server leaves such a body unread (400 "expected record"); a cookie-bearing
+    # request must declare its body's type here (README, security notes).
     sign_up(client)
     res = client.post(f"{BASE}/update-user", body=b'{"name":"x"}')
-    assert res.status == 400
-    assert res.json["message"] == "[body] Invalid input: expected record, received undefined"
+    assert res.status == 415
+    assert res.json == {"message": "Content-Type is required. Allowed types: application/json",
+                        "code": "UNSUPPORTED_MEDIA_TYPE"}
+    assert client.get(f"{BASE}/get-session").json["user"]["name"] == "Alice"  # unchanged
 
 
 def test_update_user_without_session_is_401(client):

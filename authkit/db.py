@@ -215,15 +215,20 @@ class Database:
         found: Session | None = self._target.get_session(token)
         return found
 
-    def update_session(self, ctx: Context | None, token: str, values: dict[str, Any]
-                       ) -> Session | None:
-        """Update a session by token (never an upsert)."""
+    def update_session(self, ctx: Context | None, token: str, values: dict[str, Any], *,
+                       extend_only: bool = False) -> Session | None:
+        """Update a session by token (never an upsert).
+
+        ``extend_only``: a sliding refresh, which never moves ``expiresAt`` backwards; a row
+        that already expires later is returned as it is (see ``SQLStorage.update_session``).
+        """
         hooked = self._before("session", "update", values, ctx)
         if hooked is None:
             return None
         updated: Session | None = (
-            self._target.update_session(token, hooked) if self.secondary is None
-            else self.secondary.update_session(self, token, hooked))
+            self._target.update_session(token, hooked, extend_only=extend_only)
+            if self.secondary is None
+            else self.secondary.update_session(self, token, hooked, extend_only=extend_only))
         if updated is not None:
             self._after("session", "update", updated, ctx)
         return updated

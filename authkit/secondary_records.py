@@ -359,11 +359,16 @@ class SecondaryRecords:
         result: tuple[Session, User] | None = db._target.get_session_with_user(token)
         return result
 
-    def update_session(self, db: Database, token: str, values: Mapping[str, Any]
-                       ) -> Session | None:
-        """Merge ``values`` into the session; never brings back a deleted one."""
+    def update_session(self, db: Database, token: str, values: Mapping[str, Any], *,
+                       extend_only: bool = False) -> Session | None:
+        """Merge ``values`` into the session; never brings back a deleted one.
+
+        ``extend_only``: see ``Database.update_session``. Atomic in the database; in the
+        store alone it is a read-then-write check, which narrows the race but cannot close it.
+        """
         if self.sessions_in_db:
-            updated: Session | None = db._target.update_session(token, values)
+            updated: Session | None = db._target.update_session(token, values,
+                                                                 extend_only=extend_only)
             if updated is None:
                 return None
             try:
@@ -378,6 +383,10 @@ class SecondaryRecords:
         if found is None:
             return None
         session, user = found
+        new_expiry = values.get("expiresAt")
+        if extend_only and isinstance(new_expiry, datetime) and \
+                new_expiry <= session.expires_at:
+            return session  # a racing refresh already extended it further
         merged = self.session_json(session)
         for key, value in values.items():
             merged[key] = iso(value) if isinstance(value, datetime) else value

@@ -153,11 +153,13 @@ class SessionService:
             new_expiry = min(new_expiry,
                              session.created_at + timedelta(seconds=self.options.absolute_max_age))
         # Never move the expiry backwards when refreshes race (SEC-92): the UPDATE below only
-        # ever extends, and a concurrent sign-out's DELETE wins because this is no upsert.
+        # ever extends (extend_only: its WHERE compares with the stored expiry, so a refresh
+        # that computed an earlier expiry and commits after a later one writes nothing), and a
+        # concurrent sign-out's DELETE wins because this is no upsert.
         if new_expiry <= session.expires_at:
             return session
         updated = self.auth.db.update_session(
-            ctx, session.token, {"expiresAt": new_expiry, "updatedAt": now})
+            ctx, session.token, {"expiresAt": new_expiry, "updatedAt": now}, extend_only=True)
         if updated is None:
             self.clear_cookies(ctx)
             raise APIError(401, "FAILED_TO_GET_SESSION")

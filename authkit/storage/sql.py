@@ -357,17 +357,28 @@ class _Ops:
             row = conn.execute(select(table).where(table.c.token == token)).mappings().first()
         return None if row is None else self._session(row)
 
-    def update_session(self, token: str, values: Mapping[str, Any]) -> Session | None:
-        """Update the session with this token; ``None`` if there is none (never inserts)."""
+    def update_session(self, token: str, values: Mapping[str, Any], *,
+                       extend_only: bool = False) -> Session | None:
+        """Update the session with this token; ``None`` if there is none (never inserts).
+
+        ``extend_only`` (a sliding refresh): write only if ``values["expiresAt"]`` is later
+        than the stored expiry, in the UPDATE's own WHERE, so that of two racing refreshes
+        the later expiry stays whatever order they commit in (SEC-92); when the row already
+        expires later it is returned unchanged.
+        """
         table = self._tables.session
         changes = self._checked_values(table, values)
         new_token = changes.get("token", token)
         with self._connection() as conn:
             if changes:
-                result = conn.execute(
-                    sa_update(table).where(table.c.token == token).values(**changes))
-                if result.rowcount == 0:
+                query = sa_update(table).where(table.c.token == token)
+                if extend_only:
+                    query = query.where(table.c.expiresAt < changes["expiresAt"])
+                result = conn.execute(query.values(**changes))
+                if result.rowcount == 0 and not extend_only:
                     return None
+                if result.rowcount == 0:
+                    new_token = token  # nothing written: read the row as it is, if any
             row = conn.execute(
                 select(table).where(table.c.token == new_token)).mappings().first()
         return None if row is None else self._session(row)

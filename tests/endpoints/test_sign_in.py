@@ -7,6 +7,7 @@ import pytest
 
 from authkit.models import Account
 from authkit.passwords import BcryptHasher
+from authkit.plugins.admin import admin
 from authkit.tokens import generate_id
 
 from ..support.clients import make_client, parse_set_cookie
@@ -68,35 +69,49 @@ class CountingHasher(BcryptHasher):
 
 
 def test_failures_are_indistinguishable_and_cost_one_hash(kind, make_auth):  # SEC-01
+    """(a) unknown email, (b) alice with a wrong password, (c) a user that root made with
+    POST /admin/create-user and no password, (d) that user with password "" (and a user
+    whose stored password is empty): the same 401 body and headers but Date, one hash each."""
     hasher = CountingHasher()
-    auth = make_auth(email_and_password={"password_hasher": hasher})
+    auth = make_auth(email_and_password={"password_hasher": hasher}, plugins=[admin()])
     client = make_client(kind, auth)
     sign_up(client)
     client.jar.clear()
-    # A user without any credential account, and one whose stored password is empty.
+    auth.api.create_user(body={"email": "root@example.com", "password": PW, "name": "Root",
+                               "role": "admin"})
+    root = make_client(kind, auth)
+    assert sign_in(root, email="root@example.com").status == 200
+    res = root.post("/api/auth/admin/create-user",
+                    json={"email": "nopass@example.com", "name": "No Password"})
+    assert res.status == 200, res.body
+    nopass = auth.storage.get_user_by_email("nopass@example.com")
+    assert nopass is not None and nopass.id == res.json["user"]["id"]
+    assert auth.storage.get_credential_account(nopass.id) is None
+    # Also a credential account whose stored password is empty (a blank, not an unusable
+    # password: django-allauth 65.11.1).
     now = auth.now()
-    for email, password in [("nopass@example.com", None), ("empty@example.com", "")]:
-        user = auth.storage.create_user(id=generate_id(), name="N", email=email,
-                                        email_verified=False, image=None, created_at=now,
-                                        updated_at=now)
-        if password is not None:
-            auth.storage.create_account(Account(
-                id=generate_id(), account_id=user.id, provider_id="credential",
-                user_id=user.id, password=password, created_at=now, updated_at=now))
+    user = auth.storage.create_user(id=generate_id(), name="N", email="empty@example.com",
+                                    email_verified=False, image=None, created_at=now,
+                                    updated_at=now)
+    auth.storage.create_account(Account(
+        id=generate_id(), account_id=user.id, provider_id="credential",
+        user_id=user.id, password="", created_at=now, updated_at=now))
     hasher.dummy_verify("warm-up")  # the lazily built dummy hash is start-up work
     cases = [("ghost@example.com", PW), ("alice@example.com", "wrong-password"),
-             ("nopass@example.com", PW), ("empty@example.com", "")]
+             ("nopass@example.com", PW), ("nopass@example.com", ""),
+             ("empty@example.com", ""), ("empty@example.com", PW)]
     bodies, header_sets = set(), set()
     for email, password in cases:
         hasher.calls = 0
         res = sign_in(client, email=email, password=password)
-        assert res.status == 401, (email, res.body)
-        assert hasher.calls == 1, email
+        assert res.status == 401, (email, password, res.body)
+        assert hasher.calls == 1, (email, password)
         bodies.add(res.body)
         header_sets.add(tuple(sorted((k.lower(), v) for k, v in res.headers
                                      if k.lower() not in ("date",))))
     assert bodies == {b'{"message":"Invalid email or password","code":"INVALID_EMAIL_OR_PASSWORD"}'}
     assert len(header_sets) == 1
+    assert client.jar == {}
 
 
 def observable(res):

@@ -177,6 +177,54 @@ def test_repeated_requests_issue_independent_tokens(setup, mailbox):  # SEC-47
     assert sign_in_status(client, "third-pass-3") == 200
 
 
+def test_repeated_requests_never_lock_the_account(kind, setup, mailbox, clock):  # SEC-47
+    """Request after request for alice (B0: rate limiting on, controlled clock), past the
+    limit and again after the window: her old password keeps signing in, her session stays,
+    no token is spent, and the last link still works."""
+    auth, client = setup(rate_limit={"enabled": True})
+    assert client.get("/api/auth/get-session").json["user"]["email"] == ALICE
+    other = make_client(kind, auth, peer="198.51.100.7")  # sign-in has its own 3 per 10 s
+    statuses = []
+    for burst in range(3):
+        statuses += [client.post(REQUEST, json={"email": ALICE}).status for _ in range(5)]
+        assert sign_in_status(other, OLD_PW) == 200, burst
+        assert client.get("/api/auth/get-session").json["user"]["email"] == ALICE, burst
+        clock.advance(61)  # past both windows
+    # 3 per 60 s from one address: the limit is on the address, never on the account.
+    assert statuses == ([200] * 3 + [429] * 2) * 3
+    tokens = [m.token for m in mailbox.of("reset-password", ALICE)]
+    assert len(tokens) == len(set(tokens)) == 9
+    user = auth.storage.get_user_by_email(ALICE)
+    assert user is not None
+    stored = auth.storage.get_credential_account(user.id).password
+    assert auth.hasher.verify(OLD_PW, stored)
+    # From another address the limit does not apply either: still 200 and a mail.
+    assert make_client(kind, auth, peer="198.51.100.8").post(
+        REQUEST, json={"email": ALICE}).status == 200
+    assert len(mailbox.of("reset-password", ALICE)) == 10
+    assert client.post(RESET, json={"token": mailbox.last("reset-password").token,
+                                    "newPassword": NEW_PW}).status == 200
+    assert sign_in_status(other, NEW_PW) == 200
+
+
+def test_an_earlier_token_expires_on_its_own_schedule(setup, mailbox, clock):  # SEC-47
+    """T, then T2 five minutes later (expiry 600 s): T stays valid until its own expiry (a
+    second request neither ends nor extends it), is refused 1 s after it, T2 still works."""
+    _, client = setup(email_and_password={"reset_password_token_expires_in": 600})
+    first = request_token(client, mailbox)
+    clock.advance(300)
+    second = request_token(client, mailbox)
+    clock.advance(299)  # T: 1 s before its expiry; the callback checks without consuming
+    res = client.get(f"{RESET}/{first}", query={"callbackURL": "/r"})
+    assert res.header("location") == f"http://localhost:3000/r?token={first}"
+    clock.advance(2)  # T: 1 s after its expiry
+    res = client.post(RESET, json={"token": first, "newPassword": NEW_PW})
+    assert res.status == 400 and res.json["code"] == "INVALID_TOKEN"
+    assert sign_in_status(client, OLD_PW) == 200
+    assert client.post(RESET, json={"token": second, "newPassword": NEW_PW}).status == 200
+    assert sign_in_status(client, NEW_PW) == 200
+
+
 # -- GET /reset-password/:token -----------------------------------------------------------------
 def test_callback_redirects_with_token_and_never_consumes(setup, mailbox):  # SEC-46
     _auth, client = setup()

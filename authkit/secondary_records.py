@@ -363,8 +363,9 @@ class SecondaryRecords:
                        extend_only: bool = False) -> Session | None:
         """Merge ``values`` into the session; never brings back a deleted one.
 
-        ``extend_only``: see ``Database.update_session``. Atomic in the database; in the
-        store alone it is a read-then-write check, which narrows the race but cannot close it.
+        ``extend_only``: see ``Database.update_session``. Atomic in the database, and in a
+        store with ``update`` (Redis, memory); in other stores a read-then-write check, which
+        narrows the race but cannot close it.
         """
         if self.sessions_in_db:
             updated: Session | None = db._target.update_session(token, values,
@@ -391,9 +392,47 @@ class SecondaryRecords:
         for key, value in values.items():
             merged[key] = iso(value) if isinstance(value, datetime) else value
         updated = self.parse_session(merged)
+        if extend_only and self._can_update and updated.token == token:
+            return self._extend(updated, user)
         if not self._store_updated(updated, user, old_token=token):
             return None
         return updated
+
+    def _extend(self, session: Session, user: User) -> Session | None:
+        """A refresh as one atomic step of the store: written only while the key exists (no
+        revival after a sign-out) and only if it extends the stored expiry; otherwise the
+        stored session, which a racing refresh extended further, is the answer."""
+        ttl = self._ttl(session.expires_at)
+        value = json.dumps({"session": self.session_json(session),
+                            "user": self.user_json(user)}, separators=(",", ":"))
+        seen: list[Any] = [None]
+
+        def change(raw: Any) -> tuple[str | None, int | None]:
+            seen[0] = raw
+            if raw is None:
+                return None, None  # signed out meanwhile: stays gone
+            stored = self._stored_session(raw)
+            if stored is not None and stored.expires_at >= session.expires_at:
+                return (raw if isinstance(raw, str) else json.dumps(raw),
+                        self._ttl(stored.expires_at))  # unchanged
+            return value, ttl
+
+        assert isinstance(self.store, SupportsUpdate)
+        self.store.update(session.token, change)
+        if seen[0] is None:
+            return None
+        stored = self._stored_session(seen[0])
+        if stored is not None and stored.expires_at >= session.expires_at:
+            return stored
+        self._change_references(session.user_id, drop={session.token}, add=session)
+        return session
+
+    def _stored_session(self, raw: Any) -> Session | None:
+        data = _loads(raw)
+        try:
+            return self.parse_session(data["session"]) if isinstance(data, dict) else None
+        except (KeyError, TypeError, ValueError):
+            return None
 
     def _store_updated(self, session: Session, user: User, old_token: str | None = None
                        ) -> bool:

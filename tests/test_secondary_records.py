@@ -503,3 +503,47 @@ def test_redis_update_retries_when_another_client_wrote_in_between(redis_prefix)
     finally:
         other.close()
         storage.close()
+
+
+# -- SEC-92 with sessions only in the store: the refresh is one atomic step -------------------
+
+def _race_refreshes(auth, kv, token, first, second):
+    """``second``'s refresh reads the session, then ``first``'s commits, then ``second``'s
+    write goes in: the interleaving that moved expiries backwards."""
+    real_get = kv.get
+    done = []
+
+    def get_then_other_refresh(key):
+        value = real_get(key)
+        if key == token and not done:
+            done.append(True)
+            kv.get = real_get
+            auth.db.update_session(None, token, {"expiresAt": first}, extend_only=True)
+        return value
+
+    kv.get = get_then_other_refresh
+    try:
+        return auth.db.update_session(None, token, {"expiresAt": second}, extend_only=True)
+    finally:
+        kv.get = real_get
+
+
+@pytest.mark.parametrize("store", ["memory", "redis"])
+def test_a_late_refresh_never_moves_a_stored_expiry_back(make_auth, kv, store, request):
+    if store == "redis":
+        kv = RedisStorage(REDIS_URL, key_prefix=request.getfixturevalue("redis_prefix"))
+    auth = make_auth(secondary_storage=kv)
+    try:
+        token = auth.api.sign_up_email(
+            body={"email": "a@example.com", "password": PW, "name": "A"}).token
+        later = auth.now() + timedelta(days=9)
+        earlier = auth.now() + timedelta(days=8)
+        answered = _race_refreshes(auth, kv, token, first=later, second=earlier)
+        assert answered is not None and answered.expires_at == later  # the stored, later one
+        stored = auth.db.get_session_with_user(token)
+        assert stored is not None and stored[0].expires_at == later
+        user_id = stored[1].id
+        assert [s.token for s in auth.db.list_user_sessions(user_id)] == [token]
+    finally:
+        if store == "redis":
+            kv.close()

@@ -100,6 +100,19 @@ def wrk(url: str, cookie: str, connections: int,
     return rate, p50, p99, errors
 
 
+async def read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    """Consume one response body: Content-Length (uvicorn) or chunked (Node's http)."""
+    found = re.search(rb"(?i)content-length:\s*(\d+)", head)
+    if found is not None:
+        await reader.readexactly(int(found.group(1)))
+        return
+    while True:  # Transfer-Encoding: chunked
+        size = int((await reader.readuntil(b"\r\n")).split(b";", 1)[0], 16)
+        await reader.readexactly(size + 2)  # the chunk and its CRLF
+        if size == 0:
+            return
+
+
 async def pyload(host: str, port: int, cookie: str, connections: int,
                  duration: float) -> tuple[float, float, float, int]:
     """The wrk fallback: keep-alive connections in one asyncio loop, same figures."""
@@ -115,8 +128,7 @@ async def pyload(host: str, port: int, cookie: str, connections: int,
             start = time.perf_counter()
             writer.write(request)
             head = await reader.readuntil(b"\r\n\r\n")
-            length = int(re.search(rb"(?i)content-length:\s*(\d+)", head).group(1))  # type: ignore[union-attr]
-            await reader.readexactly(length)
+            await read_body(reader, head)
             latencies.append(time.perf_counter() - start)
             if not head.startswith(b"HTTP/1.1 200"):
                 errors += 1

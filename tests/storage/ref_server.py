@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
 import sqlite3
 import subprocess
 import sys
@@ -25,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
+
+from ..support.live_servers import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 VECTORS = ROOT / "tests" / "vectors"
@@ -46,13 +47,6 @@ def find_ref() -> Path | None:
         if (path / "server.mjs").is_file() and (path / "node_modules" / "better-auth").is_dir():
             return path
     return None
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 class RefServer:
@@ -91,7 +85,7 @@ def session_cookie(set_cookies: list[str]) -> str:
 @contextmanager
 def running(ref: Path, db_path: Path, *, keep_db: bool) -> Iterator[RefServer]:
     """Start ``node server.mjs`` on ``db_path``; stop it (by its pid) when the block ends."""
-    port = _free_port()
+    port = free_port()
     outbox = db_path.with_suffix(".outbox.jsonl")
     env = {**os.environ, "PORT": str(port), "DB_PATH": str(db_path), "OUTBOX": str(outbox),
            "RATE_LIMIT": "off", "KEEP_DB": "1" if keep_db else "0"}

@@ -14,7 +14,6 @@ import ipaddress
 import os
 import pwd
 import shutil
-import socket
 import subprocess
 import tempfile
 from collections.abc import Iterator, Sequence
@@ -26,6 +25,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+
+from .live_servers import free_port
 
 # initdb and postgres refuse to run as root; under root they run as this OS user.
 PG_OS_USER = "postgres"
@@ -129,13 +130,6 @@ def make_server_cert(directory: Path, ca_key: ec.EllipticCurvePrivateKey,
     return cert_path, key_path
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 class _Cluster:
     """One private cluster: ``start()`` it, ``stop()`` it; every command as the right user."""
 
@@ -157,7 +151,7 @@ class _Cluster:
         self.root = Path(tempfile.mkdtemp(prefix="authkit-ssl-pg-"))
         self.data = self.root / "data"
         self.log = self.root / "server.log"
-        self.port = _free_port()
+        self.port = free_port()
         self.started = False
         # The user's own variables (PGDATA, PGPORT, PGSSLMODE…) must not steer this cluster.
         self.env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}

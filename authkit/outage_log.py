@@ -26,13 +26,14 @@ _skipped: dict[str, int] = {}
 
 def reason(exc: BaseException) -> str:
     """The driver's own message (first line), else the exception's type."""
-    cause = exc.__cause__ or exc
+    cause = exc.__cause__ or exc  # a wrapped error: the driver's is the interesting one
     text = str(getattr(cause, "orig", None) or cause).strip().splitlines()
     return text[0] if text and text[0] else type(cause).__name__
 
 
 def report_outage(store: str, exc: BaseException) -> None:
-    """Log that ``store`` ("database", "secondary storage") failed with ``exc``, throttled."""
+    """Log that ``store`` ("database", "secondary storage") failed with ``exc`` (the driver's
+    error), throttled."""
     now = _clock()
     with _lock:
         last = _last.get(store)

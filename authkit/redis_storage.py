@@ -101,11 +101,9 @@ class RedisStorage:
         try:
             yield
         except (redis_errors.ConnectionError, redis_errors.TimeoutError) as exc:
-            unavailable = SecondaryStorageUnavailable(
-                f"Redis is unavailable ({type(exc).__name__})")
-            unavailable.__cause__ = exc
-            report_outage("secondary storage", unavailable)
-            raise unavailable from exc
+            report_outage("secondary storage", exc)
+            raise SecondaryStorageUnavailable(
+                f"Redis is unavailable ({type(exc).__name__})") from exc
 
     def _call(self, fn: Callable[[], T]) -> T:
         with self._guard():

@@ -82,10 +82,8 @@ def _translated() -> Iterator[None]:
         yield
     except (sa_exc.DBAPIError, sa_exc.TimeoutError, sa_exc.DisconnectionError) as exc:
         if is_unavailable(exc):
-            unavailable = StorageUnavailable("the database is unavailable")
-            unavailable.__cause__ = exc
-            report_outage("database", unavailable)
-            raise unavailable from exc
+            report_outage("database", exc)
+            raise StorageUnavailable("the database is unavailable") from exc
         raise
 
 

@@ -3,7 +3,8 @@
 Both run with AUTHKIT_REDIS_URL (a per-test-module key prefix) on one fresh PostgreSQL
 database, with rate limiting on: a session created on one is valid on the other, a
 revocation on one is enforced by the other, a rate limit counts requests to both, and a
-reset token is usable once whichever instance receives it (SEC-91 across processes).
+reset token or a delete-account token is usable once whichever instance receives it (SEC-91
+across processes).
 
 Each test connects from its own loopback address (127.0.0.x), so each has its own
 rate-limit buckets. Skipped with a reason when PostgreSQL or Redis is not running.
@@ -36,8 +37,20 @@ PW = "correct-horse-1"
 class Pair:
     """The two running servers and the outbox both write to."""
 
-    def __init__(self, a: Server, b: Server, outbox: Path, prefix: str) -> None:
+    def __init__(self, a: Server, b: Server, outbox: Path, prefix: str,
+                 database_url: str) -> None:
         self.a, self.b, self.outbox, self.prefix = a, b, outbox, prefix
+        self.database_url = database_url
+
+    def count_rows(self, table: str, column: str, value: str) -> int:
+        """How many rows of ``table`` the shared database holds with ``column = value``."""
+        import psycopg
+
+        with psycopg.connect(self.database_url) as conn:
+            row = conn.execute(f'SELECT count(*) FROM "{table}" WHERE "{column}" = %s',
+                               (value,)).fetchone()
+        assert row is not None
+        return int(row[0])
 
     def redis_get(self, key: str) -> Any:
         """A raw value under this module's prefix (what the servers wrote)."""
@@ -65,11 +78,12 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     url = next(database)
     outbox = workdir / "outbox.jsonl"
     env = {"AUTHKIT_REDIS_URL": REDIS_URL, "AUTHKIT_REDIS_PREFIX": prefix,
-           "AUTHKIT_RATE_LIMIT": "on"}
+           "AUTHKIT_RATE_LIMIT": "on", "AUTHKIT_DELETE_USER": "on"}
     # A cheap scrypt (same format): at Better Auth's cost (about 90 ms a hash, taken before the
     # token is consumed) the 200 resets of the SEC-91 race would take most of a minute on two
     # cores, and the hashing would spread the racers' consume calls apart instead of letting
-    # them meet.
+    # them meet. The app also mails delete-account tokens to the outbox (`authkit serve` alone
+    # would delete at once on POST /delete-user).
     serve_args = ("--app", cheap_hash_app.APP)
     try:
         # One after the other: the first migrates the empty database, the second finds it done.
@@ -77,7 +91,7 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
                             extra_env=env, serve_args=serve_args) as a, \
              authkit_server(workdir, database_url=url, secret=SECRET, outbox=outbox,
                             extra_env=env, serve_args=serve_args) as b:
-            yield Pair(a, b, outbox, prefix)
+            yield Pair(a, b, outbox, prefix, url)
     finally:
         delete_prefix(prefix)
         next(database, None)  # drops the database
@@ -204,3 +218,82 @@ def _reset_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client], emai
         res = post(http, pair.a, "/sign-in/email", {"email": email, "password": wrong})
         assert res.status_code == 401, (round_no, wrong, res.text)
     return winner
+
+
+def test_a_delete_account_token_is_usable_once_across_both(pair: Pair) -> None:
+    """SEC-91 for a delete-account token across processes: the user asks for deletion (an
+    emailed token), then 10 GET /delete-user/callback with it and the user's session, split
+    over both servers and released together → exactly one 200 "User deleted", nine 404 (the
+    token is gone, or so is the session it needed), and the user, its account and its session
+    are gone everywhere. 20 rounds, a new user each."""
+    # Own addresses again: sign-up allows 3 per 10 s per address, so each round signs up from
+    # its own; each racer has its own too (20 callbacks each).
+    racers = [client(f"127.0.4.{i + 1}") for i in range(RACERS)]
+    logs = {server.log: server.log.stat().st_size for server in (pair.a, pair.b)}
+    try:
+        for round_no in range(ROUNDS):
+            with client(f"127.0.3.{round_no + 1}") as http:
+                _delete_race(pair, http, racers, round_no)
+    finally:
+        for racer in racers:
+            racer.close()
+    # Nothing failed behind the answers either: no traceback in either server's log.
+    for log, start in logs.items():
+        with open(log, "rb") as fh:
+            fh.seek(start)
+            written = fh.read().decode(errors="replace")
+        assert "Traceback" not in written, written
+
+
+def _delete_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client],
+                 round_no: int) -> None:
+    """One round of the SEC-91 delete-account race."""
+    email = f"delete-{round_no}@example.com"
+    first, second = (pair.a, pair.b)[round_no % 2], (pair.b, pair.a)[round_no % 2]
+    cookie = sign_up(http, first, email)
+    user_id = get_session(http, second, cookie)["user"]["id"]
+    # A fresh session and no password: with the sender wired, a mail instead of a deletion.
+    res = post(http, second, "/delete-user", {}, cookie=cookie)
+    assert res.status_code == 200, res.text
+    assert res.json() == {"success": True, "message": "Verification email sent"}
+    mails = pair.mails("delete-account", email)
+    assert len(mails) == 1, mails
+    token = mails[0]["token"]
+    assert mails[0]["url"].startswith(
+        f"{second.base_url}/api/auth/delete-user/callback?token={token}&"), mails[0]["url"]
+    counter = itertools.count()
+    lock = threading.Lock()
+
+    def delete() -> tuple[str, int, Any, list[str]]:
+        with lock:
+            i = next(counter)
+        server = (pair.a, pair.b)[i % 2]  # five callers on each process
+        res = racers[i].get(server.base_url + "/api/auth/delete-user/callback",
+                            params={"token": token}, headers={"cookie": cookie})
+        return server.base_url, res.status_code, res.json(), res.headers.get_list("set-cookie")
+
+    results = run_together(delete, RACERS)
+    assert len(results) == RACERS
+    assert {url for url, *_ in results} == {pair.a.base_url, pair.b.base_url}
+    winners = [r for r in results if r[1] == 200]
+    assert len(winners) == 1, (round_no, results)
+    assert winners[0][2] == {"success": True, "message": "User deleted"}
+    # The winner's answer expires the session cookie.
+    assert any(line.startswith("better-auth.session_token=;") and "Max-Age=0" in line
+               for line in winners[0][3]), winners[0][3]
+    # A loser either found its session and then no token (INVALID_TOKEN), or came after the
+    # winner had deleted the session too (FAILED_TO_GET_USER_INFO, spec §2.13): both 404.
+    allowed = ({"message": "Invalid token", "code": "INVALID_TOKEN"},
+               {"message": "Failed to get user info", "code": "FAILED_TO_GET_USER_INFO"})
+    losers = [(code, body) for _, code, body, _ in results if code != 200]
+    assert all(code == 404 and body in allowed for code, body in losers), (round_no, results)
+    # Gone everywhere: the rows, the session (in Redis, on both servers), the token.
+    assert pair.count_rows("user", "id", user_id) == 0
+    assert pair.count_rows("account", "userId", user_id) == 0
+    assert pair.count_rows("session", "userId", user_id) == 0
+    assert pair.count_rows("verification", "identifier", f"delete-account-{token}") == 0
+    assert pair.redis_get(f"verification:delete-account-{token}") is None
+    for server in (pair.a, pair.b):
+        assert get_session(http, server, cookie) is None, (round_no, server.base_url)
+    res = post(http, first, "/sign-in/email", {"email": email, "password": PW})
+    assert res.status_code == 401, (round_no, res.text)

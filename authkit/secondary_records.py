@@ -192,14 +192,18 @@ class SecondaryRecords:
         else:
             self.store.set(key, value, ttl)
 
+    def _entry(self, session: Session, user: User) -> str:
+        """The ``<token>`` value: ``{"session", "user"}`` as Better Auth stores it."""
+        return json.dumps({"session": self.session_json(session), "user": self.user_json(user)},
+                          separators=(",", ":"))
+
     def cache_session(self, session: Session, user: User) -> None:
         """Write ``<token>`` and add it to the user's active list."""
         ttl = self._ttl(session.expires_at)
         if ttl <= 0:
             return
         self._change_references(session.user_id, add=session)
-        value = {"session": self.session_json(session), "user": self.user_json(user)}
-        self.store.set(session.token, json.dumps(value, separators=(",", ":")), ttl)
+        self.store.set(session.token, self._entry(session, user), ttl)
 
     def _revoked_before(self, user_id: str) -> int:
         raw = _loads(self.store.get(f"revoked-sessions-before-{user_id}"))
@@ -403,29 +407,27 @@ class SecondaryRecords:
         revival after a sign-out) and only if it extends the stored expiry; otherwise the
         stored session, which a racing refresh extended further, is the answer."""
         ttl = self._ttl(session.expires_at)
-        value = json.dumps({"session": self.session_json(session),
-                            "user": self.user_json(user)}, separators=(",", ":"))
-        seen: list[Any] = [None]
+        value = self._entry(session, user)
+        # What the last (committed) run of ``change`` decided; Redis may run it again.
+        answer: list[Session | None] = [None]
 
         def change(raw: Any) -> tuple[str | None, int | None]:
-            seen[0] = raw
             if raw is None:
+                answer[0] = None
                 return None, None  # signed out meanwhile: stays gone
             stored = self._stored_session(raw)
             if stored is not None and stored.expires_at >= session.expires_at:
+                answer[0] = stored
                 return (raw if isinstance(raw, str) else json.dumps(raw),
                         self._ttl(stored.expires_at))  # unchanged
+            answer[0] = session
             return value, ttl
 
         assert isinstance(self.store, SupportsUpdate)
         self.store.update(session.token, change)
-        if seen[0] is None:
-            return None
-        stored = self._stored_session(seen[0])
-        if stored is not None and stored.expires_at >= session.expires_at:
-            return stored
-        self._change_references(session.user_id, drop={session.token}, add=session)
-        return session
+        if answer[0] is session:
+            self._change_references(session.user_id, drop={session.token}, add=session)
+        return answer[0]
 
     def _stored_session(self, raw: Any) -> Session | None:
         data = _loads(raw)
@@ -445,8 +447,7 @@ class SecondaryRecords:
                 self.store.delete(token)
             self._change_references(session.user_id, drop=gone)
             return True
-        value = json.dumps({"session": self.session_json(session),
-                            "user": self.user_json(user)}, separators=(",", ":"))
+        value = self._entry(session, user)
         if old_token is not None and old_token != session.token:
             self.store.delete(old_token)
             self.store.set(session.token, value, ttl)

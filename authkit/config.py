@@ -212,6 +212,10 @@ class UserOptions:
     after_delete: Callback | None = None
 
 
+# Where rate-limit counters can live (``rate_limit.storage``, ``AUTHKIT_RATE_LIMIT_STORAGE``).
+RATE_LIMIT_STORAGES = ("memory", "database", "secondary-storage")
+
+
 @dataclass(frozen=True, kw_only=True)
 class RateLimitOptions:
     """``rateLimit`` (spec §7.2)."""
@@ -230,7 +234,7 @@ class RateLimitOptions:
     def __post_init__(self) -> None:
         _positive("rate_limit.window", self.window)
         _positive("rate_limit.max", self.max)
-        if self.storage not in (None, "memory", "database", "secondary-storage"):
+        if self.storage is not None and self.storage not in RATE_LIMIT_STORAGES:
             raise ConfigError(
                 f"rate_limit.storage must be 'memory', 'database' or 'secondary-storage', "
                 f"not {self.storage!r}"

@@ -8,10 +8,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from .config import RATE_LIMIT_STORAGES
 from .errors import ConfigError
 
 _STRATEGIES = ("compact", "jwt", "jwe")
-_RATE_LIMIT_STORAGES = ("memory", "database", "secondary-storage")
 
 
 def production_options(env: Mapping[str, str]) -> dict[str, Any]:
@@ -46,7 +46,7 @@ def production_options(env: Mapping[str, str]) -> dict[str, Any]:
         out.setdefault("session", {})["store_session_in_database"] = keep
     storage = (env.get("AUTHKIT_RATE_LIMIT_STORAGE") or "").strip().lower()
     if storage:
-        if storage not in _RATE_LIMIT_STORAGES:
+        if storage not in RATE_LIMIT_STORAGES:
             raise ConfigError(f"AUTHKIT_RATE_LIMIT_STORAGE={storage!r}: use memory, database "
                               "or secondary-storage")
         if storage == "secondary-storage" and not redis:

@@ -3,8 +3,9 @@
 Each operation is one round trip, and the two that must be atomic across instances are
 Lua scripts run inside Redis: ``get_and_delete`` (a reset token is usable once whichever
 instance receives it) and ``increment`` (a rate limit counts requests to every instance).
-``update`` (the per-user list of active sessions) is an optimistic ``WATCH``/``MULTI``
-transaction, retried when another instance changed the key in between.
+``update`` (the per-user list of active sessions, a session's sliding refresh) is an
+optimistic ``WATCH``/``MULTI`` transaction, retried when another instance changed the key in
+between.
 
 A connection failure or timeout raises ``SecondaryStorageUnavailable``, which the HTTP layer
 answers 503 rather than guessing (SECURITY.md §5.8). redis-py reconnects by itself on the
@@ -33,7 +34,7 @@ except ImportError:  # pragma: no cover - exercised only without the extra insta
 __all__ = ["RedisStorage"]
 
 T = TypeVar("T")
-# WATCH conflicts need another writer of the same user's list in the same few milliseconds;
+# WATCH conflicts need another writer of the same key in the same few milliseconds;
 # this many in a row means something is wrong, and the request is better answered 503.
 _UPDATE_ATTEMPTS = 20
 

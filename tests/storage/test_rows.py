@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -82,7 +82,7 @@ def test_transaction_rolls_back_every_row(rows: SQLStorage) -> None:
 
 class _TablePlugin(Plugin):
     id = "table-plugin"
-    tables = {"thing": THING}
+    tables: Mapping[str, Sequence[FieldSpec]] = {"thing": THING}
     account_fields = (FieldSpec("note", "string"),)
 
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
+from ...errors import APIError
 from ...storage.query import Condition
 from ...validation import Body
 from .common import (
@@ -73,9 +74,9 @@ class RemoveTeamBody(Body):
 
 
 class SetActiveTeamBody(Body):
-    """Body of ``/organization/set-active-team``."""
+    """Body of ``/organization/set-active-team`` (``teamId: null`` unsets)."""
 
-    teamId: str | None = None
+    teamId: Any = None
 
 
 class UserTeamsQuery(Body):
@@ -212,6 +213,8 @@ def set_active_team(plugin: OrganizationPlugin, ctx: Context) -> Row | None:
         if active_team_id(found) is not None:
             set_active(ctx, found, {"activeTeamId": None}, cookie=True)
         return None
+    if body.teamId is not None and not isinstance(body.teamId, str):
+        raise APIError(400, "VALIDATION_ERROR", "[body.teamId] Invalid input")
     org_id = active_organization_id(found)
     if org_id is None:
         raise bad("NO_ACTIVE_ORGANIZATION")

@@ -11,6 +11,7 @@ merged over Better Auth's default statements and owner/admin/member roles, and
 from __future__ import annotations
 
 import json
+import logging
 from typing import Any
 
 from ...errors import APIError, ConfigError
@@ -18,6 +19,8 @@ from ...mail.message import Mail
 from ..serve_registry import ServeContext, ServeResult
 from . import organization
 from .access import extend_roles
+
+log = logging.getLogger("authkit.mail")
 
 KNOBS: dict[str, str] = {
     "AUTHKIT_ORG_ORGANIZATION_LIMIT": "organizations a user may belong to when creating one "
@@ -103,8 +106,11 @@ def configure(ctx: ServeContext) -> ServeResult:
             text = (f"{inviter_email} invited you to join {org['name']} on {ctx.app_name}.\n\n"
                     f"Accept the invitation: {url}\n\nIf you did not expect this, ignore "
                     "this message.\n")
-            ctx.mail_sender.send(Mail(to=data["email"], subject=f"Join {org['name']}",
-                                      text=text, kind="invitation"))
+            try:
+                ctx.mail_sender.send(Mail(to=data["email"], subject=f"Join {org['name']}",
+                                          text=text, kind="invitation"))
+            except Exception:  # the invitation stands and can be resent
+                log.exception("invitation mail to %s not delivered", data["email"])
 
     def may_create(user: Any) -> bool:
         return allow == "all" or (allow == "verified" and bool(user.email_verified))

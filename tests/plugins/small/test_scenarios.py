@@ -19,6 +19,7 @@ SECRET = "better-auth-ref-fixed-test-secret-0123456789abcdef"
 # scenario -> (AUTHKIT_PLUGINS, knobs shared by server and scenario, steps expected)
 SCENARIOS: dict[str, tuple[str, dict[str, str], int]] = {
     "one-time-token": ("one-time-token", {}, 8),
+    "username": ("username", {}, 11),
 }
 
 

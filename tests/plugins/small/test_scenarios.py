@@ -20,6 +20,7 @@ SECRET = "better-auth-ref-fixed-test-secret-0123456789abcdef"
 SCENARIOS: dict[str, tuple[str, dict[str, str], int]] = {
     "one-time-token": ("one-time-token", {}, 8),
     "username": ("username", {}, 11),
+    "anonymous": ("anonymous", {}, 11),
     "last-login-method": ("last-login-method,username", {}, 7),
 }
 

@@ -21,6 +21,7 @@ SCENARIOS: dict[str, tuple[str, dict[str, str], int]] = {
     "one-time-token": ("one-time-token", {}, 8),
     "username": ("username", {}, 11),
     "anonymous": ("anonymous", {}, 11),
+    "multi-session": ("multi-session", {"MULTI_SESSION_MAX": "3"}, 12),
     "last-login-method": ("last-login-method,username", {}, 7),
 }
 

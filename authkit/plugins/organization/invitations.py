@@ -104,7 +104,8 @@ def invite_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
     if org_id is None:
         raise bad("ORGANIZATION_NOT_FOUND")
     email = body.email.lower()
-    if not is_valid_email(email):
+    # invitation.email is indexed: varchar(255) on MySQL/MariaDB.
+    if not is_valid_email(email) or len(email) > 255:
         raise org_error(400, "INVALID_EMAIL", "Invalid email")
     db = store(ctx)
     inviter = caller_member(ctx, found, org_id, bad("MEMBER_NOT_FOUND"))

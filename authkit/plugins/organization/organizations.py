@@ -38,13 +38,15 @@ if TYPE_CHECKING:
     from . import OrganizationPlugin
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+# The slug is a unique column: varchar(255) on MySQL/MariaDB, which refuse longer values.
+Slug = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class CreateBody(Body):
     """Body of ``/organization/create``."""
 
     name: NonEmpty
-    slug: NonEmpty
+    slug: Slug
     logo: Any = None
     metadata: dict[str, Any] | None = None
     userId: Any = None
@@ -54,14 +56,14 @@ class CreateBody(Body):
 class SlugBody(Body):
     """Body of ``/organization/check-slug``."""
 
-    slug: str
+    slug: Annotated[str, Field(max_length=255)]
 
 
 class UpdateData(Body):
     """``data`` of ``/organization/update``."""
 
     name: NonEmpty | None = None
-    slug: NonEmpty | None = None
+    slug: Slug | None = None
     logo: Any = None
     metadata: dict[str, Any] | None = None
 

@@ -8,7 +8,9 @@ lower-cased when created or renamed and compared exactly otherwise.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from ...errors import APIError
 from ...validation import Body
@@ -24,12 +26,14 @@ if TYPE_CHECKING:
     from . import OrganizationPlugin
 
 Permission = dict[str, list[str]]
+# organizationRole.role is indexed: varchar(255) on MySQL/MariaDB.
+RoleName = Annotated[str, Field(max_length=255)]
 
 
 class CreateRoleBody(Body):
     """Body of ``/organization/create-role``."""
 
-    role: str
+    role: RoleName
     permission: dict[str, list[str]]
     organizationId: str | None = None
     additionalFields: dict[str, Any] | None = None
@@ -47,7 +51,7 @@ class UpdateRoleData(Body):
     """``data`` of ``/organization/update-role``."""
 
     permission: dict[str, list[str]] | None = None
-    roleName: str | None = None
+    roleName: RoleName | None = None
 
 
 class UpdateRoleBody(Body):

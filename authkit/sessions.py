@@ -109,8 +109,11 @@ class SessionService:
         """The request's live session, applying expiry and the sliding refresh.
 
         A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
-        row clears the cookies, and an expired row is deleted.
+        row clears the cookies, and an expired row is deleted. A session a plugin verified
+        for this request (``ctx.verified_session``: an API key) answers first.
         """
+        if ctx.verified_session is not None:
+            return ctx.verified_session
         token = self.token_from(ctx)
         cached = self.cookie_cache.read(ctx, token, disable=disable_cookie_cache)
         if cached is not None:

@@ -73,16 +73,15 @@ def _consume_remaining(auth: AuthKit, row: dict[str, Any]) -> None:
     col = storage.table(MODEL).c
     now = auth.now()
     interval, amount = row.get("refillInterval"), row.get("refillAmount")
-    if interval and amount:
-        last = row.get("lastRefillAt") or row["createdAt"]
-        if _ms(now - last) > interval:
-            # One request wins the refill (compare-and-swap on lastRefillAt); the rest
-            # decrement the refilled count below.
-            if storage.update_rows(MODEL, [Condition("id", "eq", row["id"]),
-                                           Condition("lastRefillAt", "eq",
-                                                     row.get("lastRefillAt"))],
-                                   {"remaining": amount - 1, "lastRefillAt": now}):
-                return
+    refill_due = bool(interval and amount) and _ms(
+        now - (row.get("lastRefillAt") or row["createdAt"])) > (interval or 0)
+    # One request wins the refill (compare-and-swap on lastRefillAt); the others decrement
+    # the refilled count below.
+    if refill_due and storage.update_rows(
+            MODEL, [Condition("id", "eq", row["id"]),
+                    Condition("lastRefillAt", "eq", row.get("lastRefillAt"))],
+            {"remaining": (amount or 0) - 1, "lastRefillAt": now}):
+        return
     if not storage.update_rows(MODEL, [Condition("id", "eq", row["id"]),
                                        Condition("remaining", "gt", 0)],
                                {"remaining": col.remaining - 1}):

@@ -48,7 +48,7 @@ def test_token_verifies_with_pyjwt_against_jwks(make_auth: MakeAuth, alg: str) -
     claims = _verify(token, jwks)
     assert claims["sub"] == user["id"] and claims["email"] == "alice@example.com"
     assert claims["exp"] - claims["iat"] == 900
-    assert list(claims)[0] == "iat" and list(claims)[-4:] == ["sub", "exp", "iss", "aud"]
+    assert next(iter(claims)) == "iat" and list(claims)[-4:] == ["sub", "exp", "iss", "aud"]
     (row,) = auth.storage.find_rows("jwks")
     assert (row["id"], row["alg"]) == (key["kid"], alg)
 
@@ -147,7 +147,7 @@ def test_rotation_keeps_old_keys_for_the_grace_period(make_auth: MakeAuth, clock
     _verify(first, jwks)
     assert auth.api.verify_jwt(body={"token": second})["payload"] is not None
     clock.advance(119 - 1)  # kid1 expired at +60; still published until +180
-    assert [k["kid"] for k in client.get("/api/auth/jwks").json["keys"]][0] == kid1
+    assert next(k["kid"] for k in client.get("/api/auth/jwks").json["keys"]) == kid1
     clock.advance(2)
     kids = [k["kid"] for k in client.get("/api/auth/jwks").json["keys"]]
     assert kid1 not in kids and len(auth.storage.find_rows("jwks")) >= 2  # rows are kept

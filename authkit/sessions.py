@@ -63,7 +63,13 @@ class SessionService:
 
     def set_cookies(self, ctx: Context, session: Session, user: User, *,
                     dont_remember: bool = False) -> None:
-        """Queue the session cookie (and the ``dont_remember`` marker) for ``session``."""
+        """Queue the session cookie (and the ``dont_remember`` marker) for ``session``.
+
+        Nothing for a request authenticated by a plugin-verified credential (an API key): its
+        session exists for that request only, and a cookie would carry the credential itself.
+        """
+        if ctx.verified_session is not None:
+            return
         max_age = None if dont_remember else self.options.expires_in
         ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),
                        max_age=max_age)

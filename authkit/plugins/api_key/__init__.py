@@ -109,10 +109,6 @@ class ApiKeyPlugin(Plugin):
     def _authenticate(self, ctx: Context) -> Any:
         return session.authenticate(self, ctx)
 
-    def on_response_headers(self, ctx: Context, headers: list[tuple[str, str]]) -> None:
-        if ctx.verified_session is not None:
-            session.strip_session_cookies(ctx, headers)
-
 
 def api_key(
     *,

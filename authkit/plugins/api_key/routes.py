@@ -40,12 +40,12 @@ class CreateBody(Body):
     name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
     prefix: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]+$", max_length=_MAX_TEXT),
                       Message(_PREFIX_MESSAGE)] | None = None
-    expiresIn: Annotated[float, Field(ge=1)] | None = None
+    expiresIn: Any = None  # a number >= 1, or null (checked by _number)
     metadata: Any = None
     configId: str | None = None
     userId: str | None = None
     organizationId: str | None = None
-    remaining: Count | None = None
+    remaining: Any = None  # a number >= 0, or null
     refillAmount: Annotated[int, Field(ge=1)] | None = None
     refillInterval: Count | None = None
     rateLimitTimeWindow: Count | None = None
@@ -68,10 +68,10 @@ class UpdateBody(Body):
     userId: str | None = None
     name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
     enabled: bool | None = None
-    expiresIn: Annotated[float, Field(ge=1)] | None = None
+    expiresIn: Any = None  # a number >= 1, or null: null removes the expiry
     metadata: Any = None
     configId: str | None = None
-    remaining: Count | None = None
+    remaining: Any = None
     refillAmount: Count | None = None
     refillInterval: Count | None = None
     rateLimitTimeWindow: Count | None = None
@@ -106,6 +106,21 @@ class VerifyBody(Body):
     configId: str | None = None
 
 
+def _number(value: Any, name: str, minimum: int) -> Any:
+    """zod's ``z.number().min(n).nullable()`` for the fields that accept null."""
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        kind = "boolean" if isinstance(value, bool) else "string" if isinstance(value, str) \
+            else "array" if isinstance(value, list) else "object"
+        raise APIError(400, "VALIDATION_ERROR",
+                       f"[body.{name}] Invalid input: expected number, received {kind}")
+    if value < minimum:
+        raise APIError(400, "VALIDATION_ERROR",
+                       f"[body.{name}] Too small: expected number to be >={minimum}")
+    return int(value) if float(value).is_integer() else value
+
+
 def _is_client(ctx: Context) -> bool:
     return ctx.request is not None or ctx.has_headers
 
@@ -138,10 +153,12 @@ def _check_name(plugin: ApiKeyPlugin, name: str) -> None:
 def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     """POST /api-key/create → the key object with the plaintext ``key`` (shown only here)."""
     body: CreateBody = ctx.body
+    expires_in_given = _number(body.expiresIn, "expiresIn", 1)
+    remaining_given = _number(body.remaining, "remaining", 0)
     opts = plugin.options
     auth = ctx.auth
     client = _is_client(ctx)
-    if client and (any(_given(body, f) for f in SERVER_ONLY) or body.remaining is not None):
+    if client and (any(_given(body, f) for f in SERVER_ONLY) or remaining_given is not None):
         raise key_error(400, "SERVER_ONLY_PROPERTY")
     if client and _given(body, "userId"):
         raise key_error(401, "UNAUTHORIZED_SESSION")
@@ -161,8 +178,8 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         raise key_error(400, "REFILL_AMOUNT_AND_INTERVAL_REQUIRED")
     if body.refillInterval and not body.refillAmount:
         raise key_error(400, "REFILL_INTERVAL_AND_AMOUNT_REQUIRED")
-    if body.expiresIn:
-        _check_expires_in(plugin, body.expiresIn)
+    if expires_in_given:
+        _check_expires_in(plugin, expires_in_given)
     if body.prefix and not (opts.min_prefix_length <= len(body.prefix)
                             <= opts.max_prefix_length):
         raise key_error(400, "INVALID_PREFIX_LENGTH")
@@ -174,9 +191,9 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     prefix = body.prefix or opts.default_prefix
     key = (prefix or "") + random_string(opts.default_key_length, LETTERS)
     now = auth.now()
-    expires_in = body.expiresIn or opts.default_expires_in
+    expires_in = expires_in_given or opts.default_expires_in
     permissions = body.permissions or opts.default_permissions
-    remaining = body.remaining if body.remaining is not None else body.refillAmount
+    remaining = remaining_given if remaining_given is not None else body.refillAmount
     row = auth.storage.create_row(MODEL, {
         "configId": "default",
         "createdAt": now, "updatedAt": now,
@@ -233,6 +250,8 @@ def get(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
 def update(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     """POST /api-key/update → the key object after the change."""
     body: UpdateBody = ctx.body
+    expires_in_given = _number(body.expiresIn, "expiresIn", 1)
+    remaining_given = _number(body.remaining, "remaining", 0)
     opts = plugin.options
     client = _is_client(ctx)
     session = _session(ctx)
@@ -254,17 +273,17 @@ def update(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     if _given(body, "expiresIn"):
         if opts.disable_custom_expires_time:
             raise key_error(400, "KEY_DISABLED_EXPIRATION")
-        if body.expiresIn is not None:
-            _check_expires_in(plugin, body.expiresIn)
-        values["expiresAt"] = (ctx.auth.now() + timedelta(seconds=body.expiresIn)
-                               if body.expiresIn else None)
+        if expires_in_given is not None:
+            _check_expires_in(plugin, expires_in_given)
+        values["expiresAt"] = (ctx.auth.now() + timedelta(seconds=expires_in_given)
+                               if expires_in_given else None)
     if _given(body, "metadata") and opts.enable_metadata:
         if body.metadata is not None and not isinstance(body.metadata, (dict, list)):
             raise key_error(400, "INVALID_METADATA_TYPE")
         values["metadata"] = json.dumps(body.metadata, separators=(",", ":"),
                                         ensure_ascii=False)
     if _given(body, "remaining"):
-        values["remaining"] = body.remaining
+        values["remaining"] = remaining_given
     if _given(body, "refillAmount") or _given(body, "refillInterval"):
         if not _given(body, "refillInterval"):
             raise key_error(400, "REFILL_AMOUNT_AND_INTERVAL_REQUIRED")

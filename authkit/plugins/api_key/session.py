@@ -8,8 +8,9 @@ stricter than Better Auth 1.7.25 (see docs/api-keys.md):
 * a banned user's keys stop working (401 ``USER_BANNED``) until the ban ends;
 * without a key expiry the session's ``expiresAt`` is ``session.expires_in`` *seconds* ahead
   (Better Auth passes seconds to a millisecond helper: about ten minutes);
-* no session cookie is ever set on such a request: Better Auth's update-user re-issues one
-  whose value is the API key itself, signed, which would turn the key into a browser cookie.
+* no session cookie is ever set on such a request (``SessionService.set_cookies`` skips a
+  verified session): Better Auth's update-user re-issues one whose value is the API key
+  itself, signed, which would turn the key into a browser cookie.
 """
 
 from __future__ import annotations
@@ -77,21 +78,3 @@ def authenticate(plugin: ApiKeyPlugin, ctx: Context) -> Any:
         # Answered here, user first, as Better Auth's hook answers it.
         return {"user": user.to_json(), "session": session.to_json()}
     return None
-
-
-def strip_session_cookies(ctx: Context, headers: list[tuple[str, str]]) -> None:
-    """Drop any Set-Cookie that would carry a session on a key-authenticated response."""
-    cookies = ctx.auth.cookies
-    names = (cookies.session_token.name, cookies.dont_remember.name)
-    data = cookies.session_data.name
-
-    def sets_session(value: str) -> bool:
-        name, _, rest = value.partition("=")
-        name = name.strip()
-        if name not in names and not name.startswith(data):
-            return False
-        cookie_value = rest.split(";", 1)[0]
-        return cookie_value != "" and "max-age=0" not in value.lower()
-
-    headers[:] = [(n, v) for n, v in headers
-                  if not (n.lower() == "set-cookie" and sets_session(v))]

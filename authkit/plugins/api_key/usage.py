@@ -60,12 +60,12 @@ def claim(plugin: ApiKeyPlugin, auth: AuthKit, row: dict[str, Any]) -> dict[str,
     if row.get("remaining") is not None:
         _consume_remaining(auth, row)
     _consume_rate_limit(plugin, auth, row)
-    if not auth.storage.update_rows(MODEL, {"id": row["id"]}, {"updatedAt": auth.now()}):
-        raise key_error(401, "INVALID_API_KEY")
+    now = auth.now()
+    auth.storage.update_rows(MODEL, {"id": row["id"]}, {"updatedAt": now})
     fresh = auth.storage.find_row(MODEL, {"id": row["id"]})
-    if fresh is None:
-        raise key_error(401, "INVALID_API_KEY")
-    return fresh
+    # The use was counted; a concurrent request that found the quota used up may have
+    # deleted the row since (Better Auth then refuses a use it already counted).
+    return fresh if fresh is not None else {**row, "updatedAt": now}
 
 
 def _consume_remaining(auth: AuthKit, row: dict[str, Any]) -> None:

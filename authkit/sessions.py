@@ -81,6 +81,10 @@ class SessionService:
         self.cookie_cache.write(ctx, session, user, dont_remember=dont_remember)
         ctx.new_session = SessionWithUser(session, user)
 
+    def signed_token(self, token: str) -> str:
+        """``token.signature``: the value of a session cookie for ``token``."""
+        return sign(token, self.auth.secrets)
+
     def reissue_cookies(self, ctx: Context, session: Session, user: User) -> None:
         """Set the cookies of an existing session again (fresh Max-Age), keeping a
         ``rememberMe:false`` session a browser-session cookie (Better Auth's setSessionCookie)."""

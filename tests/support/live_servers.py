@@ -195,7 +195,13 @@ def reference_dir() -> Path:
                     "(set BETTER_AUTH_REF_DIR to its folder)")
     target = REPO / "tests" / "interop" / ".ref"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json", "server.mjs"):
+    names = ["package.json", "package-lock.json", "server.mjs"]
+    # The plugin modules (PLUGINS=...) and the scenarios that drive them, when the source has them.
+    for folder in ("plugins", "scenarios"):
+        if (REF_SOURCE / folder).is_dir():
+            (target / folder).mkdir(exist_ok=True)
+            names += [f"{folder}/{p.name}" for p in sorted((REF_SOURCE / folder).glob("*.mjs"))]
+    for name in names:
         src, dst = REF_SOURCE / name, target / name
         if not dst.is_file() or dst.read_bytes() != src.read_bytes():
             dst.write_bytes(src.read_bytes())
@@ -205,7 +211,8 @@ def reference_dir() -> Path:
 
 @contextmanager
 def reference_server(workdir: Path, *, db_path: Path, secret: str, keep_db: bool,
-                     outbox: Path | None = None) -> Iterator[Server]:
+                     outbox: Path | None = None,
+                     extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """The Node Better Auth 1.7.25 reference server on ``db_path``; stopped on exit.
 
     With ``keep_db=False`` it deletes the file and creates its schema afresh (its default);
@@ -224,6 +231,7 @@ def reference_server(workdir: Path, *, db_path: Path, secret: str, keep_db: bool
         "RATE_LIMIT": "off",
         "KEEP_DB": "1" if keep_db else "0",
     })
+    env.update(extra_env or {})  # PLUGINS=... and each plugin module's knobs
     log = workdir / f"ref-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(["node", "server.mjs"], env=env, cwd=folder, stdout=out,

@@ -26,9 +26,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ...callbacks import call_user_callback
 from ...errors import ConfigError
 from ...mail.dispatch import accepts, one_line
-from ...callbacks import call_user_callback
 from ...ratelimit import PluginRateLimit
 from ..base import Plugin
 from . import routes

@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote_plus
 
 from ... import verifications
+from ...endpoints.context import Context
+from ...endpoints.redirects import protect_token_response, resolve_with_query
+from ...endpoints.registry import Endpoint, endpoint
 from ...errors import APIError, Redirect
 from ...mail.dispatch import one_line
 from ...models import Session, User
@@ -27,9 +30,6 @@ from ...origins import check_callback_url
 from ...tokens import generate_id, random_string
 from ...unproven_access import revoke_unproven_access
 from ...validation import Body, Email, is_valid_email
-from ...endpoints.context import Context
-from ...endpoints.redirects import protect_token_response, resolve_with_query
-from ...endpoints.registry import Endpoint, endpoint
 
 if TYPE_CHECKING:
     from . import MagicLinkPlugin
@@ -137,8 +137,8 @@ class Routes:
         query: VerifyQuery = ctx.query
         if ctx.request is not None and not auth.options.advanced.disable_origin_check:
             # All three report INVALID_CALLBACK_URL here, as Better Auth answers.
-            for value in (query.callbackURL, query.newUserCallbackURL, query.errorCallbackURL):
-                check_callback_url(value, auth.origins, ctx.request)
+            for url in (query.callbackURL, query.newUserCallbackURL, query.errorCallbackURL):
+                check_callback_url(url, auth.origins, ctx.request)
         callback = query.callbackURL or None
         error_url = query.errorCallbackURL or callback or "/"
         new_user_url = query.newUserCallbackURL or callback
@@ -155,7 +155,7 @@ class Routes:
         if value is None:
             raise fail("INVALID_TOKEN")
         taken = verifications.consume(ctx, identifier)
-        if taken is None or taken.value != row.value:  # type: ignore[union-attr]
+        if taken is None or row is None or taken.value != row.value:
             raise fail("INVALID_TOKEN")  # expired, or another click took it first
         email = value["email"].lower()
         user = auth.db.get_user_by_email(email)

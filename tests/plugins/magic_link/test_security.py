@@ -44,7 +44,7 @@ def test_untrusted_callbacks_are_refused_when_requesting(make_auth: MakeAuth, ur
 
 @pytest.mark.parametrize("url", UNTRUSTED)
 def test_untrusted_callbacks_are_refused_when_following(make_auth: MakeAuth, url: str) -> None:
-    auth, client, links = setup(make_auth)
+    _, client, links = setup(make_auth)
     token = request_link(client, links, email="ann@example.com")["token"]
     for field, _ in FIELDS:
         res = client.get(f"{API}/magic-link/verify?token={token}&{field}={quote(url, safe='')}")

@@ -83,8 +83,12 @@ class SocialPlugin(Plugin):
             self._providers[provider.id] = provider
 
     def provider(self, provider_id: str) -> OAuthProvider | None:
-        """The configured provider of an id, or ``None``."""
-        return self._providers.get(provider_id)
+        """The configured provider of an id, or ``None`` (also while a generic provider's
+        discovery document cannot be fetched)."""
+        found = self._providers.get(provider_id)
+        if found is None or not found.prepare():
+            return None
+        return found
 
     @property
     def providers(self) -> list[OAuthProvider]:
@@ -154,14 +158,14 @@ class SocialPlugin(Plugin):
         token = auth.sessions.token_from(ctx)
         found = auth.db.get_session(token) if token else None
         if found is None:
-            return None
+            return
         candidates = []
         for account in auth.db.get_accounts(found.user_id):
             provider = self.provider(account.provider_id)
             if provider is not None and account.id_token:
                 candidates.append((account.updated_at, account, provider))
         if not candidates:
-            return None
+            return
         body = ctx.raw_body if isinstance(ctx.raw_body, dict) else {}
         callback_url = body.get("callbackURL")
         post_logout = None
@@ -177,7 +181,7 @@ class SocialPlugin(Plugin):
             if url:
                 ctx.__dict__["_oauth_logout"] = (url, body.get("disableRedirect") is True)
                 break
-        return None
+        return
 
     def _after_sign_out(self, ctx: Context, result: Any) -> Any:
         found = ctx.__dict__.pop("_oauth_logout", None)

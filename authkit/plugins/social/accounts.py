@@ -9,19 +9,15 @@ encrypted, so tokens stored before encryption was turned on keep working.
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ...crypto.symmetric import symmetric_decrypt, symmetric_encrypt
+from ...crypto import looks_encrypted, symmetric_decrypt, symmetric_encrypt
 from ...models import Account
 from .oauth2 import OAuth2Tokens
 
 if TYPE_CHECKING:
     from ...core import AuthKit
-
-_HEX = re.compile(r"^(?:[0-9a-fA-F]{2})+$")
-
 
 def from_row(row: dict[str, Any]) -> Account:
     """An ``Account`` from a generic ``account`` row."""
@@ -44,11 +40,6 @@ def find_users_account(auth: AuthKit, user_id: str, row_id: str) -> Account | No
     """The caller's own account with this row id (another user's is "not found")."""
     row = auth.storage.find_row("account", {"id": row_id, "userId": user_id})
     return None if row is None else from_row(row)
-
-
-def looks_encrypted(value: str) -> bool:
-    """Better Auth's test: the ``$ba$`` envelope, or even-length all-hex."""
-    return value.startswith("$ba$") or bool(_HEX.match(value))
 
 
 def seal(auth: AuthKit, encrypt: bool, token: str | None) -> str | None:

@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...cookies import CookieSpec
-from ...crypto.symmetric import derive_purpose_key, symmetric_decrypt, symmetric_encrypt
+from ...crypto import purpose_key, symmetric_decrypt, symmetric_encrypt
 from ...jsjson import stringify
 from ...models import Verification
 from ...tokens import generate_id, random_string, sign
@@ -66,12 +66,12 @@ def state_cookie(auth: AuthKit, key: str) -> CookieSpec:
 
 def encrypt_for(auth: AuthKit, purpose: str, plaintext: str) -> str:
     """``symmetricEncrypt`` under the purpose key of every configured secret version."""
-    return symmetric_encrypt(derive_purpose_key(auth.secret_config, purpose), plaintext)
+    return symmetric_encrypt(purpose_key(auth.secret_config, purpose), plaintext)
 
 
 def decrypt_for(auth: AuthKit, purpose: str, data: str) -> str:
     """The inverse of ``encrypt_for`` (raises on a bad ciphertext)."""
-    return symmetric_decrypt(derive_purpose_key(auth.secret_config, purpose), data)
+    return symmetric_decrypt(purpose_key(auth.secret_config, purpose), data)
 
 
 def generate_state(ctx: Context, *, strategy: str, callback_url: str,

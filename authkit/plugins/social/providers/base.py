@@ -129,6 +129,11 @@ class OAuthProvider:
         return f"{type(self).__name__}(id={self.id!r}, client_id={self.client_id!r})"
 
     # -- wiring --------------------------------------------------------------------------
+    def prepare(self) -> bool:
+        """Ready the provider for a request (discovery, for generic providers); ``False``
+        while it cannot be used."""
+        return True
+
     def bind(self, http: OAuthHTTP) -> None:
         """Give the provider the HTTP client it calls out with."""
         self.http = http

@@ -85,21 +85,21 @@ def generate_state(ctx: Context, *, strategy: str, callback_url: str,
     now = auth.now()
     # JSON.stringify order, undefined left out; internal keys overwrite additionalData's
     # same-named ones where they stand (a JS object keeps the first insertion's position).
+    # An internal key left undefined still removes the client's same-named value: a client
+    # must never choose where a new user or an error is redirected, nor link to an account.
     data: dict[str, Any] = dict(additional_data or {})
-    data["callbackURL"] = callback_url
-    data["codeVerifier"] = new.code_verifier
-    if error_url:
-        data["errorURL"] = error_url
-    if new_user_url:
-        data["newUserURL"] = new_user_url
-    if link is not None:
-        data["link"] = link
-    data["expiresAt"] = int((now + timedelta(seconds=STATE_TTL)).timestamp() * 1000)
-    if request_sign_up is not None:
-        data["requestSignUp"] = request_sign_up
-    if new.nonce is not None:
-        data["idTokenNonce"] = new.nonce
-    data["oauthState"] = new.state
+    internal: list[tuple[str, Any]] = [
+        ("callbackURL", callback_url), ("codeVerifier", new.code_verifier),
+        ("errorURL", error_url or None), ("newUserURL", new_user_url or None), ("link", link),
+        ("serverContext", None),
+        ("expiresAt", int((now + timedelta(seconds=STATE_TTL)).timestamp() * 1000)),
+        ("requestSignUp", request_sign_up), ("idTokenNonce", new.nonce),
+        ("oauthState", new.state)]
+    for key, value in internal:
+        if value is None:
+            data.pop(key, None)
+        else:
+            data[key] = value
     text = stringify(data)
     if strategy == "cookie":
         ctx.set_cookie(state_cookie(auth, "oauth_state"),

@@ -12,7 +12,11 @@ import base64
 import time
 from urllib.parse import quote_plus
 
-import pyotp
+try:
+    import pyotp
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("the two-factor plugin needs pyotp: pip install 'authkit[two-factor]'"
+                      ) from exc
 
 from ...cookies import encode_value
 from ...tokens import random_string

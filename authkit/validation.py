@@ -41,6 +41,7 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import APIError
+from .models import MASK, is_credential_name
 
 __all__ = [
     "MISSING",
@@ -72,6 +73,8 @@ class _Sentinel:
     def __bool__(self) -> bool:
         return False
 
+
+_MASKED: Final[Any] = _Sentinel(MASK)
 
 #: "undefined": no body at all, or an absent value.
 MISSING: Final[Any] = _Sentinel("MISSING")
@@ -220,6 +223,14 @@ class Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
 
     schema_types: ClassVar[tuple[str, ...]] = ("object",)
+
+    def __repr_args__(self) -> Any:
+        # Passwords, tokens and OTPs in a body never print (a logged ctx.body leaks nothing).
+        for name, value in super().__repr_args__():
+            if name is not None and value is not None and is_credential_name(name):
+                yield name, _MASKED
+            else:
+                yield name, value
 
     @model_validator(mode="before")
     @classmethod

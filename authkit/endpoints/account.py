@@ -16,7 +16,7 @@ from typing import Any, ClassVar
 from ..callbacks import call_user_callback
 from ..cookies import encode_value
 from ..errors import APIError, Redirect
-from ..models import Account, Session, User, Verification
+from ..models import Account, Session, User, Verification, masked_repr
 from ..origins import check_callback_url
 from ..passwords import verify_any
 from ..tokens import LOWER_ALPHANUMERIC, generate_id, random_string
@@ -47,6 +47,9 @@ class ChangePasswordResult:
 
     token: str | None
     user: User
+
+    def __repr__(self) -> str:
+        return masked_repr(self)  # the session token never prints
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape."""

@@ -319,7 +319,8 @@ def leave(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 
 def _is_permission_record(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(
+    # ``{}`` is a valid record (it grants nothing): Better Auth answers success false.
+    return isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
         for k, v in value.items())
 

@@ -28,6 +28,8 @@ if TYPE_CHECKING:
 Permission = dict[str, list[str]]
 # organizationRole.role is indexed: varchar(255) on MySQL/MariaDB.
 RoleName = Annotated[str, Field(max_length=255)]
+# The role named in update-role / delete-role (upstream: a non-empty string).
+RoleRef = Annotated[str, Field(min_length=1)]
 
 
 class CreateRoleBody(Body):
@@ -42,8 +44,8 @@ class CreateRoleBody(Body):
 class RoleQuery(Body):
     """Query of ``/organization/get-role`` (and ``list-roles``)."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     organizationId: str | None = None
 
 
@@ -57,8 +59,8 @@ class UpdateRoleData(Body):
 class UpdateRoleBody(Body):
     """Body of ``/organization/update-role``."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     data: UpdateRoleData
     organizationId: str | None = None
 
@@ -66,8 +68,8 @@ class UpdateRoleBody(Body):
 class DeleteRoleBody(Body):
     """Body of ``/organization/delete-role``."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     organizationId: str | None = None
 
 

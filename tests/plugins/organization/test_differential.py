@@ -9,7 +9,8 @@ included. Skipped without node/npm or the reference folder.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import sqlite3
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -185,6 +186,59 @@ SCRIPT: list[Step] = [
 ]
 
 
+# The limits and switches, each at a value that is reached within a few requests.
+KNOBS = {"ORG_ORGANIZATION_LIMIT": "1", "ORG_MEMBERSHIP_LIMIT": "2", "ORG_INVITATION_LIMIT": "2",
+         "ORG_MAX_TEAMS": "2", "ORG_MAX_MEMBERS_PER_TEAM": "1", "ORG_MAX_ROLES": "1",
+         "ORG_DISABLE_DELETION": "on", "ORG_CANCEL_PENDING_ON_REINVITE": "on",
+         "ORG_REQUIRE_EMAIL_VERIFICATION_ON_INVITATION": "on", "ORG_ALLOW_CREATE": "verified",
+         "ORG_DEFAULT_TEAM": "off", "ORG_ALLOW_REMOVING_ALL_TEAMS": "on"}
+LIMITS_SCRIPT: list[Step] = [
+    ("owner", "/organization/create", {"name": "Acme", "slug": "acme"}, {}, ""),
+    ("owner", "/organization/check-slug", {"slug": "acme"}, {}, ""),
+    # ORG_ALLOW_CREATE=verified: the tests verify addresses through the database below.
+    ("verified:owner", "", None, {}, ""),
+    ("verified:mia", "", None, {}, ""),
+    ("owner", "/organization/create", {"name": "Acme", "slug": "acme"}, {}, "org"),
+    ("owner", "/organization/create", {"name": "Two", "slug": "two"}, {}, ""),
+    ("owner", "/organization/list-teams", None, {}, ""),
+    ("owner", "/organization/invite-member", {"email": "mia@example.com", "role": "member"},
+     {}, "inv1"),
+    ("owner", "/organization/invite-member", {"email": "mia@example.com", "role": "admin"},
+     {}, "inv2"),
+    ("owner", "/organization/invite-member", {"email": "a@example.com", "role": "member"},
+     {}, ""),
+    ("owner", "/organization/invite-member", {"email": "b@example.com", "role": "member"},
+     {}, ""),
+    ("mia", "/organization/accept-invitation", {"invitationId": "$inv1.id"}, {}, ""),
+    ("mia", "/organization/get-invitation", None, {"id": "$inv2.id"}, ""),
+    ("gus", "/organization/get-invitation", None, {"id": "$inv2.id"}, ""),
+    ("mia", "/organization/accept-invitation", {"invitationId": "$inv2.id"}, {}, "accepted"),
+    ("owner", "/organization/cancel-invitation", {"invitationId": "$inv1.id"}, {}, ""),
+    ("owner", "/organization/create-team", {"name": "T1"}, {}, "t1"),
+    ("owner", "/organization/create-team", {"name": "T2"}, {}, "t2"),
+    ("owner", "/organization/create-team", {"name": "T3"}, {}, ""),
+    ("owner", "/organization/add-team-member", {"teamId": "$t1.id", "userId": "$accepted.member.userId"},
+     {}, ""),
+    ("owner", "/organization/add-team-member", {"teamId": "$t1.id", "userId": "$org.members.0.userId"},
+     {}, ""),
+    ("owner", "/organization/add-team-member", {"teamId": "$t1.id", "userId": "$accepted.member.userId"},
+     {}, ""),
+    ("owner", "/organization/invite-member", {"email": "c@example.com", "role": "member",
+                                              "teamId": "$t1.id"}, {}, ""),
+    ("owner", "/organization/remove-team", {"teamId": "$t1.id"}, {}, ""),
+    ("owner", "/organization/remove-team", {"teamId": "$t2.id"}, {}, ""),
+    ("owner", "/organization/list-teams", None, {}, ""),
+    ("owner", "/organization/create-role", {"role": "one", "permission": {"ac": ["read"]}},
+     {}, ""),
+    ("owner", "/organization/create-role", {"role": "two", "permission": {"ac": ["read"]}},
+     {}, ""),
+    ("owner", "/organization/delete", {"organizationId": "$org.id"}, {}, ""),
+    ("anon", "/organization/delete", {"organizationId": "x"}, {}, ""),
+    ("mia", "/organization/leave", {"organizationId": "$org.id"}, {}, ""),
+    ("owner", "/organization/get-full-organization", None, {}, ""),
+]
+
+
 def _mask(value: Any) -> Any:
     if isinstance(value, dict):
         return {k: _mask(v) for k, v in value.items()}
@@ -210,7 +264,7 @@ def _resolve(value: Any, memory: dict[str, Any]) -> Any:
     return value
 
 
-def _run(server: Server) -> list[tuple[int, Any]]:
+def _run(server: Server, script: list[Step], db: Path) -> list[tuple[int, Any]]:
     jars: dict[str, dict[str, str]] = {}
     with httpx.Client(base_url=server.base_url + "/api/auth", timeout=30) as http:
         def send(actor: str, route: str, body: Any, query: dict[str, str]) -> httpx.Response:
@@ -231,7 +285,11 @@ def _run(server: Server) -> list[tuple[int, Any]]:
                                            "name": actor.title()}, {})
         memory: dict[str, Any] = {}
         out: list[tuple[int, Any]] = []
-        for actor, route, body, query, name in SCRIPT:
+        for actor, route, body, query, name in script:
+            if actor.startswith("verified:"):
+                _verify(db, f"{actor.split(':')[1]}@example.com")
+                out.append((0, None))
+                continue
             res = send(actor, route, _resolve(body, memory), _resolve(query, memory))
             data = res.json() if res.content else None
             if name:
@@ -240,24 +298,37 @@ def _run(server: Server) -> list[tuple[int, Any]]:
         return out
 
 
-@pytest.fixture(scope="module")
-def answers(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[list[Any], list[Any]]]:
+def _verify(db: Path, email: str) -> None:
+    con = sqlite3.connect(db)
+    try:
+        con.execute('update "user" set "emailVerified" = 1 where email = ?', (email,))
+        con.commit()
+    finally:
+        con.close()
+
+
+def _answers(work: Path, script: list[Step], knobs: dict[str, str]
+             ) -> tuple[list[Any], list[Any]]:
     require_node()
     reference_dir()
-    work = tmp_path_factory.mktemp("org-diff")
-    with reference_server(work, db_path=work / "node.db", secret=SECRET, keep_db=False,
-                          plugins="organization") as node:
-        expected = _run(node)
-    with authkit_server(work, database_url=f"sqlite:///{work / 'authkit.db'}", secret=SECRET,
-                        extra_env=ORG_ENV) as authkit:
-        got = _run(authkit)
-    yield expected, got
+    node_db, authkit_db = work / "node.db", work / "authkit.db"
+    with reference_server(work, db_path=node_db, secret=SECRET, keep_db=False,
+                          plugins="organization", extra_env=knobs) as node:
+        expected = _run(node, script, node_db)
+    env = {**ORG_ENV, **{f"AUTHKIT_{k}": v for k, v in knobs.items()}}
+    with authkit_server(work, database_url=f"sqlite:///{authkit_db}", secret=SECRET,
+                        extra_env=env) as authkit:
+        got = _run(authkit, script, authkit_db)
+    return expected, got
 
 
-def test_every_answer_matches_the_reference(answers: tuple[list[Any], list[Any]]) -> None:
-    expected, got = answers
+@pytest.mark.parametrize("script, knobs", [(SCRIPT, {}), (LIMITS_SCRIPT, KNOBS)],
+                         ids=["defaults", "limits"])
+def test_every_answer_matches_the_reference(tmp_path: Path, script: list[Step],
+                                            knobs: dict[str, str]) -> None:
+    expected, got = _answers(tmp_path, script, knobs)
     mismatches = [
-        f"{i} {SCRIPT[i][0]} {SCRIPT[i][1]} {SCRIPT[i][2] or SCRIPT[i][3]}:\n"
+        f"{i} {script[i][0]} {script[i][1]} {script[i][2] or script[i][3]}:\n"
         f"  node    {e}\n  authkit {g}"
         for i, (e, g) in enumerate(zip(expected, got, strict=True))
         if e != g or (isinstance(e[1], dict) and list(e[1]) != list(g[1]))]

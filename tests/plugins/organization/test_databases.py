@@ -9,8 +9,8 @@ import pytest
 from .conftest import MakeWorld, refused
 
 
-def test_the_lifecycle_on_every_database(make_world: MakeWorld, db_url: str) -> None:
-    w = make_world(auth_options={"database": db_url},
+def test_the_lifecycle_on_every_database(make_world: MakeWorld, db_url: str, kind: str) -> None:
+    w = make_world(kind, auth_options={"database": db_url},
                    teams={"enabled": True, "maximum_members_per_team": 2})
     acme = w.orgs["Acme"]["id"]
     full = w.ok("olivia", "get-full-organization")

@@ -21,13 +21,23 @@ def store(ctx: Context) -> RowOps:
 
 
 def session(ctx: Context) -> SessionWithUser:
-    """The caller's session, or 401 ``UNAUTHORIZED``."""
+    """The caller's session (the cookie cache may answer, as upstream), or 401
+    ``UNAUTHORIZED``: for the routes that only read."""
     return ctx.require_session()
 
 
-def session_or(ctx: Context, error: APIError) -> SessionWithUser:
-    """The caller's session, or ``error`` (the routes whose 401 has another shape)."""
-    found = ctx.auth.sessions.resolve(ctx) if ctx.session is None else ctx.session
+def writer(ctx: Context) -> SessionWithUser:
+    """The caller's session read from the store, or 401 ``UNAUTHORIZED``: for the routes
+    that change organizations, members, invitations, teams or roles, so a session revoked
+    moments ago cannot still act through its cached cookie."""
+    return ctx.require_session(sensitive=True)
+
+
+def session_or(ctx: Context, error: APIError, *, from_store: bool = False) -> SessionWithUser:
+    """The caller's session, or ``error`` (the routes whose 401 has another shape);
+    ``from_store`` as for ``writer``."""
+    found = (ctx.auth.sessions.resolve(ctx, disable_cookie_cache=from_store)
+             if ctx.session is None or from_store else ctx.session)
     if found is None:
         raise error
     ctx.session = found

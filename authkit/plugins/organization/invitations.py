@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from ...storage.query import Condition
 from ...validation import Body, is_valid_email
 from .access import parse_roles
-from .common import caller_member, organization_id, session, session_or, store
+from .common import caller_member, organization_id, session, session_or, store, writer
 from .errors import bad, forbidden, message_only, org_error
 from .records import (
     Row,
@@ -97,7 +97,7 @@ def send_mail(plugin: OrganizationPlugin, invitation: Row, organization: Row,
 
 def invite_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/invite-member → Invitation (new, or the resent one)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InviteBody = ctx.body
     opts = plugin.options
     org_id = organization_id(found, body.organizationId)
@@ -191,7 +191,7 @@ def _recipient_checks(plugin: OrganizationPlugin, found: SessionWithUser, invita
 
 def accept_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/accept-invitation → ``{invitation, member}``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     now = ctx.auth.now()
@@ -240,7 +240,7 @@ def accept_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def reject_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/reject-invitation → ``{invitation, member: null}`` (expiry ignored)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     invitation = db.find_row("invitation", {"id": body.invitationId})
@@ -260,7 +260,7 @@ def reject_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def cancel_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/cancel-invitation → the Invitation, status ``canceled``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     invitation = db.find_row("invitation", {"id": body.invitationId})

@@ -10,7 +10,7 @@ from ...errors import APIError
 from ...storage.query import Condition, QueryError, Sort
 from ...validation import Body
 from .access import join_roles, parse_roles
-from .common import active_organization_id, caller_member, organization_id, session, store
+from .common import active_organization_id, caller_member, organization_id, session, store, writer
 from .errors import CodeFirstError, bad, empty, forbidden, org_error
 from .records import (
     Row,
@@ -223,7 +223,7 @@ def _raise(error: APIError) -> Row:
 
 def update_member_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update-member-role → the updated Member."""
-    found = session(ctx)
+    found = writer(ctx)
     body: UpdateRoleBody = ctx.body
     if not body.role or not isinstance(body.role, (str, list)):
         raise empty(400)
@@ -269,7 +269,7 @@ def update_member_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def remove_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/remove-member → ``{member}`` (with ``user`` when named by e-mail)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: RemoveMemberBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
@@ -305,7 +305,7 @@ def remove_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def leave(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/leave → the caller's former MemberWithUser."""
-    found = session(ctx)
+    found = writer(ctx)
     body: LeaveBody = ctx.body
     db = store(ctx)
     member = caller_member(ctx, found, body.organizationId, bad("MEMBER_NOT_FOUND"))

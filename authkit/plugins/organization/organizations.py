@@ -102,7 +102,7 @@ def metadata_text(value: Any) -> str | None:
 
 
 def _creator(ctx: Context, body: CreateBody) -> tuple[User, SessionWithUser | None]:
-    found = ctx.auth.sessions.resolve(ctx)
+    found = ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True)
     if found is not None:
         ctx.session = found
         return found.user, found
@@ -178,7 +178,7 @@ def check_slug(plugin: OrganizationPlugin, ctx: Context) -> Row:
 def update(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update → the updated Organization (metadata parsed)."""
     body: UpdateBody = ctx.body
-    found = session_or(ctx, message_only(401, "User not found"))
+    found = session_or(ctx, message_only(401, "User not found"), from_store=True)
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
         raise bad("ORGANIZATION_NOT_FOUND")
@@ -235,7 +235,7 @@ def delete(plugin: OrganizationPlugin, ctx: Context) -> Row:
     if plugin.options.disable_organization_deletion:
         raise org_error(404, "ORGANIZATION_DELETION_DISABLED")
     body: DeleteBody = ctx.body
-    found = session_or(ctx, empty(401))
+    found = session_or(ctx, empty(401), from_store=True)
     member = caller_member(ctx, found, body.organizationId,
                            bad("USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"))
     db = store(ctx)

@@ -15,7 +15,7 @@ from pydantic import Field
 from ...errors import APIError
 from ...validation import Body
 from .access import parse_roles, permission_text
-from .common import caller_member, organization_id, session, store
+from .common import caller_member, organization_id, session, store, writer
 from .errors import MissingPermissionsError, bad, forbidden, org_error
 from .records import Row, role_json
 
@@ -113,7 +113,7 @@ def _find(db: RowOps, org_id: str, name: str | None, role_id: str | None) -> Row
 
 def create_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/create-role → ``{success, roleData, statements}``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: CreateRoleBody = ctx.body
     _need_ac(plugin)
     org_id = organization_id(found, body.organizationId)
@@ -178,7 +178,7 @@ def update_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     body: UpdateRoleBody = ctx.body
     if body.roleName is None and body.roleId is None:
         raise APIError(400, "VALIDATION_ERROR", "[body] Invalid input")
-    found = session(ctx)
+    found = writer(ctx)
     _need_ac(plugin)
     org_id = _org(found, body.organizationId)
     refused = "YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE"
@@ -206,7 +206,7 @@ def delete_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     body: DeleteRoleBody = ctx.body
     if body.roleName is None and body.roleId is None:
         raise APIError(400, "VALIDATION_ERROR", "[body] Invalid input")
-    found = session(ctx)
+    found = writer(ctx)
     _need_ac(plugin)
     org_id = _org(found, body.organizationId)
     _caller(plugin, ctx, found, org_id, "delete", "YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE")

@@ -22,6 +22,7 @@ from .common import (
     session,
     session_or,
     store,
+    writer,
 )
 from .errors import bad, empty, forbidden
 from .records import (
@@ -102,7 +103,7 @@ class TeamMemberBody(Body):
 
 def create_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/create-team → Team."""
-    found = session_or(ctx, empty(401))
+    found = session_or(ctx, empty(401), from_store=True)
     body: CreateTeamBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
@@ -141,7 +142,7 @@ def list_teams(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
 
 def update_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update-team → the updated Team."""
-    found = session(ctx)
+    found = writer(ctx)
     body: UpdateTeamBody = ctx.body
     org_id = organization_id(found, body.data.organizationId)
     if org_id is None:
@@ -170,7 +171,7 @@ def update_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
 def remove_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/remove-team → ``{message}``; pending invitations forget the team."""
     body: RemoveTeamBody = ctx.body
-    found = ctx.auth.sessions.resolve(ctx)
+    found = ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True)
     org_id = body.organizationId or (active_organization_id(found) if found else None)
     if org_id is None:
         raise bad("NO_ACTIVE_ORGANIZATION")
@@ -281,7 +282,7 @@ def list_team_members(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
 
 def _team_member_checks(plugin: OrganizationPlugin, ctx: Context, permission: str,
                         refused: str) -> tuple[Any, Row, Row, Row | None]:
-    found = session(ctx)
+    found = writer(ctx)
     body: TeamMemberBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:

@@ -130,7 +130,8 @@ def _guard(roles: tuple[str, ...]) -> Callable[[F], F]:
             session = state.session
             if session is None:
                 return to_flask(state.refusal(Verdict.UNAUTHENTICATED))
-            if roles and not has_any_role(*roles)(session):
+            # Roles are decided from the store, never from the cookie cache.
+            if roles and not has_any_role(*roles)(state.resolve(fresh=True) or session):
                 return to_flask(state.refusal(Verdict.FORBIDDEN))
             return view(*args, **kwargs)
 

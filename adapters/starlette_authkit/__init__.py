@@ -79,7 +79,12 @@ class AuthKitBackend(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                  BaseUser] | None:
-        session = await request_auth(conn).load()
+        state = request_auth(conn)
+        if await state.load() is None:
+            return None
+        # Role scopes (``@requires("admin")``) are decided from the store, never from the
+        # cookie cache: with the cache on this is one store read per request.
+        session = await state.load(fresh=True)
         if session is None:
             return None
         scopes = ["authenticated", *sorted(user_roles(session.user))]
@@ -143,7 +148,11 @@ def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[Session
     check = has_any_role(role, *more)
 
     async def dependency(request: Request) -> SessionWithUser:
-        session = await current_session(request)
+        await current_session(request)
+        # The role is read from the store, never from the cookie cache.
+        session = await request_auth(request).load(fresh=True)
+        if session is None:
+            raise unauthorized(request_auth(request))
         if not check(session):
             raise forbidden()
         return session

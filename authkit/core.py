@@ -42,6 +42,7 @@ from .ratelimit import RateLimiter
 from .secondary import SecondaryStorage
 from .secondary_records import secondary_records
 from .sessions import SessionService
+from .storage.fields import FieldSpec
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
 from .tokens import SecretList
@@ -139,13 +140,21 @@ class AuthKit:
 
         user_fields = [*self.options.user.additional_fields]
         session_fields = [*self.options.session.additional_fields]
+        account_fields: list[FieldSpec] = []
+        extra_tables: dict[str, Sequence[FieldSpec]] = {}
         for plugin in self.plugins:
             user_fields.extend(plugin.user_fields)
             session_fields.extend(plugin.session_fields)
+            account_fields.extend(plugin.account_fields)
+            for name, specs in plugin.tables.items():
+                if name in extra_tables:
+                    raise ConfigError(f"two plugins define the table {name!r}")
+                extra_tables[name] = specs
         self.user_fields = tuple(user_fields)
         self.session_fields = tuple(session_fields)
         self.tables: Tables = build_tables(
             user_fields=user_fields, session_fields=session_fields,
+            account_fields=account_fields, extra_tables=extra_tables,
             indexes=[index for plugin in self.plugins for index in plugin.indexes],
             rate_limit_table=self.options.rate_limit.storage == "database",
         )

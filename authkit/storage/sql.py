@@ -48,6 +48,7 @@ from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
+from .rows import RowOps
 from .tables import Tables
 
 CREDENTIAL_PROVIDER = "credential"
@@ -101,7 +102,7 @@ def _ms(value: datetime | None) -> datetime | None:
     return None if value is None else to_ms(value)
 
 
-class _Ops:
+class _Ops(RowOps):
     """The queries, written once for ``SQLStorage`` (own transaction) and ``Tx`` (shared)."""
 
     _tables: Tables

@@ -50,6 +50,9 @@ class Endpoint:
     summary: str = ""
     error_codes: tuple[str, ...] = ()
     plugin: str | None = None
+    # Served even when the Cookie header is over advanced.max_cookie_header_size (sign-out:
+    # a browser must always be able to drop its cookies, whatever it holds).
+    any_cookie_size: bool = False
     # See ``Freshness``: only endpoints that merely report the caller's own session say "cache".
     freshness: Freshness = "store"
     _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)

@@ -73,5 +73,5 @@ ENDPOINTS: list[Endpoint] = [
              require_headers=True, summary="Refresh the session (defer_session_refresh)",
              error_codes=("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "FAILED_TO_GET_SESSION")),
     endpoint("sign_out", "/sign-out", "POST", sign_out, require_headers=True,
-             summary="Sign out"),
+             any_cookie_size=True, summary="Sign out"),
 ]

@@ -73,7 +73,8 @@ def _to_callback(b: Browser, provider: str, login: str, **body: Any) -> str:
 def _callback(b: Browser, url: str) -> str | None:
     res = b.request("GET", url)
     assert res.status_code == 302
-    return res.headers.get("location")
+    location: str | None = res.headers.get("location")
+    return location
 
 
 # -- state ---------------------------------------------------------------------------------

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import quote, unquote
 
@@ -52,7 +51,8 @@ def _flow(b: Browser, idp: Server, **body: Any) -> str:
 def _location(b: Browser, url: str) -> str | None:
     res = b.request("GET", url)
     assert res.status_code == 302
-    return res.headers.get("location")
+    location: str | None = res.headers.get("location")
+    return location
 
 
 def _decrypt(value: str) -> dict[str, Any]:

@@ -192,6 +192,10 @@ class SocialPlugin(Plugin):
             ctx.set_header("Location", url)
         return {"success": True, "url": url, "redirect": not disable_redirect}
 
+    def close(self) -> None:
+        """Close the pooled connections to the providers."""
+        self.http.close()
+
     def state_cookie_names(self) -> tuple[str, str]:
         """The names of the two state cookies (for apps that clear cookies themselves)."""
         assert self.auth is not None

@@ -88,12 +88,14 @@ class Browser:
     """Cookies by name (browsers ignore the port, so one jar serves server and IdP), no
     automatic redirects, an ``Origin`` on every POST as a browser's fetch sends it."""
 
-    def __init__(self, base_url: str, idp: str) -> None:
+    def __init__(self, base_url: str, idp: str, *, app: Any = None) -> None:
         self.base = base_url.rstrip("/")
         self.api = self.base + "/api/auth"
         self.idp = idp.rstrip("/")
         self.jar: dict[str, str] = {}
-        self.client = httpx.Client(timeout=30, follow_redirects=False)
+        # ``app``: an in-process WSGI app answering for ``base_url`` (the IdP stays real).
+        mounts = {self.base: httpx.WSGITransport(app=app)} if app is not None else None
+        self.client = httpx.Client(timeout=30, follow_redirects=False, mounts=mounts)
 
     def close(self) -> None:
         self.client.close()

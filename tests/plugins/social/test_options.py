@@ -181,7 +181,7 @@ def test_linking_disabled(setup: Setup, idp: Server) -> None:
 
 
 def test_require_local_email_verified_off(setup: Setup, idp: Server) -> None:
-    auth, browser = setup(account_linking={"require_local_email_verified": False})
+    _auth, browser = setup(account_linking={"require_local_email_verified": False})
     u = idp_user(idp.base_url, "rlev")
     _sign_up(browser(), u["email"])
     assert browser().sign_in("github", u["login"], callbackURL="/d").location == "/d"
@@ -209,7 +209,7 @@ def test_allow_different_emails_and_update_user_info_on_link(setup: Setup, idp: 
 
 
 def test_allow_unlinking_all(setup: Setup, idp: Server) -> None:
-    auth, browser = setup(account_linking={"allow_unlinking_all": True})
+    _auth, browser = setup(account_linking={"allow_unlinking_all": True})
     u = idp_user(idp.base_url, "unall")
     b = browser()
     b.sign_in("github", u["login"])
@@ -219,7 +219,7 @@ def test_allow_unlinking_all(setup: Setup, idp: Server) -> None:
 
 
 def test_unlink_needs_a_fresh_session(setup: Setup, idp: Server) -> None:
-    auth, browser = setup(auth_options={"session": {"fresh_age": 1}},
+    _auth, browser = setup(auth_options={"session": {"fresh_age": 1}},
                           account_linking={"allow_unlinking_all": True})
     u = idp_user(idp.base_url, "fresh")
     b = browser()
@@ -284,7 +284,7 @@ def test_update_account_on_sign_in_off(setup: Setup, idp: Server) -> None:
 
 
 def test_error_url_and_skip_state_cookie_check(setup: Setup, idp: Server) -> None:
-    auth, browser = setup(error_url="/problems", skip_state_cookie_check=True)
+    _auth, browser = setup(error_url="/problems", skip_state_cookie_check=True)
     b = browser()
     assert b.get("/callback/github?code=x").headers["location"] == \
         "/problems?error=state_not_found"

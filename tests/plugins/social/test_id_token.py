@@ -88,7 +88,7 @@ def test_refusals(idp: Server, http: OAuthHTTP) -> None:
     cache = JWKSCache(http, f"{idp.base_url}/jwks")
     user = idp_user(idp.base_url, "ref")
     good = _mint(idp, login=user["login"], nonce="n1")
-    head, payload, sig = good.split(".")
+    _head, payload, sig = good.split(".")
     cases = {
         "alg none": f"{_b64({'alg': 'none'})}.{payload}.",
         "HS256 with the public key": f"{_b64({'alg': 'HS256', 'kid': 'idp-main-rs256-1'})}"

@@ -195,7 +195,10 @@ def account_info(ctx: Context, plugin: SocialPlugin) -> dict[str, Any]:
                           refresh_token=account.refresh_token, id_token=account.id_token,
                           access_token_expires_at=account.access_token_expires_at,
                           scopes=_scopes(account))
-    profile = provider.user_info(tokens)
+    try:
+        profile = provider.user_info(tokens)
+    except Exception:  # noqa: BLE001 - an odd profile or a custom hook's bug
+        profile = None
     if profile is None:
         raise social_error(401, "FAILED_TO_GET_USER_INFO")
     return {"user": profile.user.to_json(), "data": profile.data,

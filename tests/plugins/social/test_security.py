@@ -350,3 +350,13 @@ def test_no_link_when_the_provider_has_not_verified_the_email(servers: Any) -> N
     assert isinstance(hop, Hop) and hop.location == "/le?error=unable_to_link_account"
     assert _accounts(db, owner["email"]) == ["credential"]
     local.close()
+
+
+def test_oversized_input_is_a_400_not_a_database_error(servers: Any, browser: Browser) -> None:
+    res = browser.post("/sign-in/social", {"provider": "github",
+                                           "additionalData": {"blob": "x" * 100_000}})
+    assert (res.status_code, res.json()["code"]) == (400, "VALIDATION_ERROR")
+    res = browser.get("/callback/github?code=c&state=" + "s" * 5000)
+    assert res.headers["location"] == f"{browser.api}/error?error=state_mismatch"
+    res = browser.get("/callback/github?code=c&state=" + "s" * 9000)
+    assert (res.status_code, res.json()["code"]) == (400, "VALIDATION_ERROR")

@@ -54,6 +54,9 @@ def _account_args(ctx: Context, data: Any, where: str) -> tuple[str | None, str 
     """``{accountId, userId?}`` or ``{useAccountCookie: true, userId?}``, strictly."""
     if not isinstance(data, dict):
         raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
+    if "accountId" not in data and "useAccountCookie" not in data:
+        # Neither branch of the strict union matches at all.
+        raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
     for key in data:
         if key not in ("accountId", "userId", "useAccountCookie"):
             raise APIError(400, "VALIDATION_ERROR", f'[{where}] Unrecognized key: "{key}"')

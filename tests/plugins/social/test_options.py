@@ -361,3 +361,19 @@ def test_in_process_api(setup: Setup, idp: Server) -> None:
     with pytest.raises(APIError) as err:
         auth.api.sign_in_social(body={"provider": "nope"})
     assert (err.value.status, err.value.code) == (404, "PROVIDER_NOT_FOUND")
+
+
+def test_provider_without_an_email(setup: Setup, idp: Server) -> None:
+    _auth, browser = setup({"github": {"client_id": "ba-github-client",
+                                      "client_secret": "ba-github-secret"},
+                           "google": {"client_id": "ba-google-client.apps.googleusercontent.com",
+                                      "client_secret": "ba-google-secret"}})
+    # idp.mjs's built-in "nomail" user has no address at all.
+    hop = browser().sign_in("github", "nomail", errorCallbackURL="/oops")
+    assert hop.location == "/oops?error=email_not_found"
+    from .live import idp_call
+
+    token = idp_call(idp.base_url, "/test/id-token", {"op": "google", "login": "nomail"})
+    res = browser().post("/sign-in/social", {"provider": "google",
+                                             "idToken": {"token": token["id_token"]}})
+    assert (res.status_code, res.json()["code"]) == (401, "USER_EMAIL_NOT_FOUND")

@@ -9,7 +9,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -23,6 +22,12 @@ from .config import (
     UserOptions,
     VerificationOptions,
     coerce,
+)
+from .config_checks import (
+    check_trusted_origins,
+    checked_keywords,
+    split_base_url,
+    warn_weak_secrets,
 )
 from .cookies import AuthCookies
 from .cors import CORS, CORSOptions
@@ -77,13 +82,14 @@ class AuthKit:
     limits then live there (spec §9.3).
     """
 
+    @checked_keywords
     def __init__(
         self,
         *,
         secret: str | Sequence[str] | None = None,
         database: str | Engine = "sqlite:///authkit.db",
         base_url: str | None = None,
-        base_path: str = "/api/auth",
+        base_path: str | None = None,
         email_and_password: EmailAndPasswordOptions | Mapping[str, Any] | None = None,
         email_verification: EmailVerificationOptions | Mapping[str, Any] | None = None,
         session: SessionOptions | Mapping[str, Any] | None = None,
@@ -119,8 +125,9 @@ class AuthKit:
             verification=coerce(VerificationOptions, verification, "verification"),
         )
         self.secrets = self._load_secrets(secret)
-        self.base_path = _check_base_path(base_path)
-        self.base_url = _check_base_url(base_url, self.production)
+        self.base_url, self.base_path = split_base_url(base_url, base_path, self.production)
+        _check_base_path(self.base_path)
+        check_trusted_origins(trusted_origins)
         self.disabled_paths = frozenset(disabled_paths)
         self.plugins = tuple(plugins)
         self.hooks = hooks or Hooks()
@@ -199,6 +206,8 @@ class AuthKit:
                     f"a secret is shorter than {MIN_SECRET_LENGTH} characters; use "
                     "`authkit secret` to generate a strong one"
                 )
+        if not self.production and secret is not DEFAULT_SECRET:
+            warn_weak_secrets(values)
         return SecretList(values)
 
     def now(self) -> datetime:
@@ -275,23 +284,6 @@ def _check_base_path(value: str) -> str:
             f"base_path {value!r} must start with '/' and not end with '/', e.g. '/api/auth'"
         )
     return value
-
-
-def _check_base_url(value: str | None, production: bool) -> str | None:
-    if value is None:
-        value = os.environ.get("AUTHKIT_BASE_URL") or os.environ.get("BETTER_AUTH_URL")
-    if not value:
-        if production:
-            # Without it every emailed link would follow the Host header (SEC-38).
-            raise ConfigError(
-                "base_url is required in production: pass AuthKit(base_url="
-                "'https://auth.example.com') or set AUTHKIT_BASE_URL"
-            )
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base_url {value!r} must be an absolute http(s) URL")
-    return f"{parts.scheme}://{parts.netloc}"
 
 
 def _env_list(name: str) -> list[str]:

@@ -47,6 +47,9 @@ KNOWN = {
 }
 
 
+# Not AUTHKIT_-prefixed on purpose: the name check refuses unknown AUTHKIT_* variables.
+_WARNED_ENV = "_AUTHKIT_DEV_SECRET_WARNED"
+
 # Known names whose feature has not landed yet: refused rather than silently ignored.
 NOT_YET: frozenset[str] = frozenset()
 
@@ -107,9 +110,13 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             raise ConfigError("AUTHKIT_SECRET is required when AUTHKIT_ENV=production; "
                               "generate one with `authkit secret`")
         secret_env = [dev_secret(env)]
-        print("authkit: WARNING no AUTHKIT_SECRET set; using a generated development secret "
-              f"kept in {env.get('AUTHKIT_SECRET_FILE') or '.authkit-secret'}. Set "
-              "AUTHKIT_SECRET in production.", file=sys.stderr)
+        if not os.environ.get(_WARNED_ENV):
+            # Once per command: `serve --workers N` builds the app again in every worker,
+            # which inherit this marker.
+            os.environ[_WARNED_ENV] = "1"
+            print("authkit: WARNING no AUTHKIT_SECRET set; using a generated development "
+                  f"secret kept in {env.get('AUTHKIT_SECRET_FILE') or '.authkit-secret'}. "
+                  "Set AUTHKIT_SECRET in production.", file=sys.stderr)
     proxies = csv(env, "AUTHKIT_TRUSTED_PROXIES")
     parse_networks(proxies, "AUTHKIT_TRUSTED_PROXIES")
     kwargs: dict[str, Any] = {

@@ -55,7 +55,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
     except ImportError:
-        raise ConfigError("`authkit serve` needs uvicorn: pip install 'authkit[server]'") from None
+        raise ConfigError("`authkit serve` needs uvicorn: pip install 'authkit-server[server]'") from None
     auth = load_app(args.app)
     done = auth.migrate()
     if done:

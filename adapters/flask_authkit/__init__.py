@@ -24,7 +24,7 @@ try:
     from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised only without Flask installed
     raise ImportError(
-        "flask_authkit needs Flask: pip install 'authkit[flask]'"
+        "flask_authkit needs Flask: pip install 'authkit-server[flask]'"
     ) from exc
 
 from authkit import APIError, AuthKit, ConfigError, SessionWithUser, User

@@ -28,7 +28,7 @@ try:
     from starlette.routing import Mount
 except ImportError as exc:  # pragma: no cover - exercised only without Starlette installed
     raise ImportError(
-        "starlette_authkit needs Starlette: pip install 'authkit[starlette]'"
+        "starlette_authkit needs Starlette: pip install 'authkit-server[starlette]'"
     ) from exc
 
 from authkit import APIError, AuthKit, SessionWithUser, User

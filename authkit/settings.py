@@ -20,6 +20,8 @@ from .production_settings import production_options
 
 KNOWN = {
     "AUTHKIT_SECRET": "signing secret (comma list to rotate: newest first)",
+    "AUTHKIT_SECRETS": "versioned secrets 'version:secret,...', newest first (Better Auth's "
+                       "BETTER_AUTH_SECRETS): encrypted values record their version",
     "AUTHKIT_SECRET_FILE": "where the generated development secret is kept",
     "AUTHKIT_DATABASE_URL": "database URL (default sqlite:///authkit.db)",
     "AUTHKIT_BASE_URL": "public origin, e.g. https://auth.example.com",
@@ -42,6 +44,9 @@ KNOWN = {
     "AUTHKIT_CORS": "on/off: CORS for the trusted origins (default off, as Better Auth)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
     "AUTHKIT_STORE_SESSION_IN_DATABASE": "on/off: with Redis, also keep sessions in the database",
+    "AUTHKIT_PLUGINS": "comma list of plugins to turn on, by Better Auth's names "
+                       "(two-factor, organization, jwt, ...)",
+    "AUTHKIT_APP_NAME": "the application's name (TOTP issuer, passkey relying party, mail)",
     "AUTHKIT_RATE_LIMIT_STORAGE": "memory, database or secondary-storage (default: Redis when "
                                   "AUTHKIT_REDIS_URL is set, else memory)",
 }
@@ -74,7 +79,10 @@ def csv(env: Mapping[str, str], name: str) -> list[str]:
 
 def check_names(env: Mapping[str, str]) -> None:
     """Refuse unknown AUTHKIT_* variables: a typo must not silently change nothing."""
-    unknown = sorted(k for k in env if k.startswith("AUTHKIT_") and k not in KNOWN)
+    from .plugins.serve_registry import known_knobs
+
+    known = {**KNOWN, **known_knobs()}
+    unknown = sorted(k for k in env if k.startswith("AUTHKIT_") and k not in known)
     if unknown:
         raise ConfigError(
             f"unknown environment variable(s) {', '.join(unknown)}; known: "
@@ -105,7 +113,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(f"{', '.join(pending)} is not supported by this version of authkit yet")
     production = (env.get("AUTHKIT_ENV") or "").lower() == "production"
     secret_env = csv(env, "AUTHKIT_SECRET")
-    if not secret_env:
+    versioned = env.get("AUTHKIT_SECRETS") or None
+    if not secret_env and not versioned:
         if production:
             raise ConfigError("AUTHKIT_SECRET is required when AUTHKIT_ENV=production; "
                               "generate one with `authkit secret`")
@@ -120,7 +129,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     proxies = csv(env, "AUTHKIT_TRUSTED_PROXIES")
     parse_networks(proxies, "AUTHKIT_TRUSTED_PROXIES")
     kwargs: dict[str, Any] = {
-        "secret": secret_env,
+        "secret": secret_env or None,
+        "secrets": versioned,
         "database": env.get("AUTHKIT_DATABASE_URL") or "sqlite:///authkit.db",
         "base_url": env.get("AUTHKIT_BASE_URL") or None,
         "trusted_origins": csv(env, "AUTHKIT_TRUSTED_ORIGINS"),
@@ -135,7 +145,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     email_verification: dict[str, Any] = {}
     from .mail.env import callbacks_from_env
 
-    mail = callbacks_from_env(env)  # SMTP (AUTHKIT_SMTP_URL) and/or AUTHKIT_EMAIL_OUTBOX
+    mail = callbacks_from_env(env, app_name=env.get("AUTHKIT_APP_NAME") or "authkit")  # SMTP (AUTHKIT_SMTP_URL) and/or AUTHKIT_EMAIL_OUTBOX
     if mail:
         email_and_password["send_reset_password"] = mail["send_reset_password"]
         email_verification["send_verification_email"] = mail["send_verification_email"]
@@ -171,11 +181,32 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     from .plugins.admin import admin, admin_emails_hooks
 
     kwargs["plugins"] = [bearer(), admin()]
+    app_name = env.get("AUTHKIT_APP_NAME") or "authkit"
+    kwargs["app_name"] = app_name
+    _add_serve_plugins(env, kwargs, app_name=app_name, production=production)
     admin_emails = csv(env, "AUTHKIT_ADMIN_EMAILS")
     if admin_emails:
         # Like the reference server's ADMIN_EMAIL: these addresses get role admin on sign-up.
         kwargs["database_hooks"] = admin_emails_hooks(admin_emails)
     return kwargs
+
+
+def _add_serve_plugins(env: Mapping[str, str], kwargs: dict[str, Any], *, app_name: str,
+                       production: bool) -> None:
+    """Turn on the AUTHKIT_PLUGINS groups, each configured from its own knobs."""
+    from .mail.env import smtp_sender_from_env
+    from .plugins.serve_registry import ServeContext, configure, merge_options
+
+    names = csv(env, "AUTHKIT_PLUGINS")
+    if not names:
+        return
+    ctx = ServeContext(env=env, app_name=app_name, base_url=kwargs.get("base_url"),
+                       production=production,
+                       outbox_path=env.get("AUTHKIT_EMAIL_OUTBOX") or None,
+                       mail_sender=smtp_sender_from_env(env))
+    result = configure(names, ctx)
+    kwargs["plugins"] = [*kwargs["plugins"], *result.plugins]
+    merge_options(kwargs, result.options)
 
 
 def health_path(env: Mapping[str, str] | None = None) -> str | None:

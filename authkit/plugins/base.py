@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ..hooks import HookMatcher
@@ -22,6 +22,10 @@ class Plugin:
     id: str = "plugin"
     user_fields: Sequence[FieldSpec] = ()
     session_fields: Sequence[FieldSpec] = ()
+    account_fields: Sequence[FieldSpec] = ()
+    # New tables: name -> columns in Better Auth's order (an ``id`` primary key comes first).
+    # Read and written through the storage's generic row operations (storage/rows.py).
+    tables: Mapping[str, Sequence[FieldSpec]] = {}
     # Extra indexes the plugin's queries need; `authkit migrate` creates them.
     indexes: Sequence[IndexSpec] = ()
     database_hooks: Any = None

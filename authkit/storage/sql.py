@@ -48,6 +48,7 @@ from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
+from .rows import RowOps
 from .tables import Tables
 
 CREDENTIAL_PROVIDER = "credential"
@@ -101,7 +102,7 @@ def _ms(value: datetime | None) -> datetime | None:
     return None if value is None else to_ms(value)
 
 
-class _Ops:
+class _Ops(RowOps):
     """The queries, written once for ``SQLStorage`` (own transaction) and ``Tx`` (shared)."""
 
     _tables: Tables
@@ -321,6 +322,13 @@ class _Ops:
             return
         with self._connection() as conn:
             conn.execute(sa_update(table).where(table.c.id == account_id).values(**changes))
+
+    def delete_user_accounts(self, user_id: str) -> int:
+        """Delete every account of a user (credential and OAuth alike); return how many."""
+        table = self._tables.account
+        with self._connection() as conn:
+            result = conn.execute(delete(table).where(table.c.userId == user_id))
+        return int(result.rowcount)
 
     # --- sessions --------------------------------------------------------------------------
 

@@ -31,15 +31,18 @@ from .storage import StorageUnavailable
 if TYPE_CHECKING:
     from .core import AuthKit
 
-SCOPE_KEY = "authkit"
+# Where the app finds this request's ``RequestAuth`` (the same name as in a WSGI environ).
+# ``authkit`` is the earlier name of the same object, kept for existing apps.
+SCOPE_KEY = "authkit.auth"
+LEGACY_SCOPE_KEY = "authkit"
 
 
 class AuthMiddleware:
     """Wrap an ASGI app: ``app = AuthMiddleware(app, auth, protect=["/dashboard/:path*"])``.
 
     Options as the WSGI ``AuthMiddleware`` (see ``authkit.middleware.AuthRules``). The app
-    finds a ``RequestAuth`` in ``scope["authkit"]``: ``await scope["authkit"].load()`` gives
-    the session (``None`` when signed out).
+    finds a ``RequestAuth`` in ``scope["authkit.auth"]``: ``await scope["authkit.auth"].load()``
+    gives the session (``None`` when signed out).
     """
 
     def __init__(
@@ -86,7 +89,7 @@ class AuthMiddleware:
             root=root, path=route_path,
             query_string=scope.get("query_string", b"").decode("latin-1"), is_async=True,
         )
-        scope[SCOPE_KEY] = state
+        scope[SCOPE_KEY] = scope[LEGACY_SCOPE_KEY] = state
         plan = self.rules.plan(method, route_path)
         if plan.needs_session:
             try:

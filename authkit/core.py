@@ -198,11 +198,13 @@ class AuthKit:
             plugin.init(self)
 
         from .api import API
+        from .async_api import AsyncAPI
         from .pipeline import Pipeline
 
         self.rate_limiter = RateLimiter(self)
         self.pipeline = Pipeline(self)
         self.api = API(self)
+        self.async_api = AsyncAPI(self.api)  # the same endpoints, awaitable (worker thread)
         self.cors = CORS.build(self, cors)
         self.on_api_error = ErrorHook(on_api_error)
 

@@ -509,9 +509,11 @@ class AuthRules:
 class RequestAuth:
     """The session of one request, resolved on first use and then remembered.
 
-    The middleware stores one in ``environ["authkit.session"]`` (WSGI) and
-    ``scope["authkit"]`` (ASGI). ``session``/``user`` resolve synchronously; async code calls
-    ``await load()``, which runs the database work in a worker thread. The cookies the core
+    The middleware stores one under the key ``"authkit.auth"`` in the WSGI environ and in the
+    ASGI scope alike. It is falsy when nobody is signed in (``if environ["authkit.auth"]:``
+    lets only signed-in visitors through); ``session``/``user`` resolve synchronously and are
+    ``None`` when signed out; async code calls ``await load()`` first, which runs the
+    database work in a worker thread. The cookies the core
     wants to set while resolving (a sliding refresh, clearing a dead session) are collected
     in ``set_cookies`` and added to the response by the middleware.
     """
@@ -590,13 +592,23 @@ class RequestAuth:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, self.resolve)
 
+    def __bool__(self) -> bool:
+        """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""
+        return self.session is not None
+
+    def __repr__(self) -> str:
+        if not self._resolved:
+            return "<RequestAuth (not loaded yet)>"
+        user = self._session.user.id if self._session is not None else None
+        return f"<RequestAuth signed_in={user is not None} user_id={user!r}>"
+
     @property
     def session(self) -> SessionWithUser | None:
         """The session and user, or ``None`` when signed out."""
         if not self._resolved and self._async and _in_event_loop():
             raise RuntimeError(
                 "the session of an ASGI request is not loaded yet and looking it up here "
-                "would block the event loop: use `await scope['authkit'].load()` (or the "
+                "would block the event loop: use `await scope['authkit.auth'].load()` (or the "
                 "Starlette adapter's request.user / FastAPI's Depends(current_session))"
             )
         return self.resolve()

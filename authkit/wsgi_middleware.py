@@ -30,7 +30,10 @@ from .wsgi import Environ, StartResponse, environ_headers, reason, wsgi_path
 if TYPE_CHECKING:
     from .core import AuthKit
 
-ENVIRON_KEY = "authkit.session"
+# Where the app finds this request's ``RequestAuth`` (the same name as in the ASGI scope).
+# ``authkit.session`` is the earlier name of the same object, kept for existing apps.
+ENVIRON_KEY = "authkit.auth"
+LEGACY_ENVIRON_KEY = "authkit.session"
 
 
 class AuthMiddleware:
@@ -39,8 +42,9 @@ class AuthMiddleware:
     Requests below ``auth.base_path`` go to the auth handler; the rest go to ``app`` after the
     path rules (see ``authkit.middleware.AuthRules`` for ``protect``, ``public``,
     ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` and
-    ``is_api_request``). The app finds a ``RequestAuth`` in ``environ["authkit.session"]``:
-    ``.session`` and ``.user`` look the session up on first use.
+    ``is_api_request``). The app finds a ``RequestAuth`` in ``environ["authkit.auth"]``:
+    falsy when nobody is signed in; ``.session`` and ``.user`` (``None`` when signed out)
+    look the session up on first use.
     """
 
     def __init__(
@@ -78,7 +82,7 @@ class AuthMiddleware:
             path=_text(environ.get("PATH_INFO", "")) or "/",
             query_string=environ.get("QUERY_STRING", ""),
         )
-        environ[ENVIRON_KEY] = state
+        environ[ENVIRON_KEY] = environ[LEGACY_ENVIRON_KEY] = state
         plan = self.rules.plan(method, state.path)
         if plan.needs_session:
             try:

@@ -17,6 +17,7 @@ from .errors import APIError
 from .middleware import (
     WS_CLOSE_CODES,
     AuthRules,
+    ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
@@ -58,6 +59,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -65,6 +67,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            forbidden_page=forbidden_page,
         )
         self.handler = auth.asgi_app()
 

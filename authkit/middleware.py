@@ -23,6 +23,7 @@ the middleware cannot classify safely is therefore refused rather than let throu
 from __future__ import annotations
 
 import asyncio
+import html
 import re
 import threading
 import warnings
@@ -331,9 +332,17 @@ _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
 
 
-def _html(status: int, title: str, text: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p></body></html>").encode()
+def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
+    # A viewport so it reads on a phone, and a way back: a refusal is not a dead end.
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p>"
+            f"<p><a href=\"{html.escape(home)}\">Back to the home page</a></p>"
+            f"</body></html>").encode()
+
+
+# ``forbidden_page``: the app's own 403 page, as a finished HTML document or a callable.
+ForbiddenPage = str | Callable[[Request], str | Response]
 
 
 class AuthRules:
@@ -345,8 +354,11 @@ class AuthRules:
     [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``).
+    replacing the default detection), ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
+    HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
+    link home).
     """
 
     def __init__(
@@ -362,8 +374,13 @@ class AuthRules:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.access = access
+        if forbidden_page is not None and not isinstance(forbidden_page, str) \
+                and not callable(forbidden_page):
+            raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
+        self.forbidden_page = forbidden_page
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -489,7 +506,8 @@ class AuthRules:
                 return Response(503, [_JSON, *headers], self._503)
             return Response(503, [("Content-Type", "text/html; charset=utf-8"), *headers],
                             _html(503, "Service unavailable",
-                                  "Please try again in a few seconds."))
+                                  "Please try again in a few seconds.",
+                                  home=local_target(root or "/")))
         api = self.is_api_request(request)
         if verdict is Verdict.UNAUTHENTICATED:
             if api:
@@ -499,8 +517,17 @@ class AuthRules:
             return Response(302, headers, b"")
         if api:
             return Response(403, [_JSON, *headers], self._403)
-        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers],
-                        _html(403, "Forbidden", "Your account may not open this page."))
+        page = self.forbidden_page
+        if callable(page):
+            made = page(request)
+            if isinstance(made, Response):
+                made.headers.extend(headers)
+                return made
+            page = made
+        body = page.encode() if isinstance(page, str) else _html(
+            403, "Forbidden", "Your account may not open this page.",
+            home=local_target(root or "/"))
+        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers], body)
 
 
 # -- the per-request state -----------------------------------------------------------------

@@ -15,6 +15,7 @@ from .errors import APIError
 from .http import Response
 from .middleware import (
     AuthRules,
+    ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
@@ -41,8 +42,8 @@ class AuthMiddleware:
 
     Requests below ``auth.base_path`` go to the auth handler; the rest go to ``app`` after the
     path rules (see ``authkit.middleware.AuthRules`` for ``protect``, ``public``,
-    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` and
-    ``is_api_request``). The app finds a ``RequestAuth`` in ``environ["authkit.auth"]``:
+    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths``,
+    ``is_api_request`` and ``forbidden_page``). The app finds a ``RequestAuth`` in ``environ["authkit.auth"]``:
     falsy when nobody is signed in; ``.session`` and ``.user`` (``None`` when signed out)
     look the session up on first use.
     """
@@ -60,6 +61,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -67,6 +69,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            forbidden_page=forbidden_page,
         )
         self.handler = auth.wsgi_app()
 

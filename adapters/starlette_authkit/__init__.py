@@ -41,6 +41,7 @@ from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
 from authkit.helpers import forbidden, request_auth, unauthorized
 from authkit.middleware import (
+    ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
@@ -114,13 +115,14 @@ def authkit_middleware(
     after_sign_in_path: str = "/",
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
+    forbidden_page: ForbiddenPage | None = None,
 ) -> list[Middleware]:
     """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``."""
     return [
         Middleware(AuthMiddleware, auth=auth, protect=protect, public=public,
                    auth_pages=auth_pages, roles=roles, sign_in_path=sign_in_path,
                    after_sign_in_path=after_sign_in_path, api_paths=api_paths,
-                   is_api_request=is_api_request),
+                   is_api_request=is_api_request, forbidden_page=forbidden_page),
         Middleware(AuthenticationMiddleware, backend=AuthKitBackend()),
     ]
 
@@ -137,6 +139,7 @@ def install(
     after_sign_in_path: str = "/",
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
+    forbidden_page: ForbiddenPage | None = None,
 ) -> None:
     """Wire authkit into a FastAPI or Starlette ``app`` in one call.
 
@@ -151,7 +154,7 @@ def install(
     outer, inner = authkit_middleware(
         auth, protect=protect, public=public, auth_pages=auth_pages, roles=roles,
         sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-        api_paths=api_paths, is_api_request=is_api_request)
+        api_paths=api_paths, is_api_request=is_api_request, forbidden_page=forbidden_page)
     app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
     app.add_middleware(outer.cls, *outer.args, **outer.kwargs)
     app.add_exception_handler(APIError, api_error_response)

@@ -122,3 +122,29 @@ def test_install_on_starlette_and_twice_is_refused(auth: AuthKit) -> None:
     assert res.text == "hi N"
     with pytest.raises(RuntimeError, match="already called"):
         install(app, auth)
+
+
+def test_forbidden_page_callback(auth: AuthKit) -> None:
+    from authkit.http import Response
+
+    app = FastAPI()
+
+    @app.get("/admin/panel")
+    async def panel() -> dict[str, Any]:
+        return {"panel": True}
+
+    install(app, auth, roles={"/admin/*": "admin"},
+            forbidden_page=lambda request: f"<p>not for you: {request.path}</p>")
+    token = sign_up(app, "f@example.com")
+    res = run(app, "GET", "/admin/panel",
+              headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})
+    assert res.status_code == 403 and res.text == "<p>not for you: /admin/panel</p>"
+    assert res.headers["cache-control"] == "no-store"
+
+    other = FastAPI()
+    other.get("/admin/panel")(panel)
+    install(other, auth, roles={"/admin/*": "admin"},
+            forbidden_page=lambda request: Response(403, [("X-Page", "own")], b"own page"))
+    res = run(other, "GET", "/admin/panel",
+              headers={"Authorization": f"Bearer {token}", "Accept": "text/html"})
+    assert (res.status_code, res.text, res.headers["x-page"]) == (403, "own page", "own")

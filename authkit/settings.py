@@ -43,6 +43,8 @@ KNOWN = {
     "AUTHKIT_COOKIE_CACHE_MAX_AGE": "seconds a cookie cache lives (default 300)",
     "AUTHKIT_CORS": "on/off: CORS for the trusted origins (default off, as Better Auth)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
+    "AUTHKIT_OPENAPI": "on/off: the OpenAPI document at <base>/open-api/generate-schema and an "
+                       "interactive reference (Swagger UI, offline) at <base>/reference",
     "AUTHKIT_STORE_SESSION_IN_DATABASE": "on/off: with Redis, also keep sessions in the database",
     "AUTHKIT_PLUGINS": "comma list of plugins to turn on, by Better Auth's names "
                        "(two-factor, organization, jwt, ...)",
@@ -181,6 +183,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     from .plugins.admin import admin, admin_emails_hooks
 
     kwargs["plugins"] = [bearer(), admin()]
+    if flag(env, "AUTHKIT_OPENAPI", False):
+        from .openapi import open_api
+
+        kwargs["plugins"].append(open_api(viewer="swagger-ui"))
     app_name = env.get("AUTHKIT_APP_NAME") or "authkit"
     kwargs["app_name"] = app_name
     _add_serve_plugins(env, kwargs, app_name=app_name, production=production)

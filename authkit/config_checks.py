@@ -13,7 +13,6 @@ import hashlib
 import inspect
 import logging
 import math
-import os
 import re
 from collections.abc import Callable, Iterable
 from typing import Any, ParamSpec, TypeVar
@@ -100,8 +99,6 @@ def split_base_url(value: str | None, base_path: str | None,
     Better Auth does, unless ``base_path`` says otherwise: then the two disagree and
     construction fails rather than one being silently dropped.
     """
-    if value is None:
-        value = os.environ.get("AUTHKIT_BASE_URL") or os.environ.get("BETTER_AUTH_URL")
     if not value:
         if production:
             # Without it every emailed link would follow the Host header.

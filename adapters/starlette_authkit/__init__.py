@@ -45,8 +45,6 @@ from authkit.middleware import (
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
-    has_any_role,
-    user_roles,
 )
 from authkit.pipeline import error_response
 
@@ -97,10 +95,11 @@ class AuthKitBackend(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                  BaseUser] | None:
-        session = await request_auth(conn).load()
+        state = request_auth(conn)
+        session = await state.load()
         if session is None:
             return None
-        scopes = ["authenticated", *sorted(user_roles(session.user))]
+        scopes = ["authenticated", *sorted(state.roles())]
         return AuthCredentials(scopes), AuthKitUser(session)
 
 
@@ -203,11 +202,11 @@ async def current_session(request: Request, **_credentials: Any) -> SessionWithU
 def require_role(role: str, *more: str) -> Callable[..., Awaitable[SessionWithUser]]:
     """FastAPI dependency factory: the session when its user has ``role`` (or one of
     ``more``); 401 when signed out, 403 otherwise."""
-    check = has_any_role(role, *more)
+    wanted = frozenset((role, *more))
 
     async def dependency(request: Request, **credentials: Any) -> SessionWithUser:
         session = await current_session(request)
-        if not check(session):
+        if request_auth(request).roles().isdisjoint(wanted):
             raise forbidden()
         return session
 

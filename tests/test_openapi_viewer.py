@@ -118,3 +118,21 @@ def test_document_for_the_viewer_is_openapi_30(make_auth):
     assert downgrade({"type": ["integer", "null"], "exclusiveMinimum": 0}) == {
         "type": "integer", "nullable": True, "minimum": 0, "exclusiveMinimum": True}
     assert downgrade({"const": "x"}) == {"enum": ["x"]}
+
+
+def test_security_log_lines_carry_a_timestamp_and_level(served: Server):
+    body = json.dumps({"email": "log@example.com", "password": "pass-word-1",
+                       "name": "L"}).encode()
+    req = urllib.request.Request(f"{served.base_url}/api/auth/sign-up/email", data=body,
+                                 headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(req) as res:
+        assert res.status == 200
+    import re
+    import time
+
+    pattern = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO authkit: sign_up ",
+                         re.M)
+    deadline = time.monotonic() + 10
+    while not pattern.search(served.log.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.1)  # the server process writes its log asynchronously
+    assert pattern.search(served.log.read_text()), served.log_tail()

@@ -131,7 +131,7 @@ def test_security_log_lines_carry_a_timestamp_and_level(served: Server):
     import time
 
     pattern = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z INFO authkit: sign_up ",
-                         re.M)
+                         re.MULTILINE)
     deadline = time.monotonic() + 10
     while not pattern.search(served.log.read_text()) and time.monotonic() < deadline:
         time.sleep(0.1)  # the server process writes its log asynchronously

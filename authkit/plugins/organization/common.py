@@ -21,15 +21,15 @@ def store(ctx: Context) -> RowOps:
 
 
 def session(ctx: Context) -> SessionWithUser:
-    """The caller's session (the cookie cache may answer, as upstream), or 401
-    ``UNAUTHORIZED``: for the routes that only read."""
+    """The caller's session, or 401 ``UNAUTHORIZED``: for the routes that only read (where
+    it comes from is the endpoint's freshness, the store by default)."""
     return ctx.require_session()
 
 
 def writer(ctx: Context) -> SessionWithUser:
     """The caller's session read from the store, or 401 ``UNAUTHORIZED``: for the routes
     that change organizations, members, invitations, teams or roles, so a session revoked
-    moments ago cannot still act through its cached cookie."""
+    moments ago cannot still act through a cached cookie, whatever freshness they declare."""
     return ctx.require_session(sensitive=True)
 
 

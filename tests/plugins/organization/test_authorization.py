@@ -330,9 +330,8 @@ def test_a_revoked_session_cannot_change_anything_through_its_cached_cookie(
     acme = w.orgs["Acme"]["id"]
     w.ok("adam", "get-full-organization")  # the cookie cache holds adam's session now
     w.auth.storage.delete_rows("session", {"userId": w.ids["adam"]})
-    # Reads may still be answered from the cached cookie until it expires, as upstream ...
-    assert w.call("adam", "list").status == 200
-    # ... but every change reads the session from the store.
+    # Whatever the core makes of reads within the cache's window, every change reads the
+    # session from the store.
     for route, body in [
         ("invite-member", {"email": "x@example.com", "role": "member"}),
         ("remove-member", {"memberIdOrEmail": "mia@example.com"}),

@@ -1,4 +1,4 @@
-"""The Flask example's organization page in headless Chromium: create an organization,
+"""Both examples' organization page in headless Chromium: create an organization,
 invite by email, accept from the mailed link, switch the active organization, change a
 member's role. Skips with the reason when Chromium, ChromeDriver or Selenium is missing."""
 
@@ -26,8 +26,9 @@ from .test_browser import (  # noqa: F401 - browser is a fixture
 PASSWORD = "correct-horse-1"
 
 
-@pytest.fixture
-def flask_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
+@pytest.fixture(params=["flask", "starlette"])
+def example_server(request: pytest.FixtureRequest,
+                   tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     outbox = tmp_path / "outbox.jsonl"
     env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
@@ -37,7 +38,8 @@ def flask_server(tmp_path: Path) -> Iterator[tuple[str, Path]]:
                                           os.environ.get("PYTHONPATH", "")])}
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / "flask" / "app.py"), "--port", str(port)],
+        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
+         str(port)],
         env=env, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, process)
@@ -67,12 +69,12 @@ def _fill(driver: Any, fields: dict[str, str]) -> None:
         driver.find_element(By.ID, element_id).send_keys(value)
 
 
-def test_create_invite_accept_switch_and_change_role(flask_server: tuple[str, Path],
+def test_create_invite_accept_switch_and_change_role(example_server: tuple[str, Path],
                                                      browser: Any) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 
-    base, outbox = flask_server
+    base, outbox = example_server
     text = lambda element_id: browser.find_element(By.ID, element_id).text
 
     _account(browser, base, "Ann", "ann@example.com", new=True)

@@ -55,6 +55,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -62,6 +63,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            credentials=credentials,
         )
         self.handler = auth.asgi_app()
 

@@ -32,6 +32,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from . import credentials as creds
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
@@ -345,8 +346,10 @@ class AuthRules:
     [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``).
+    replacing the default detection), ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    ``credentials`` (``{pattern: ("session", "api-key", "jwt")}``: what a path accepts besides
+    the browser session, see ``authkit.credentials``).
     """
 
     def __init__(
@@ -362,8 +365,13 @@ class AuthRules:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.access = access
+        # Accepting more credentials widens access: like `public`, a rule applies only when
+        # both readings of the path match it with exact case (SEC-76).
+        self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
+                                 for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -442,6 +450,19 @@ class AuthRules:
             return OPEN
         return Plan(protected, requirements, auth_page)
 
+    def accepts(self, path: str) -> frozenset[str]:
+        """The credentials ``path`` accepts: the browser session, plus what a matching
+        ``credentials`` rule lists (several matching rules add up)."""
+        if not self.credential_paths:
+            return creds.SESSION_ONLY
+        canonical = canonical_path(path)
+        readings = (path,) if canonical == path else (path, canonical)
+        found: frozenset[str] = frozenset()
+        for regex, kinds in self.credential_paths:
+            if all(regex.match(r) for r in readings):
+                found |= kinds
+        return found or creds.SESSION_ONLY
+
     def default_is_api_request(self, request: Request) -> bool:
         """API unless it looks like a browser page load: an ``api_paths`` match, an XHR, or
         an ``Accept`` without ``text/html`` are API requests (401, not a redirect)."""
@@ -518,6 +539,7 @@ class RequestAuth:
 
     __slots__ = (
         "_async",
+        "_by_kinds",
         "_headers",
         "_headers_of",
         "_lock",
@@ -547,6 +569,7 @@ class RequestAuth:
         self._resolved = False
         self._lock = threading.Lock()
         self._async = is_async
+        self._by_kinds: dict[frozenset[str], SessionWithUser | None] = {}
         self.set_cookies: list[str] = []
 
     @property
@@ -562,26 +585,60 @@ class RequestAuth:
         return self._resolved
 
     def resolve(self) -> SessionWithUser | None:
-        """Look the session up (once); raises ``StorageUnavailable`` when the store is down."""
+        """Look the session up (once); raises ``StorageUnavailable`` when the store is down.
+
+        Only the credentials the path accepts count (``AuthRules.accepts``)."""
         if self._resolved:
             return self._session
         with self._lock:
             if not self._resolved:
-                try:
-                    out = self.auth.api.get_session(headers=self.headers, return_headers=True)
-                except APIError as exc:
-                    if exc.status >= 500:
-                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
-                    # A refresh that lost a race with a sign-out: signed out, cookies cleared.
-                    lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
-                    session = None
-                else:
-                    lines = out.headers.get_all("set-cookie")
-                    session = out.response
-                self.set_cookies.extend(lines)
-                self._session = session
+                kinds = self.rules.accepts(self.path) if self.rules else creds.SESSION_ONLY
+                self._session = self._lookup(kinds)
                 self._resolved = True
         return self._session
+
+    def resolve_with(self, kinds: frozenset[str]) -> SessionWithUser | None:
+        """The session under an explicit choice of credentials (a route's own rule, such as
+        a FastAPI dependency's), whatever the path rules say; remembered per choice."""
+        with self._lock:
+            if kinds not in self._by_kinds:
+                self._by_kinds[kinds] = self._lookup(kinds)
+            return self._by_kinds[kinds]
+
+    @property
+    def credential(self) -> str | None:
+        """How the request authenticated: ``"session"``, ``"api-key"``, ``"jwt"`` or ``None``."""
+        return creds.credential_of(self.session)
+
+    def _lookup(self, kinds: frozenset[str]) -> SessionWithUser | None:
+        headers = self.headers
+        if "jwt" in kinds:
+            token = creds.bearer_jwt(headers)
+            if token is not None:
+                return creds.jwt_session(self.auth, token, self.auth.base_url_for(
+                    self.request()))
+        key_headers = creds.api_key_headers(self.auth)
+        carries_key = any(headers.get(name) for name in key_headers)
+        if key_headers and "api-key" not in kinds:
+            headers = creds.without(headers, key_headers)
+            carries_key = False
+        if "session" not in kinds:
+            if not carries_key:
+                return None
+            headers = creds.without(headers, ("cookie", "authorization"))
+        try:
+            out = self.auth.api.get_session(headers=headers, return_headers=True)
+        except APIError as exc:
+            if exc.status >= 500:
+                raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
+            # A refresh that lost a race with a sign-out, or a refused key: signed out.
+            lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
+            session = None
+        else:
+            lines = out.headers.get_all("set-cookie")
+            session = out.response
+        self.set_cookies.extend(lines)
+        return session
 
     async def load(self) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""

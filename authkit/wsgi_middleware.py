@@ -38,8 +38,9 @@ class AuthMiddleware:
 
     Requests below ``auth.base_path`` go to the auth handler; the rest go to ``app`` after the
     path rules (see ``authkit.middleware.AuthRules`` for ``protect``, ``public``,
-    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` and
-    ``is_api_request``). The app finds a ``RequestAuth`` in ``environ["authkit.session"]``:
+    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths``,
+    ``is_api_request`` and ``credentials``). The app finds a ``RequestAuth`` in
+    ``environ["authkit.session"]``:
     ``.session`` and ``.user`` look the session up on first use.
     """
 
@@ -56,6 +57,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -63,6 +65,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            credentials=credentials,
         )
         self.handler = auth.wsgi_app()
 

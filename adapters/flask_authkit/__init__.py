@@ -8,7 +8,8 @@ the path rules from ``AUTHKIT_*`` config keys), registers itself in
 
 Config keys (all optional): ``AUTHKIT_PROTECT``, ``AUTHKIT_PUBLIC``, ``AUTHKIT_AUTH_PAGES``
 (lists of path patterns), ``AUTHKIT_ROLES`` (``{pattern: role}``), ``AUTHKIT_SIGN_IN_PATH``,
-``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``.
+``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_CREDENTIALS``
+(``{pattern: ("session", "api-key", "jwt")}``: paths that also accept API keys or bearer JWTs).
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ _CONFIG = {
     "AUTHKIT_SIGN_IN_PATH": ("sign_in_path", "/sign-in"),
     "AUTHKIT_AFTER_SIGN_IN_PATH": ("after_sign_in_path", "/"),
     "AUTHKIT_API_PATHS": ("api_paths", ("/api/:path*",)),
+    "AUTHKIT_CREDENTIALS": ("credentials", None),
 }
 
 

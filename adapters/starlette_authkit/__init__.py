@@ -7,12 +7,15 @@ and ``@requires("authenticated")`` / ``@requires("admin")`` work unchanged: the 
 scopes are ``"authenticated"`` plus the user's roles.
 
 FastAPI: ``Depends(current_session)`` (401 when signed out), ``Depends(optional_session)``,
-``Depends(require_role("admin"))`` (403 without the role). Their ``APIError``s are rendered
+``Depends(require_role("admin"))`` (403 without the role), and
+``Depends(authenticated("session", "api-key", "jwt"))`` for a route that machine clients call
+with an API key or a bearer JWT. Their ``APIError``s are rendered
 as the JSON envelope by the middleware.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 try:
@@ -33,6 +36,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
 
 from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
+from authkit.credentials import credential_of, kinds_of
 from authkit.helpers import forbidden, request_auth, unauthorized
 from authkit.middleware import IsAPIRequest, RoleSpec, has_any_role, user_roles
 from authkit.pipeline import error_response
@@ -42,7 +46,9 @@ __all__ = [
     "AuthKitUser",
     "api_error_response",
     "auth_mount",
+    "authenticated",
     "authkit_middleware",
+    "credential_of",
     "current_session",
     "optional_session",
     "require_role",
@@ -97,13 +103,16 @@ def authkit_middleware(
     after_sign_in_path: str = "/",
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
+    credentials: Mapping[str, Sequence[str] | str] | None = None,
 ) -> list[Middleware]:
-    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``."""
+    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``;
+    ``credentials={pattern: ("session", "api-key", "jwt")}`` lets those paths accept API
+    keys and bearer JWTs too."""
     return [
         Middleware(AuthMiddleware, auth=auth, protect=protect, public=public,
                    auth_pages=auth_pages, roles=roles, sign_in_path=sign_in_path,
                    after_sign_in_path=after_sign_in_path, api_paths=api_paths,
-                   is_api_request=is_api_request),
+                   is_api_request=is_api_request, credentials=credentials),
         Middleware(AuthenticationMiddleware, backend=AuthKitBackend()),
     ]
 
@@ -135,6 +144,24 @@ async def current_session(request: Request) -> SessionWithUser:
     if session is None:
         raise unauthorized(state)
     return session
+
+
+def authenticated(*kinds: str) -> Callable[[Request], Awaitable[SessionWithUser]]:
+    """FastAPI dependency factory: the session from any of ``kinds`` (``"session"``,
+    ``"api-key"``, ``"jwt"``) for this route, whatever the path rules say; 401 without one.
+    ``request.state`` is untouched; ``credential_of(session)`` tells which one it was."""
+    accepted = kinds_of(kinds, "authenticated(...)")
+
+    async def dependency(request: Request) -> SessionWithUser:
+        state = request_auth(request)
+        loop = asyncio.get_running_loop()
+        session = await loop.run_in_executor(None, state.resolve_with, accepted)
+        if session is None:
+            raise unauthorized(state)
+        return session
+
+    dependency.__name__ = f"authenticated_{'_'.join(sorted(accepted))}"
+    return dependency
 
 
 def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[SessionWithUser]]:

@@ -228,3 +228,12 @@ def test_concurrent_uses_never_exceed_the_quota(make_auth: MakeAuth, db_url: str
     for t in threads:
         t.join()
     assert results.count(True) == 5
+
+
+def test_metadata_size_is_checked_before_the_database(make_auth: MakeAuth, db_url: str) -> None:
+    auth, client, _ = _setup(make_auth, database=db_url, enable_metadata=True)
+    res = client.post("/api/auth/api-key/create", json={"metadata": {"blob": "x" * 70000}})
+    assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR")
+    assert auth.storage.count_rows("apikey") == 0
+    made = client.post("/api/auth/api-key/create", json={"metadata": {"blob": "é" * 4000}})
+    assert made.status == 200 and made.json["metadata"] == {"blob": "é" * 4000}

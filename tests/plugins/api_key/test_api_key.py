@@ -237,3 +237,14 @@ def test_metadata_size_is_checked_before_the_database(make_auth: MakeAuth, db_ur
     assert auth.storage.count_rows("apikey") == 0
     made = client.post("/api/auth/api-key/create", json={"metadata": {"blob": "é" * 4000}})
     assert made.status == 200 and made.json["metadata"] == {"blob": "é" * 4000}
+
+
+def test_keys_outlive_their_deleted_user_but_stop_working(make_auth: MakeAuth) -> None:
+    # No foreign key on referenceId (as on Node): the row stays, the key is refused.
+    auth, client, user_id = _setup(make_auth)
+    created = _create(auth, user_id)
+    user = auth.db.get_user_by_id(user_id)
+    assert user is not None and auth.db.delete_user(None, user)
+    res = _with_key(client, created["key"])
+    assert (res.status, res.json["code"]) == (401, "INVALID_REFERENCE_ID_FROM_API_KEY")
+    assert auth.storage.find_row("apikey", {"id": created["id"]}) is not None

@@ -95,6 +95,14 @@ class AuthMiddleware:
                 verdict = judge(plan, await state.load())
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
+            except APIError as exc:  # an API key over its limit: 429 with its details
+                if exc.status != 429:
+                    raise  # a fault (500 FAILED_TO_GET_SESSION) surfaces as the server's 500
+                if kind == "websocket":
+                    await _close_websocket(receive, send, 1013)
+                else:
+                    await send_response(error_response(exc), send)
+                return
             if kind == "websocket" and verdict is Verdict.SIGNED_IN:
                 verdict = Verdict.ALLOW  # "go to the dashboard" means nothing to a socket
             if verdict is not Verdict.ALLOW:

@@ -565,7 +565,12 @@ class RequestAuth:
         with self._lock:
             if not self._resolved:
                 kinds = self.rules.accepts(self.path) if self.rules else creds.SESSION_ONLY
-                self._session = self._lookup(kinds)
+                try:
+                    self._session = self._lookup(kinds)
+                except APIError as exc:
+                    if exc.status == 429:
+                        self._resolved = True  # answered once; later reads see no session
+                    raise
                 self._resolved = True
         return self._session
 
@@ -603,6 +608,8 @@ class RequestAuth:
         except APIError as exc:
             if exc.status >= 500:
                 raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
+            if carries_key and exc.status == 429:
+                raise  # a key over its quota or rate limit: the client should wait, not re-auth
             # A refresh that lost a race with a sign-out, or a refused key: signed out.
             lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
             session = None

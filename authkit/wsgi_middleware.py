@@ -88,6 +88,10 @@ class AuthMiddleware:
                 verdict = judge(plan, state.resolve())
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
+            except APIError as exc:  # an API key over its limit: 429 with its details
+                if exc.status != 429:
+                    raise  # a fault (500 FAILED_TO_GET_SESSION) surfaces as the server's 500
+                return _send(error_response(exc), start_response)
             if verdict is not Verdict.ALLOW:
                 return _send(state.refusal(verdict), start_response)
 

@@ -131,3 +131,23 @@ def test_fastapi_dependency(auth: AuthKit) -> None:
         "credential"] == "jwt"
     client.jar = dict(browser.jar)
     assert client.get("/machine").status == 401  # the browser session is not accepted here
+
+
+def test_a_key_over_its_limit_is_429_not_signed_out(make_auth: MakeAuth) -> None:
+    auth = make_auth(plugins=[api_key(enable_session_for_api_keys=True, rate_limit_max=1)])
+    browser = make_client("wsgi", auth)
+    sign_up(browser)
+    key = browser.post("/api/auth/api-key/create", json={}).json["key"]
+    app = _wsgi_app(auth, credentials=SERVICE)
+    assert app.get("/api/service/x", headers={"x-api-key": key}).status == 200
+    res = app.get("/api/service/x", headers={"x-api-key": key})
+    assert (res.status, res.json["code"]) == (429, "RATE_LIMITED")
+    assert res.json["details"]["tryAgainIn"] > 0
+    api = FastAPI(middleware=authkit_middleware(auth))
+
+    @api.get("/machine")
+    async def for_machines(session: Annotated[SessionWithUser, Depends(machine)]) -> str:
+        return session.user.id
+
+    limited = HTTPClient("asgi", api).get("/machine", headers={"x-api-key": key})
+    assert (limited.status, limited.json["code"]) == (429, "RATE_LIMITED")

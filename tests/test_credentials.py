@@ -28,7 +28,7 @@ def auth(make_auth: MakeAuth) -> AuthKit:
 
 def _wsgi_app(auth: AuthKit, **rules: Any) -> HTTPClient:
     def app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
-        state = environ["authkit.session"]
+        state = environ["authkit.auth"]
         body = {"credential": state.credential,
                 "user": state.user.email if state.user else None}
         start_response("200 OK", [("Content-Type", "application/json")])

@@ -226,3 +226,20 @@ def test_deleting_on_authkit_leaves_nothing_for_node(servers: tuple[Server, Serv
     assert owner.ok(node, "/organization/list") == []
     res = mia.call(node, "/organization/get-full-organization", organizationId=org["id"])
     assert res.status_code == 400 and res.json()["code"] == "ORGANIZATION_NOT_FOUND"
+
+
+def test_a_schema_authkit_created_is_complete_for_node(tmp_path: Path) -> None:
+    require_node()
+    reference_dir()
+    db = tmp_path / "authkit-first.db"
+    with authkit_server(tmp_path, database_url=f"sqlite:///{db}", secret=SECRET,
+                        extra_env=ORG_ENV) as authkit, \
+            reference_server(tmp_path, db_path=db, secret=SECRET, keep_db=True,
+                             plugins="organization") as node:
+        # Better Auth's migration found every table, column and index it wants.
+        assert "created []" in node.log_tail(), node.log_tail()
+        owner = person(node, "Owner")
+        made = owner.ok(node, "/organization/create", {"name": "First", "slug": "first"})
+        team = owner.ok(authkit, "/organization/create-team", {"name": "T"})
+        assert {t["id"] for t in owner.ok(node, "/organization/list-teams")} >= {team["id"]}
+        assert owner.ok(authkit, "/organization/list")[0]["id"] == made["id"]

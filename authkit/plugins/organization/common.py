@@ -70,3 +70,13 @@ def caller_member(ctx: Context, found: SessionWithUser, org_id: str,
     if row is None:
         raise error
     return row
+
+
+def expected_string(path: str, value: Any) -> APIError:
+    """zod's 400 for a non-string where a string or null is allowed (``[body.logo] ...``)."""
+    kind = ("boolean" if isinstance(value, bool) else
+            "number" if isinstance(value, (int, float)) else
+            "array" if isinstance(value, list) else
+            "object" if isinstance(value, dict) else type(value).__name__)
+    return APIError(400, "VALIDATION_ERROR",
+                    f"[{path}] Invalid input: expected string, received {kind}")

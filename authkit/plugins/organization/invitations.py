@@ -17,6 +17,7 @@ from .access import parse_roles
 from .common import caller_member, organization_id, session, session_or, store, writer
 from .errors import bad, forbidden, message_only, org_error
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     invitation_json,
@@ -312,7 +313,7 @@ def list_invitations(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
                            message_only(403, "You are not a member of this organization"))
     if not plugin.member_allows(db, member, {"invitation": ["create"]}):
         raise forbidden("YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS")
-    rows = db.find_rows("invitation", {"organizationId": org_id})
+    rows = db.find_rows("invitation", {"organizationId": org_id}, sort=BY_AGE)
     if not plugin.is_creator(member):
         # Only owners see invitations that would make someone an owner.
         rows = [r for r in rows if not _holds_creator(plugin, r.get("role"))]
@@ -336,7 +337,7 @@ def list_user_invitations(plugin: OrganizationPlugin, ctx: Context) -> list[Row]
     else:
         raise message_only(400, "Missing session headers, or email query parameter.")
     db = store(ctx)
-    rows = db.find_rows("invitation", {"email": email, "status": "pending"})
+    rows = db.find_rows("invitation", {"email": email, "status": "pending"}, sort=BY_AGE)
     orgs = {o["id"]: o for o in db.find_rows(
         "organization", [Condition("id", "in", sorted({r["organizationId"] for r in rows}))])
     } if rows else {}

@@ -13,6 +13,7 @@ from .access import join_roles, parse_roles
 from .common import active_organization_id, caller_member, organization_id, session, store, writer
 from .errors import CodeFirstError, bad, empty, forbidden, org_error
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     member_json,
@@ -180,7 +181,7 @@ def list_members(plugin: OrganizationPlugin, ctx: Context) -> Row:
         where.append(Condition(query.filterField, operator, value))
     limit = _number(query.limit) or plugin.options.membership_limit
     offset = max(_number(query.offset) or 0, 0)
-    sort = None
+    sort = BY_AGE
     if query.sortBy:
         sort = Sort(query.sortBy, "desc" if query.sortDirection == "desc" else "asc")
     try:

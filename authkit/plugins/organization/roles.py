@@ -17,7 +17,7 @@ from ...validation import Body
 from .access import parse_roles, permission_text
 from .common import caller_member, organization_id, session, store, writer
 from .errors import MissingPermissionsError, bad, forbidden, org_error
-from .records import Row, role_json
+from .records import BY_AGE, Row, role_json
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -151,8 +151,8 @@ def list_roles(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     _need_ac(plugin)
     org_id = _org(found, query.organizationId)
     _caller(plugin, ctx, found, org_id, "read", "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE")
-    return [role_json(r) for r in store(ctx).find_rows("organizationRole",
-                                                       {"organizationId": org_id})]
+    rows = store(ctx).find_rows("organizationRole", {"organizationId": org_id}, sort=BY_AGE)
+    return [role_json(r) for r in rows]
 
 
 def get_role(plugin: OrganizationPlugin, ctx: Context) -> Row:

@@ -2,7 +2,8 @@
 
 Each server has its own fresh database and the same people; a script of requests (many of
 them refusals and edge cases the official-client scenario does not reach) runs against both,
-and every answer must match: status, and the JSON body with ids and dates masked, key order
+and every answer must match: status, and the JSON body with dates masked and ids numbered by
+first appearance (so the same objects are named), key order
 included. Skipped without node/npm or the reference folder.
 """
 
@@ -289,14 +290,16 @@ LIMITS_SCRIPT: list[Step] = [
 ]
 
 
-def _mask(value: Any) -> Any:
+def _mask(value: Any, ids: dict[str, str]) -> Any:
+    """Dates become ``<date>``; each id becomes ``<id N>`` by first appearance in the run, so
+    which object an answer names is compared too, not only that it names one."""
     if isinstance(value, dict):
-        return {k: _mask(v) for k, v in value.items()}
+        return {k: _mask(v, ids) for k, v in value.items()}
     if isinstance(value, list):
-        return [_mask(v) for v in value]
+        return [_mask(v, ids) for v in value]
     if isinstance(value, str):
         if _ID.match(value):
-            return "<id>"
+            return ids.setdefault(value, f"<id {len(ids)}>")
         if _DATE.match(value):
             return "<date>"
     return value
@@ -334,6 +337,7 @@ def _run(server: Server, script: list[Step], db: Path) -> list[tuple[int, Any]]:
             send(actor, "/sign-up/email", {"email": f"{actor}@example.com", "password": PASSWORD,
                                            "name": actor.title()}, {})
         memory: dict[str, Any] = {}
+        ids: dict[str, str] = {}
         out: list[tuple[int, Any]] = []
         for actor, route, body, query, name in script:
             if actor.startswith("verified:"):
@@ -344,7 +348,7 @@ def _run(server: Server, script: list[Step], db: Path) -> list[tuple[int, Any]]:
             data = res.json() if res.content else None
             if name:
                 memory[name] = data
-            out.append((res.status_code, _mask(data)))
+            out.append((res.status_code, _mask(data, ids)))
         return out
 
 

@@ -26,6 +26,7 @@ from .config import (
 )
 from .cookies import AuthCookies
 from .cors import CORS, CORSOptions
+from .crypto.symmetric import SecretConfig, parse_versioned
 from .db import Database, DatabaseHooks
 from .endpoints import core_endpoints
 from .endpoints.registry import Registry
@@ -66,6 +67,8 @@ class AuthKit:
     ``{"on_error": fn, "throw": bool}``: see ``authkit.observability``) are keyword-only too.
 
     Parameters (keyword-only): ``secret`` (a string, or a list newest first for rotation),
+    ``secrets`` (Better Auth's versioned secrets, ``[(2, "new"), (1, "old")]`` or
+    ``"2:new,1:old"``: encrypted values carry their version, and ``secret`` stays readable),
     ``database`` (URL or SQLAlchemy ``Engine``), ``base_url``, ``base_path``,
     ``email_and_password``, ``email_verification``, ``session``, ``user``, ``advanced``,
     ``rate_limit``, ``verification``, ``trusted_origins`` (list or ``callable(request) ->
@@ -82,6 +85,7 @@ class AuthKit:
         self,
         *,
         secret: str | Sequence[str] | None = None,
+        secrets: str | Sequence[tuple[int, str]] | None = None,
         database: str | Engine = "sqlite:///authkit.db",
         base_url: str | None = None,
         base_path: str = "/api/auth",
@@ -119,7 +123,20 @@ class AuthKit:
             rate_limit=coerce(RateLimitOptions, rate_limit, "rate_limit"),
             verification=coerce(VerificationOptions, verification, "verification"),
         )
-        self.secrets = self._load_secrets(secret)
+        versions = self._load_versions(secrets)
+        if versions and secret is None:
+            # Versioned secrets alone: the current version signs cookies, as in Better Auth.
+            self.secrets = SecretList([value for _, value in versions])
+            legacy: tuple[str, ...] = ()
+        else:
+            self.secrets = self._load_secrets(secret)
+            legacy = tuple(s.reveal() for s in self.secrets.all)
+            if versions:
+                self.secrets = SecretList([value for _, value in versions]
+                                          + [s.reveal() for s in self.secrets.all])
+        # What stored values are encrypted with (Better Auth's secretConfig): the current
+        # version when versions are configured, else the signing secret; older ones decrypt.
+        self.secret_config = SecretConfig(versions=versions, legacy=legacy)
         self.base_path = _check_base_path(base_path)
         self.base_url = _check_base_url(base_url, self.production)
         self.disabled_paths = frozenset(disabled_paths)
@@ -183,6 +200,24 @@ class AuthKit:
         self.on_api_error = ErrorHook(on_api_error)
 
     # -- configuration helpers -----------------------------------------------------------
+    def _load_versions(self, secrets: str | Sequence[tuple[int, str]] | None
+                       ) -> tuple[tuple[int, str], ...]:
+        if secrets is None:
+            return ()
+        try:
+            versions = parse_versioned(secrets)
+        except ValueError as exc:
+            raise ConfigError(f"secrets: {exc}") from None
+        if not versions:
+            raise ConfigError("secrets: give at least one (version, secret) pair, newest first")
+        for _, value in versions:
+            if self.production and len(value) < MIN_SECRET_LENGTH:
+                raise ConfigError(
+                    f"a secret is shorter than {MIN_SECRET_LENGTH} characters; use "
+                    "`authkit secret` to generate a strong one"
+                )
+        return versions
+
     def _load_secrets(self, secret: str | Sequence[str] | None) -> SecretList:
         if secret is None:
             env = os.environ.get("AUTHKIT_SECRET") or os.environ.get("BETTER_AUTH_SECRET")

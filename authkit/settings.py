@@ -20,6 +20,8 @@ from .production_settings import production_options
 
 KNOWN = {
     "AUTHKIT_SECRET": "signing secret (comma list to rotate: newest first)",
+    "AUTHKIT_SECRETS": "versioned secrets 'version:secret,...', newest first (Better Auth's "
+                       "BETTER_AUTH_SECRETS): encrypted values record their version",
     "AUTHKIT_SECRET_FILE": "where the generated development secret is kept",
     "AUTHKIT_DATABASE_URL": "database URL (default sqlite:///authkit.db)",
     "AUTHKIT_BASE_URL": "public origin, e.g. https://auth.example.com",
@@ -108,7 +110,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         raise ConfigError(f"{', '.join(pending)} is not supported by this version of authkit yet")
     production = (env.get("AUTHKIT_ENV") or "").lower() == "production"
     secret_env = csv(env, "AUTHKIT_SECRET")
-    if not secret_env:
+    versioned = env.get("AUTHKIT_SECRETS") or None
+    if not secret_env and not versioned:
         if production:
             raise ConfigError("AUTHKIT_SECRET is required when AUTHKIT_ENV=production; "
                               "generate one with `authkit secret`")
@@ -119,7 +122,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     proxies = csv(env, "AUTHKIT_TRUSTED_PROXIES")
     parse_networks(proxies, "AUTHKIT_TRUSTED_PROXIES")
     kwargs: dict[str, Any] = {
-        "secret": secret_env,
+        "secret": secret_env or None,
+        "secrets": versioned,
         "database": env.get("AUTHKIT_DATABASE_URL") or "sqlite:///authkit.db",
         "base_url": env.get("AUTHKIT_BASE_URL") or None,
         "trusted_origins": csv(env, "AUTHKIT_TRUSTED_ORIGINS"),

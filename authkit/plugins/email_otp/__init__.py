@@ -34,7 +34,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
 from ... import verifications
@@ -220,12 +219,6 @@ def email_otp(
         _positive(name, value)
     if store_otp not in ("plain", "hashed", "encrypted"):
         raise ConfigError("email_otp(store_otp=...) must be 'plain', 'hashed' or 'encrypted'")
-    if store_otp == "encrypted":
-        try:
-            import_module("authkit.crypto.symmetric")
-        except ImportError:
-            raise ConfigError("email_otp(store_otp='encrypted') needs authkit.crypto.symmetric, "
-                              "which this version of authkit lacks") from None
     if resend_strategy not in ("rotate", "reuse"):
         raise ConfigError("email_otp(resend_strategy=...) must be 'rotate' or 'reuse'")
     change = {"enabled": False, "verify_current_email": False, **(change_email or {})}

@@ -1,6 +1,6 @@
 """Email codes across the Node reference and ``authkit serve`` on one SQLite file: a code sent
 by either is accepted by the other and then refused by both, wrong attempts counted on one
-count on the other, and plain and hashed rows written by one verify on the other."""
+count on the other, and plain, hashed and encrypted rows written by one verify on the other."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 import pytest
 
+from authkit.crypto import symmetric_decrypt
 from authkit.plugins.email_otp.store import hash_code
 
 from ...support.live_servers import Server
@@ -20,7 +21,7 @@ from .conftest import wrong
 SECRET = "email-otp-interop-secret-0123456789abcdef"
 
 
-@pytest.fixture(scope="module", params=["plain", "hashed"])
+@pytest.fixture(scope="module", params=["plain", "hashed", "encrypted"])
 def pair(request: pytest.FixtureRequest,
          tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     store = str(request.param)
@@ -69,9 +70,13 @@ def test_a_code_from_one_signs_in_on_the_other_once(pair: Pair, issuer: str) -> 
     issue, use = sides(issuer, pair)
     email = f"{issuer}-{pair.db.parent.name}@example.com".lower()
     code = send(pair, issue, email)
-    hashed = pair.node.env["EMAIL_OTP_STORE"] == "hashed"
-    assert stored_value(pair, f"sign-in-otp-{email}") == (
-        f"{hash_code(code) if hashed else code}:0")
+    mode = pair.node.env["EMAIL_OTP_STORE"]
+    value = stored_value(pair, f"sign-in-otp-{email}")
+    assert value is not None and value.endswith(":0")
+    if mode == "encrypted":  # the same secret decrypts what either server wrote
+        assert symmetric_decrypt(SECRET, value[:-2]) == code
+    else:
+        assert value == f"{hash_code(code) if mode == 'hashed' else code}:0"
     status, body = sign_in(use, email, code)
     assert status == 200 and body["user"]["email"] == email, (body, use.log_tail())
     assert stored_value(pair, f"sign-in-otp-{email}") is None

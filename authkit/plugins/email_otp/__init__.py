@@ -112,7 +112,9 @@ class EmailOTPPlugin(Plugin):
             PluginRateLimit(path_matcher=_exactly(path), window=options.rate_limit_window, max=options.rate_limit_max)
             for path in sorted(RATE_LIMITED_PATHS))
         self.routes, self._endpoints = endpoints.build(self)
-        if options.send_verification_on_sign_up:
+        # With the override, the core's own send-on-sign-up already mails a code.
+        if (options.send_verification_on_sign_up
+                and not options.override_default_email_verification):
             self.after = (HookMatcher(hooks.is_sign_up, hooks.send_on_sign_up(self)),)
 
     def init(self, auth: AuthKit) -> None:

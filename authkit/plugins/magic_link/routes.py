@@ -15,8 +15,10 @@ import hashlib
 import json
 import string
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote_plus
+
+from pydantic import Field
 
 from ... import verifications
 from ...endpoints.context import Context
@@ -38,11 +40,18 @@ TOKEN_LENGTH = 32
 PREFIX = "magic-link:"
 
 
+# Bounds the reference does not have: MySQL/MariaDB keep user emails and names in a
+# varchar(255), so longer values would fail as a 500 at verify time. 254 characters is also
+# the longest address SMTP can deliver to.
+MAX_EMAIL = 254
+MAX_NAME = 255
+
+
 class SignInMagicLinkBody(Body):
     """Body of ``/sign-in/magic-link``."""
 
-    email: Email
-    name: str | None = None
+    email: Annotated[Email, Field(max_length=MAX_EMAIL)]
+    name: Annotated[str, Field(max_length=MAX_NAME)] | None = None
     callbackURL: str | None = None
     newUserCallbackURL: str | None = None
     errorCallbackURL: str | None = None

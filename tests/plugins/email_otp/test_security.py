@@ -187,3 +187,35 @@ def test_template_checks() -> None:
         email_otp_mail(sender, {"sign-in": MessageTemplate(subject="x", text="$url")})
     with pytest.raises(ConfigError, match="unknown code type"):
         email_otp_mail(sender, {"login": MessageTemplate(subject="x", text="$otp")})
+
+
+def test_over_long_values_are_refused_before_the_database(db_url: str,
+                                                          make_auth: MakeAuth) -> None:
+    # MariaDB refuses them with an error (a 500) where the other databases would store them.
+    codes = Codes()
+    auth = make_auth(database=db_url, plugins=[email_otp(send_verification_otp=codes,
+                                                         change_email={"enabled": True})])
+    otp = OTP(auth, make_client("wsgi", auth), codes)
+    long_email = "a" * 250 + "@example.com"
+    for path, body in (("/email-otp/send-verification-otp", {"email": long_email,
+                                                             "type": "sign-in"}),
+                       ("/sign-in/email-otp", {"email": long_email, "otp": "123456"}),
+                       ("/email-otp/request-password-reset", {"email": long_email})):
+        res = otp.post(path, body)
+        assert (res.status, res.json["code"]) == (400, "INVALID_EMAIL"), (path, res.body)
+    code = otp.send("ann@example.com")
+    for field, size in (("name", 256), ("image", 4097)):
+        res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code,
+                                              field: "x" * size})
+        assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR"), res.body
+    # change-email-otp-<user id>:<address> must fit the 255 characters of the identifier
+    # column, so a change of address takes addresses up to 205 characters, on every database.
+    sign_up(otp.client, "pat@example.com", "pat-password-1", "Pat")
+    for length, status in ((205, 200), (206, 400)):
+        new = "b" * (length - 12) + "@example.com"
+        res = otp.post("/email-otp/request-email-change", {"newEmail": new})
+        assert res.status == status, res.body
+    assert res.json["code"] == "INVALID_EMAIL"
+    res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code,
+                                          "name": "n" * 255, "image": "i" * 4096})
+    assert res.status == 200

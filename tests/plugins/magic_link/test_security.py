@@ -140,3 +140,22 @@ def test_a_template_with_an_unknown_placeholder_fails_at_start_up() -> None:
     sender: Any = SMTPSender("127.0.0.1", 1, from_address="a@b.co", security="none")
     with pytest.raises(ConfigError, match=r"\$otp"):
         magic_link_mail(sender, MessageTemplate(subject="x", text="$otp"))
+
+
+def test_over_long_values_are_refused_before_the_database(db_url: str,
+                                                          make_auth: MakeAuth) -> None:
+    # MariaDB refuses them with an error (a 500) where the other databases would store them.
+    links = Links()
+    auth = make_auth(database=db_url, plugins=[magic_link(send_magic_link=links)])
+    client = make_client("wsgi", auth)
+    for body, field in (({"email": "a" * 250 + "@example.com"}, "email"),
+                        ({"email": "a@example.com", "name": "n" * 256}, "name")):
+        res = client.post(f"{API}/sign-in/magic-link", json=body)
+        assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR"), res.body
+        assert res.json["message"].startswith(f"[body.{field}] Too big")
+    assert links.sent == []
+    res = client.get(f"{API}/magic-link/verify?token={'x' * 2000}")
+    assert res.header("location") == "http://localhost:3000/?error=INVALID_TOKEN"
+    # At the limits, the whole round trip works.
+    sent = request_link(client, links, email="a" * 242 + "@example.com", name="n" * 255)
+    assert follow(client, sent["url"]).status == 302

@@ -219,3 +219,22 @@ def test_over_long_values_are_refused_before_the_database(db_url: str,
     res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code,
                                           "name": "n" * 255, "image": "i" * 4096})
     assert res.status == 200
+
+
+@pytest.mark.parametrize("where", ["hashed-identifiers", "secondary-storage"])
+def test_limits_hold_wherever_codes_live(make_otp: MakeOTP, clock: Clock, where: str) -> None:
+    from authkit.secondary import MemoryStorage
+
+    options: dict[str, object] = (
+        {"verification": {"store_identifier": "hashed"}} if where == "hashed-identifiers"
+        else {"secondary_storage": MemoryStorage(clock=clock)})
+    otp = make_otp(auth_options=options)
+    code = otp.send("ann@example.com")
+    for _ in range(3):
+        assert guess(otp, wrong(code)) == (400, "INVALID_OTP")
+    assert guess(otp, code) == (403, "TOO_MANY_ATTEMPTS")
+    code = otp.send("ann@example.com")
+    assert guess(otp, code) == (200, None)
+    assert guess(otp, code) == (400, "INVALID_OTP")
+    # The sign-in identifier never appears in the table as such.
+    assert otp.rows(IDENT) == []

@@ -159,3 +159,20 @@ def test_over_long_values_are_refused_before_the_database(db_url: str,
     # At the limits, the whole round trip works.
     sent = request_link(client, links, email="a" * 242 + "@example.com", name="n" * 255)
     assert follow(client, sent["url"]).status == 302
+
+
+@pytest.mark.parametrize("where", ["hashed-identifiers", "secondary-storage"])
+def test_single_use_wherever_links_live(make_auth: MakeAuth, where: str) -> None:
+    from authkit.secondary import MemoryStorage
+
+    options: dict[str, Any] = (
+        {"verification": {"store_identifier": "hashed"}} if where == "hashed-identifiers"
+        else {"secondary_storage": MemoryStorage()})
+    links = Links()
+    auth = make_auth(plugins=[magic_link(send_magic_link=links)], **options)
+    client = make_client("wsgi", auth)
+    sent = request_link(client, links, email="ann@example.com", callbackURL="/dash")
+    assert rows(auth) == []  # never stored under the readable identifier
+    assert follow(client, sent["url"]).header("location") == "http://localhost:3000/dash"
+    assert follow(client, sent["url"]).header("location") == (
+        "http://localhost:3000/dash?error=INVALID_TOKEN")

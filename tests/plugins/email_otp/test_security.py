@@ -238,3 +238,13 @@ def test_limits_hold_wherever_codes_live(make_otp: MakeOTP, clock: Clock, where:
     assert guess(otp, code) == (400, "INVALID_OTP")
     # The sign-in identifier never appears in the table as such.
     assert otp.rows(IDENT) == []
+
+
+def test_banned_users_get_no_session(make_otp: MakeOTP) -> None:
+    from authkit.plugins.admin import admin
+
+    otp = make_otp(plugins=(admin(),))
+    assert guess(otp, otp.send("ann@example.com")) == (200, None)
+    [user] = otp.auth.storage.find_rows("user")
+    otp.auth.storage.update_rows("user", {"id": user["id"]}, {"banned": True})
+    assert guess(otp, otp.send("ann@example.com")) == (403, "BANNED_USER")

@@ -176,3 +176,19 @@ def test_single_use_wherever_links_live(make_auth: MakeAuth, where: str) -> None
     assert follow(client, sent["url"]).header("location") == "http://localhost:3000/dash"
     assert follow(client, sent["url"]).header("location") == (
         "http://localhost:3000/dash?error=INVALID_TOKEN")
+
+
+def test_banned_users_get_no_session(make_auth: MakeAuth) -> None:
+    from authkit.plugins.admin import admin
+
+    links = Links()
+    auth = make_auth(plugins=[admin(), magic_link(send_magic_link=links)])
+    client = make_client("wsgi", auth)
+    follow(client, request_link(client, links, email="ann@example.com")["url"])
+    [user] = auth.storage.find_rows("user")
+    auth.storage.update_rows("user", {"id": user["id"]}, {"banned": True})
+    other = make_client("wsgi", auth)
+    res = follow(other, request_link(other, links, email="ann@example.com",
+                                     callbackURL="/dash")["url"])
+    assert (res.status, res.json["code"]) == (403, "BANNED_USER")
+    assert res.cookie("better-auth.session_token") is None

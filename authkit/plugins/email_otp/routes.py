@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field
 
+from ... import verifications
 from ...endpoints.context import Context
 from ...endpoints.fields import parse_input_fields
 from ...endpoints.verification import optional_session, run_user_hook
@@ -22,6 +23,7 @@ from ...tokens import generate_id
 from ...unproven_access import revoke_unproven_access
 from ...validation import Body, is_valid_email
 from .errors import message_only, otp_error
+from .store import split_value
 
 if TYPE_CHECKING:
     from . import EmailOTPPlugin
@@ -169,9 +171,6 @@ class Routes:
 
     def get_verification_otp(self, ctx: Context) -> dict[str, Any]:
         """Server-only: ``{"otp": <the live code> | null}`` (null when stored hashed)."""
-        from ... import verifications
-        from .store import split_value
-
         query: EmailQuery = ctx.query
         email = checked_email(query.email)
         row = verifications.find(ctx.auth, identifier(query.type, email))

@@ -14,6 +14,7 @@ import base64
 import hashlib
 import json
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote_plus
@@ -184,7 +185,8 @@ class Routes:
         target = new_user_url if is_new and new_user_url else callback
         raise Redirect(resolve_with_query(ctx.base_url, target, {}))
 
-    def _create_user(self, ctx: Context, email: str, name: str, fail: Any) -> User:
+    def _create_user(self, ctx: Context, email: str, name: str,
+                     fail: Callable[..., Redirect]) -> User:
         auth = ctx.auth
         now = auth.now()
         try:

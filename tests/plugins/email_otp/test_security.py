@@ -248,3 +248,13 @@ def test_banned_users_get_no_session(make_otp: MakeOTP) -> None:
     [user] = otp.auth.storage.find_rows("user")
     otp.auth.storage.update_rows("user", {"id": user["id"]}, {"banned": True})
     assert guess(otp, otp.send("ann@example.com")) == (403, "BANNED_USER")
+
+
+def test_cross_site_form_posts_are_refused(otp: OTP) -> None:
+    res = otp.client.post(f"{API}/email-otp/send-verification-otp",
+                          json={"email": "ann@example.com", "type": "sign-in"},
+                          headers={"Origin": "https://evil.example",
+                                   "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                                   "Sec-Fetch-Dest": "document"})
+    assert (res.status, res.json["code"]) == (403, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+    assert otp.codes.sent == [] and otp.auth.storage.find_rows("verification") == []

@@ -192,3 +192,12 @@ def test_banned_users_get_no_session(make_auth: MakeAuth) -> None:
                                      callbackURL="/dash")["url"])
     assert (res.status, res.json["code"]) == (403, "BANNED_USER")
     assert res.cookie("better-auth.session_token") is None
+
+
+def test_cross_site_form_posts_are_refused(make_auth: MakeAuth) -> None:
+    auth, client, links = setup(make_auth)
+    res = client.post(f"{API}/sign-in/magic-link", json={"email": "ann@example.com"},
+                      headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site",
+                               "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"})
+    assert (res.status, res.json["code"]) == (403, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+    assert links.sent == [] and rows(auth) == []

@@ -90,7 +90,8 @@ class AuthMiddleware:
         plan = self.rules.plan(method, route_path)
         if plan.needs_session:
             try:
-                verdict = judge(plan, await state.load())
+                # Role and permission rules decide from the store, never the cookie cache.
+                verdict = judge(plan, await state.load(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
             if kind == "websocket" and verdict is Verdict.SIGNED_IN:

@@ -23,6 +23,7 @@ the middleware cannot classify safely is therefore refused rather than let throu
 from __future__ import annotations
 
 import asyncio
+import functools
 import re
 import threading
 import warnings
@@ -486,10 +487,16 @@ class RequestAuth:
     ``await load()``, which runs the database work in a worker thread. The cookies the core
     wants to set while resolving (a sliding refresh, clearing a dead session) are collected
     in ``set_cookies`` and added to the response by the middleware.
+
+    ``resolve(fresh=True)`` / ``load(fresh=True)`` read the session from the store, never
+    from the cookie cache: every role or permission decision (the middleware's ``roles``,
+    ``require_role``, ``roles()``, the adapters' role guards) uses it, so a revoked session
+    or a demoted user is refused at once rather than when the cache expires.
     """
 
     __slots__ = (
         "_async",
+        "_fresh",
         "_headers",
         "_headers_of",
         "_lock",
@@ -517,6 +524,7 @@ class RequestAuth:
         self._headers_of = headers_of
         self._session: SessionWithUser | None = None
         self._resolved = False
+        self._fresh = False
         self._lock = threading.Lock()
         self._async = is_async
         self.set_cookies: list[str] = []
@@ -533,14 +541,19 @@ class RequestAuth:
         """Has the session been looked up yet?"""
         return self._resolved
 
-    def resolve(self) -> SessionWithUser | None:
-        """Look the session up (once); raises ``StorageUnavailable`` when the store is down."""
-        if self._resolved:
+    def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
+        """Look the session up (once; again from the store when ``fresh`` asks for it after a
+        cached answer); raises ``StorageUnavailable`` when the store is down."""
+        if self._resolved and (self._fresh or not fresh):
             return self._session
         with self._lock:
-            if not self._resolved:
+            if not self._resolved or (fresh and not self._fresh):
+                # With the cache off every lookup reads the store: already fresh.
+                cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
+                query = None if cached_ok else {"disableCookieCache": "true"}
                 try:
-                    out = self.auth.api.get_session(headers=self.headers, return_headers=True)
+                    out = self.auth.api.get_session(headers=self.headers, query=query,
+                                                    return_headers=True)
                 except APIError as exc:
                     if exc.status >= 500:
                         raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
@@ -550,17 +563,20 @@ class RequestAuth:
                 else:
                     lines = out.headers.get_all("set-cookie")
                     session = out.response
-                self.set_cookies.extend(lines)
+                # A store read after a cached one sees the same request cookies and decides
+                # anew: its cookies replace the first read's.
+                self.set_cookies[:] = lines
                 self._session = session
+                self._fresh = not cached_ok
                 self._resolved = True
         return self._session
 
-    async def load(self) -> SessionWithUser | None:
+    async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""
-        if self._resolved:
+        if self._resolved and (self._fresh or not fresh):
             return self._session
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.resolve)
+        return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
 
     @property
     def session(self) -> SessionWithUser | None:
@@ -580,8 +596,12 @@ class RequestAuth:
         return session.user if session is not None else None
 
     def roles(self) -> frozenset[str]:
-        """The signed-in user's roles (empty when signed out)."""
-        user = self.user
+        """The signed-in user's roles as the store holds them (empty when signed out)."""
+        if not (self._resolved and self._fresh) and self._async and _in_event_loop():
+            raise RuntimeError("roles() of an ASGI request reads the store: "
+                               "`await scope['authkit'].load(fresh=True)` first")
+        found = self.resolve(fresh=True)
+        user = found.user if found is not None else None
         model = self.rules.access if self.rules is not None else role_model(self.auth)
         return user_roles(user, model) if user is not None else frozenset()
 

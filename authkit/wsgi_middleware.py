@@ -82,7 +82,8 @@ class AuthMiddleware:
         plan = self.rules.plan(method, state.path)
         if plan.needs_session:
             try:
-                verdict = judge(plan, state.resolve())
+                # Role and permission rules decide from the store, never the cookie cache.
+                verdict = judge(plan, state.resolve(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
             if verdict is not Verdict.ALLOW:

@@ -131,7 +131,8 @@ def _guard(roles: tuple[str, ...]) -> Callable[[F], F]:
             if session is None:
                 return to_flask(state.refusal(Verdict.UNAUTHENTICATED))
             # The role model of the app's AuthKit (admin plugin's default role, Better Auth's
-            # split), the same one the middleware's rules and the core use.
+            # split), the same one the middleware's rules and the core use, read from the
+            # store, never from the cookie cache.
             if roles and state.roles().isdisjoint(roles):
                 return to_flask(state.refusal(Verdict.FORBIDDEN))
             return view(*args, **kwargs)

@@ -80,7 +80,11 @@ class AuthKitBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                  BaseUser] | None:
         state = request_auth(conn)
-        session = await state.load()
+        if await state.load() is None:
+            return None
+        # Role scopes (``@requires("admin")``) are decided from the store, never from the
+        # cookie cache: with the cache on this is one store read per request.
+        session = await state.load(fresh=True)
         if session is None:
             return None
         scopes = ["authenticated", *sorted(state.roles())]
@@ -144,8 +148,13 @@ def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[Session
     wanted = frozenset((role, *more))
 
     async def dependency(request: Request) -> SessionWithUser:
-        session = await current_session(request)
-        if request_auth(request).roles().isdisjoint(wanted):
+        await current_session(request)
+        state = request_auth(request)
+        # The role is read from the store, never from the cookie cache.
+        session = await state.load(fresh=True)
+        if session is None:
+            raise unauthorized(state)
+        if state.roles().isdisjoint(wanted):
             raise forbidden()
         return session
 

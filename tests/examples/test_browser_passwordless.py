@@ -76,17 +76,29 @@ def last_mail(outbox: Path, mail_type: str, count: int) -> dict[str, Any]:
     raise AssertionError(f"no mail #{count} in {outbox}")
 
 
+def click_and_load(driver: Any, element_id: str, css: str) -> Any:
+    """Click a submit button, wait until the next page replaced this one and shows ``css``."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    page = driver.find_element(By.TAG_NAME, "html")
+    driver.find_element(By.ID, element_id).click()
+    wait = WebDriverWait(driver, 30)
+    wait.until(ec.staleness_of(page))
+    return wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, css)))
+
+
 def test_sign_in_with_a_link_then_with_a_code(served: tuple[str, Path], browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     base, outbox = served
     browser.get(base + "/dashboard")
     assert path_of(browser, base) == "/sign-in?callbackURL=%2Fdashboard"
-    browser.find_element(By.ID, "by-email").click()
+    browser.get(browser.find_element(By.ID, "by-email").get_attribute("href"))
     browser.find_element(By.NAME, "email").send_keys("Mia@Example.com")
-    browser.find_element(By.ID, "send-link").click()
-    assert "We sent a sign-in link to Mia@Example.com" in browser.find_element(By.ID,
-                                                                               "sent").text
+    sent = click_and_load(browser, "send-link", "#sent")
+    assert "We sent a sign-in link to Mia@Example.com" in sent.text
     link = last_mail(outbox, "magic-link", 1)
     assert link["url"].startswith(f"{base}/api/auth/magic-link/verify?token=")
     browser.get(link["url"])  # clicking the link in the mail
@@ -101,12 +113,10 @@ def test_sign_in_with_a_link_then_with_a_code(served: tuple[str, Path], browser:
 
     browser.get(base + "/sign-in/email")
     browser.find_element(By.NAME, "email").send_keys("mia@example.com")
-    browser.find_element(By.ID, "send-code").click()
-    assert browser.find_element(By.TAG_NAME, "h1").text == "Enter your code"
+    assert click_and_load(browser, "send-code", "h1").text == "Enter your code"
     code = last_mail(outbox, "email-otp", 2)["otp"]
     browser.find_element(By.NAME, "otp").send_keys("000000" if code != "000000" else "111111")
-    browser.find_element(By.ID, "submit-code").click()
-    assert "That code is not right" in browser.find_element(By.CLASS_NAME, "error").text
+    assert "That code is not right" in click_and_load(browser, "submit-code", ".error").text
     browser.find_element(By.NAME, "otp").send_keys(code)
     submit_and_wait(browser, "submit-code", base, "/dashboard")
     assert "mia@example.com" in browser.find_element(By.ID, "welcome").text

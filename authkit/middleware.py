@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 import re
 import threading
 import warnings
@@ -33,6 +34,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from . import credentials as creds
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
@@ -304,9 +306,17 @@ _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
 
 
-def _html(status: int, title: str, text: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p></body></html>").encode()
+def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
+    # A viewport so it reads on a phone, and a way back: a refusal is not a dead end.
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p>"
+            f"<p><a href=\"{html.escape(home)}\">Back to the home page</a></p>"
+            f"</body></html>").encode()
+
+
+# ``forbidden_page``: the app's own 403 page, as a finished HTML document or a callable.
+ForbiddenPage = str | Callable[[Request], str | Response]
 
 
 class AuthRules:
@@ -318,8 +328,12 @@ class AuthRules:
     [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``).
+    replacing the default detection), ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``),
+    ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
+    HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
+    link home) and ``credentials`` (``{pattern: ("session", "api-key", "jwt")}``: what a path accepts besides
+    the browser session, see ``authkit.credentials``).
     """
 
     def __init__(
@@ -335,8 +349,18 @@ class AuthRules:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
+        forbidden_page: ForbiddenPage | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.access = access
+        if forbidden_page is not None and not isinstance(forbidden_page, str) \
+                and not callable(forbidden_page):
+            raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
+        self.forbidden_page = forbidden_page
+        # Accepting more credentials widens access: like `public`, a rule applies only when
+        # both readings of the path match it with exact case (SEC-76).
+        self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
+                                 for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -415,6 +439,19 @@ class AuthRules:
             return OPEN
         return Plan(protected, requirements, auth_page)
 
+    def accepts(self, path: str) -> frozenset[str]:
+        """The credentials ``path`` accepts: the browser session, plus what a matching
+        ``credentials`` rule lists (several matching rules add up)."""
+        if not self.credential_paths:
+            return creds.SESSION_ONLY
+        canonical = canonical_path(path)
+        readings = (path,) if canonical == path else (path, canonical)
+        found: frozenset[str] = frozenset()
+        for regex, kinds in self.credential_paths:
+            if all(regex.match(r) for r in readings):
+                found |= kinds
+        return found or creds.SESSION_ONLY
+
     def default_is_api_request(self, request: Request) -> bool:
         """API unless it looks like a browser page load: an ``api_paths`` match, an XHR, or
         an ``Accept`` without ``text/html`` are API requests (401, not a redirect)."""
@@ -462,7 +499,8 @@ class AuthRules:
                 return Response(503, [_JSON, *headers], self._503)
             return Response(503, [("Content-Type", "text/html; charset=utf-8"), *headers],
                             _html(503, "Service unavailable",
-                                  "Please try again in a few seconds."))
+                                  "Please try again in a few seconds.",
+                                  home=local_target(root or "/")))
         api = self.is_api_request(request)
         if verdict is Verdict.UNAUTHENTICATED:
             if api:
@@ -472,8 +510,17 @@ class AuthRules:
             return Response(302, headers, b"")
         if api:
             return Response(403, [_JSON, *headers], self._403)
-        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers],
-                        _html(403, "Forbidden", "Your account may not open this page."))
+        page = self.forbidden_page
+        if callable(page):
+            made = page(request)
+            if isinstance(made, Response):
+                made.headers.extend(headers)
+                return made
+            page = made
+        body = page.encode() if isinstance(page, str) else _html(
+            403, "Forbidden", "Your account may not open this page.",
+            home=local_target(root or "/"))
+        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers], body)
 
 
 # -- the per-request state -----------------------------------------------------------------
@@ -482,9 +529,11 @@ class AuthRules:
 class RequestAuth:
     """The session of one request, resolved on first use and then remembered.
 
-    The middleware stores one in ``environ["authkit.session"]`` (WSGI) and
-    ``scope["authkit"]`` (ASGI). ``session``/``user`` resolve synchronously; async code calls
-    ``await load()``, which runs the database work in a worker thread. The cookies the core
+    The middleware stores one under the key ``"authkit.auth"`` in the WSGI environ and in the
+    ASGI scope alike. It is falsy when nobody is signed in (``if environ["authkit.auth"]:``
+    lets only signed-in visitors through); ``session``/``user`` resolve synchronously and are
+    ``None`` when signed out; async code calls ``await load()`` first, which runs the
+    database work in a worker thread. The cookies the core
     wants to set while resolving (a sliding refresh, clearing a dead session) are collected
     in ``set_cookies`` and added to the response by the middleware.
 
@@ -496,6 +545,7 @@ class RequestAuth:
 
     __slots__ = (
         "_async",
+        "_by_kinds",
         "_fresh",
         "_headers",
         "_headers_of",
@@ -527,6 +577,7 @@ class RequestAuth:
         self._fresh = False
         self._lock = threading.Lock()
         self._async = is_async
+        self._by_kinds: dict[frozenset[str], SessionWithUser | None] = {}
         self.set_cookies: list[str] = []
 
     @property
@@ -543,7 +594,8 @@ class RequestAuth:
 
     def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
         """Look the session up (once; again from the store when ``fresh`` asks for it after a
-        cached answer); raises ``StorageUnavailable`` when the store is down."""
+        cached answer); raises ``StorageUnavailable`` when the store is down. Only the
+        credentials the path accepts count (``AuthRules.accepts``)."""
         if self._resolved and (self._fresh or not fresh):
             return self._session
         with self._lock:
@@ -551,18 +603,14 @@ class RequestAuth:
                 # With the cache off every lookup reads the store: already fresh.
                 cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
                 query = None if cached_ok else {"disableCookieCache": "true"}
+                kinds = self.rules.accepts(self.path) if self.rules else creds.SESSION_ONLY
                 try:
-                    out = self.auth.api.get_session(headers=self.headers, query=query,
-                                                    return_headers=True)
+                    session, lines = self._lookup(kinds, query)
                 except APIError as exc:
-                    if exc.status >= 500:
-                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
-                    # A refresh that lost a race with a sign-out: signed out, cookies cleared.
-                    lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
-                    session = None
-                else:
-                    lines = out.headers.get_all("set-cookie")
-                    session = out.response
+                    if exc.status == 429:
+                        # A key over its limit is answered once; later reads see no session.
+                        self._resolved = self._fresh = True
+                    raise
                 # A store read after a cached one sees the same request cookies and decides
                 # anew: its cookies replace the first read's.
                 self.set_cookies[:] = lines
@@ -571,6 +619,50 @@ class RequestAuth:
                 self._resolved = True
         return self._session
 
+    def resolve_with(self, kinds: frozenset[str]) -> SessionWithUser | None:
+        """The session under an explicit choice of credentials (a route's own rule, such as
+        a FastAPI dependency's), whatever the path rules say; read from the store and
+        remembered per choice."""
+        with self._lock:
+            if kinds not in self._by_kinds:
+                session, lines = self._lookup(kinds, {"disableCookieCache": "true"})
+                self.set_cookies.extend(line for line in lines if line not in self.set_cookies)
+                self._by_kinds[kinds] = session
+            return self._by_kinds[kinds]
+
+    @property
+    def credential(self) -> str | None:
+        """How the request authenticated: ``"session"``, ``"api-key"``, ``"jwt"`` or ``None``."""
+        return creds.credential_of(self.session)
+
+    def _lookup(self, kinds: frozenset[str], query: dict[str, str] | None
+                ) -> tuple[SessionWithUser | None, list[str]]:
+        headers = self.headers
+        if "jwt" in kinds:
+            token = creds.bearer_jwt(headers)
+            if token is not None:
+                return creds.jwt_session(self.auth, token, self.auth.base_url_for(
+                    self.request())), []
+        key_headers = creds.api_key_headers(self.auth)
+        carries_key = any(headers.get(name) for name in key_headers)
+        if key_headers and "api-key" not in kinds:
+            headers = creds.without(headers, key_headers)
+            carries_key = False
+        if "session" not in kinds:
+            if not carries_key:
+                return None, []
+            headers = creds.without(headers, ("cookie", "authorization"))
+        try:
+            out = self.auth.api.get_session(headers=headers, query=query, return_headers=True)
+        except APIError as exc:
+            if exc.status >= 500:
+                raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
+            if carries_key and exc.status == 429:
+                raise  # a key over its quota or rate limit: the client should wait, not re-auth
+            # A refresh that lost a race with a sign-out, or a refused key: signed out.
+            return None, [v for k, v in exc.headers if k.lower() == "set-cookie"]
+        return out.response, out.headers.get_all("set-cookie")
+
     async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""
         if self._resolved and (self._fresh or not fresh):
@@ -578,13 +670,23 @@ class RequestAuth:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
 
+    def __bool__(self) -> bool:
+        """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""
+        return self.session is not None
+
+    def __repr__(self) -> str:
+        if not self._resolved:
+            return "<RequestAuth (not loaded yet)>"
+        user = self._session.user.id if self._session is not None else None
+        return f"<RequestAuth signed_in={user is not None} user_id={user!r}>"
+
     @property
     def session(self) -> SessionWithUser | None:
         """The session and user, or ``None`` when signed out."""
         if not self._resolved and self._async and _in_event_loop():
             raise RuntimeError(
                 "the session of an ASGI request is not loaded yet and looking it up here "
-                "would block the event loop: use `await scope['authkit'].load()` (or the "
+                "would block the event loop: use `await scope['authkit.auth'].load()` (or the "
                 "Starlette adapter's request.user / FastAPI's Depends(current_session))"
             )
         return self.resolve()

@@ -15,7 +15,7 @@ from .errors import APIError
 from .http import Headers, Request, Response, dumps
 from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
-from .storage import StorageUnavailable
+from .storage import StorageUnavailable, ValueTooLong
 from .validation import MISSING, parse_form_body, parse_json_body, validate
 
 if TYPE_CHECKING:
@@ -47,6 +47,10 @@ class Pipeline:
         except StorageUnavailable as exc:
             self.auth.on_api_error.report(self.auth, exc, request)
             return service_unavailable()
+        except ValueTooLong as exc:  # from a hook: the handler's own are mapped in run()
+            error = too_long(exc)
+            self.auth.on_api_error.report(self.auth, error, request)
+            return error_response(error)
         except Exception as exc:  # noqa: BLE001 - the last-resort handler; logged below
             self.auth.on_api_error.report(self.auth, exc, request)
             return internal_error(request)
@@ -155,6 +159,8 @@ class Pipeline:
             result: Any = timed_call(ep.handler, ctx)
         except APIError as exc:
             result = exc
+        except ValueTooLong as exc:
+            result = too_long(exc)
         ctx.returned = result
         after_hooks = [m for p in self.auth.plugins for m in p.after if m.matcher(ctx)]
         if hooks.after is not None or after_hooks:
@@ -228,6 +234,12 @@ def error_response(exc: APIError) -> Response:
         return Response(exc.status, headers, b"")
     return Response(exc.status, [("Content-Type", "application/json"), *exc.headers],
                     dumps(body).encode("utf-8"))
+
+
+def too_long(exc: ValueTooLong) -> APIError:
+    """400 ``VALIDATION_ERROR`` for a value its column cannot take (storage/limits.py): the
+    same answer on every database, never MariaDB's 500."""
+    return APIError(400, "VALIDATION_ERROR", str(exc))
 
 
 def service_unavailable() -> Response:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import typing
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -270,7 +270,7 @@ def test_plugin_table_columns_get_their_limits(make_auth: MakeAuth) -> None:
 
     class Notes(Plugin):
         id = "notes"
-        tables = {"note": [FieldSpec("title", "string", sortable=True),
+        tables: ClassVar[dict[str, list[FieldSpec]]] = {"note": [FieldSpec("title", "string", sortable=True),
                            FieldSpec("body", "string"),
                            FieldSpec("userId", "string", references=("user", "id"))]}
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import typing
-from typing import Any, ClassVar
+from typing import Any
 
 import pytest
 
@@ -30,7 +30,7 @@ LONG = {"300": "Z" * 300, "70k": "Z" * 70_000}
 # common): longer ones never reach authkit.
 URL_VALUE = 8000
 # Each database's answers, compared once all three ran (test order: the walk comes first).
-ANSWERS: dict[str, dict[tuple[str, str], tuple[int, str | None]]] = {}
+ANSWERS: dict[str, dict[tuple[str, str, str], tuple[int, str | None]]] = {}
 
 
 def _noop(*args: Any, **kwargs: Any) -> None:
@@ -126,8 +126,8 @@ def _requests(ep: Endpoint, long: str, ids: dict[str, str]) -> list[Call]:
             body = {k: _long(k, long) if k == over else _valid(t, k, ids)
                     for k, t in body_fields.items()}
             if over in ("name", "image", "nickname"):
-                target = body.get("data") if isinstance(body.get("data"), dict) else body
-                target[over] = long
+                data = body.get("data")
+                (data if isinstance(data, dict) else body)[over] = long
         query = {k: str(_long(k, url_long) if k == over else _valid(t, k, ids))
                  for k, t in query_fields.items()}
         if ep.method == "GET" and over == "callbackURL":
@@ -270,9 +270,11 @@ def test_plugin_table_columns_get_their_limits(make_auth: MakeAuth) -> None:
 
     class Notes(Plugin):
         id = "notes"
-        tables: ClassVar[dict[str, list[FieldSpec]]] = {"note": [FieldSpec("title", "string", sortable=True),
-                           FieldSpec("body", "string"),
-                           FieldSpec("userId", "string", references=("user", "id"))]}
+
+        def __init__(self) -> None:
+            self.tables = {"note": [FieldSpec("title", "string", sortable=True),
+                                    FieldSpec("body", "string"),
+                                    FieldSpec("userId", "string", references=("user", "id"))]}
 
     auth = make_auth(plugins=[Notes()])
     assert auth.storage.limit("note", "title") == StringLimit(chars=255)

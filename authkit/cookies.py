@@ -114,27 +114,38 @@ class AuthCookies:
                 )
             base["domain"] = domain
         base.update(_attrs(advanced.default_cookie_attributes, "default_cookie_attributes"))
+        self._base = base
+        self._advanced = advanced
         self._specs: dict[str, CookieSpec] = {}
         for key in COOKIE_KEYS:
-            custom = advanced.cookies.get(key, {})
-            name = custom.get("name") or f"{advanced.cookie_prefix}.{key}"
-            attrs = dict(base)
-            attrs.update(_attrs(custom.get("attributes", {}), f"cookies[{key!r}].attributes"))
-            if secure:
-                attrs["secure"] = True
-            # Browsers drop SameSite=None and Partitioned cookies that are not Secure.
-            if str(attrs.get("same_site", "")).lower() == "none" or attrs.get("partitioned"):
-                attrs["secure"] = True
-            if str(name).startswith("__Host-"):
-                # __Host- requires Secure, Path=/ and no Domain (SEC-26).
-                attrs.update(secure=True, path="/")
-                attrs.pop("domain", None)
-            elif secure:
-                name = f"__Secure-{name}"
-            self._specs[key] = CookieSpec(str(name), attrs)
+            self._specs[key] = self._build(key)
+
+    def _build(self, key: str) -> CookieSpec:
+        advanced, secure = self._advanced, self.secure
+        custom = advanced.cookies.get(key, {})
+        name = custom.get("name") or f"{advanced.cookie_prefix}.{key}"
+        attrs = dict(self._base)
+        attrs.update(_attrs(custom.get("attributes", {}), f"cookies[{key!r}].attributes"))
+        if secure:
+            attrs["secure"] = True
+        # Browsers drop SameSite=None and Partitioned cookies that are not Secure.
+        if str(attrs.get("same_site", "")).lower() == "none" or attrs.get("partitioned"):
+            attrs["secure"] = True
+        if str(name).startswith("__Host-"):
+            # __Host- requires Secure, Path=/ and no Domain (SEC-26).
+            attrs.update(secure=True, path="/")
+            attrs.pop("domain", None)
+        elif secure:
+            name = f"__Secure-{name}"
+        return CookieSpec(str(name), attrs)
 
     def __getitem__(self, key: str) -> CookieSpec:
-        return self._specs[key]
+        """The spec of any cookie key: plugins' cookies (``two_factor``, ...) get the same
+        prefix, attributes and ``advanced.cookies`` overrides as the core ones."""
+        spec = self._specs.get(key)
+        if spec is None:
+            spec = self._specs[key] = self._build(key)
+        return spec
 
     @property
     def session_token(self) -> CookieSpec:

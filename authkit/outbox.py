@@ -14,6 +14,14 @@ from typing import Any
 _lock = threading.Lock()
 
 
+def write_outbox_line(path: str | os.PathLike[str], message: dict[str, Any]) -> None:
+    """Append one JSON line; plugins add their own fields after the four common ones."""
+    line = json.dumps(message, ensure_ascii=False)
+    with _lock, open(path, "a", encoding="utf-8") as fh:
+        fh.write(line + "\n")
+        fh.flush()
+
+
 class OutboxSender:
     """A sender callable for one message type (``verify-email``, ``reset-password``, ...)."""
 
@@ -22,11 +30,8 @@ class OutboxSender:
         self.message_type = message_type
 
     def __call__(self, *, user: Any, url: str, token: str, **_: Any) -> None:
-        line = json.dumps({"type": self.message_type, "email": user.email, "url": url,
-                           "token": token}, ensure_ascii=False)
-        with _lock, open(self.path, "a", encoding="utf-8") as fh:
-            fh.write(line + "\n")
-            fh.flush()
+        write_outbox_line(self.path, {"type": self.message_type, "email": user.email,
+                                      "url": url, "token": token})
 
     def __repr__(self) -> str:
         return f"OutboxSender({self.path!r}, {self.message_type!r})"

@@ -42,13 +42,17 @@ def _candidates(auth: AuthKit, identifier: str) -> list[str]:
     return [identifier]
 
 
-def create(ctx: Context, identifier: str, value: str, expires_in: int) -> Verification | None:
-    """Store ``identifier → value`` for ``expires_in`` seconds; ``None`` if a hook vetoed."""
+def create(ctx: Context, identifier: str, value: str, expires_in: int, *,
+           expires_at: datetime | None = None) -> Verification | None:
+    """Store ``identifier → value`` for ``expires_in`` seconds (or until ``expires_at``, for
+    a row re-created with its predecessor's expiry); ``None`` if a hook vetoed."""
     auth = ctx.auth
     _maybe_cleanup(auth)
     now = auth.now()
+    if expires_at is None:
+        expires_at = now + timedelta(seconds=expires_in)
     row = Verification(id=generate_id(), identifier=_candidates(auth, identifier)[0],
-                       value=value, expires_at=now + timedelta(seconds=expires_in),
+                       value=value, expires_at=expires_at,
                        created_at=now, updated_at=now)
     return auth.db.create_verification(ctx, row)
 
@@ -69,13 +73,18 @@ def decoy(ctx: Context, identifier: str) -> None:
 
 
 def find(auth: AuthKit, identifier: str) -> Verification | None:
-    """The newest row of ``identifier`` (expired or not: callers check), without taking it."""
-    _maybe_cleanup(auth)
+    """The newest row of ``identifier`` (expired or not: callers check), without taking it.
+
+    Expired rows are pruned after the lookup, as Better Auth does, so a caller can still tell
+    an expired code from a wrong one (email OTP answers OTP_EXPIRED).
+    """
+    found = None
     for stored in _candidates(auth, identifier):
         found = auth.db.find_verification(stored)
         if found is not None:
-            return found
-    return None
+            break
+    _maybe_cleanup(auth)
+    return found
 
 
 def consume(ctx: Context, identifier: str, db: Database | None = None) -> Verification | None:

@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
 from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
 from authkit.helpers import forbidden, request_auth, unauthorized
-from authkit.middleware import IsAPIRequest, RoleSpec, has_any_role, user_roles
+from authkit.middleware import IsAPIRequest, RoleSpec
 from authkit.pipeline import error_response
 
 __all__ = [
@@ -87,7 +87,7 @@ class AuthKitBackend(AuthenticationBackend):
         session = await state.load(fresh=True)
         if session is None:
             return None
-        scopes = ["authenticated", *sorted(user_roles(session.user))]
+        scopes = ["authenticated", *sorted(state.roles())]
         return AuthCredentials(scopes), AuthKitUser(session)
 
 
@@ -145,15 +145,16 @@ async def current_session(request: Request) -> SessionWithUser:
 def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[SessionWithUser]]:
     """FastAPI dependency factory: the session when its user has ``role`` (or one of
     ``more``); 401 when signed out, 403 otherwise."""
-    check = has_any_role(role, *more)
+    wanted = frozenset((role, *more))
 
     async def dependency(request: Request) -> SessionWithUser:
         await current_session(request)
+        state = request_auth(request)
         # The role is read from the store, never from the cookie cache.
-        session = await request_auth(request).load(fresh=True)
+        session = await state.load(fresh=True)
         if session is None:
-            raise unauthorized(request_auth(request))
-        if not check(session):
+            raise unauthorized(state)
+        if state.roles().isdisjoint(wanted):
             raise forbidden()
         return session
 

@@ -24,6 +24,19 @@ OUTBOX_TYPES = {
 }
 
 
+def smtp_sender_from_env(env: Mapping[str, str]) -> SMTPSender | None:
+    """The SMTP sender of ``AUTHKIT_SMTP_URL`` + ``AUTHKIT_EMAIL_FROM``, or ``None``."""
+    smtp_url = env.get("AUTHKIT_SMTP_URL") or ""
+    from_address = env.get("AUTHKIT_EMAIL_FROM") or ""
+    if not smtp_url or not from_address:
+        return None
+    try:
+        return SMTPSender.from_url(smtp_url, from_address=from_address)
+    except ConfigError as exc:
+        # The URL may hold a password: name the variable, never echo its value.
+        raise ConfigError(f"AUTHKIT_SMTP_URL: {exc}") from None
+
+
 def callbacks_from_env(env: Mapping[str, str], *, app_name: str = "authkit"
                        ) -> dict[str, Callback]:
     """``{option name: callback}`` for every email callback, or ``{}`` when mail is off."""

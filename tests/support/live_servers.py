@@ -195,17 +195,39 @@ def reference_dir() -> Path:
                     "(set BETTER_AUTH_REF_DIR to its folder)")
     target = REPO / "tests" / "interop" / ".ref"
     target.mkdir(parents=True, exist_ok=True)
-    for name in ("package.json", "package-lock.json", "server.mjs"):
-        src, dst = REF_SOURCE / name, target / name
-        if not dst.is_file() or dst.read_bytes() != src.read_bytes():
-            dst.write_bytes(src.read_bytes())
+    for name in ("package.json", "package-lock.json", "server.mjs", "idp.mjs"):
+        _copy_if_changed(REF_SOURCE / name, target / name)
+    # The plugin modules and their official-client scenarios, for the plugin tests.
+    for folder in ("plugins", "scenarios"):
+        source = REF_SOURCE / folder
+        if source.is_dir():
+            for src in sorted(source.glob("*.mjs")):
+                _copy_if_changed(src, target / folder / src.name)
     npm_ci(target)
     return target
 
 
+def _copy_if_changed(src: Path, dst: Path) -> None:
+    if not src.is_file():
+        return
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    if not dst.is_file() or dst.read_bytes() != src.read_bytes():
+        dst.write_bytes(src.read_bytes())
+
+
+def run_reference_scenario(name: str, *, env: Mapping[str, str],
+                           timeout: float = 300) -> Steps:
+    """Run ``scenarios/<name>.mjs`` of the reference folder (its node_modules hold the
+    official client and the plugin clients) with ``env`` (BASE_URL, OUTBOX, DB_PATH, knobs)."""
+    folder = reference_dir()
+    return run_scenario(folder / "scenarios" / f"{name}.mjs", cwd=folder, env=env,
+                        timeout=timeout)
+
+
 @contextmanager
 def reference_server(workdir: Path, *, db_path: Path, secret: str, keep_db: bool,
-                     outbox: Path | None = None) -> Iterator[Server]:
+                     outbox: Path | None = None, plugins: str = "",
+                     extra_env: Mapping[str, str] | None = None) -> Iterator[Server]:
     """The Node Better Auth 1.7.25 reference server on ``db_path``; stopped on exit.
 
     With ``keep_db=False`` it deletes the file and creates its schema afresh (its default);
@@ -223,7 +245,9 @@ def reference_server(workdir: Path, *, db_path: Path, secret: str, keep_db: bool
         "BETTER_AUTH_SECRET": secret,
         "RATE_LIMIT": "off",
         "KEEP_DB": "1" if keep_db else "0",
+        "PLUGINS": plugins,
     })
+    env.update(extra_env or {})
     log = workdir / f"ref-{port}.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(["node", "server.mjs"], env=env, cwd=folder, stdout=out,

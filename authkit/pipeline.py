@@ -4,6 +4,7 @@ response (spec §1.3). ``auth.api`` runs the same ``run`` without the HTTP-only 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -27,6 +28,26 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 _EMPTY_404 = Response(404, [], b"")
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986 §2.3: percent-encoding these makes a different spelling of the same path.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def is_alias(raw_path: str) -> bool:
+    """Is ``raw_path`` another spelling of a path: a percent-encoded ``/`` or unreserved
+    character (``/sign-in%2Femail``, ``/sign-in/%65mail``, ``/api/%61uth``)?
+
+    Better Auth routes the raw path, so such a request is a 404 there; routing the decoded
+    path instead would let it past a proxy rule written for the real path (deny, rate
+    limit, WAF). Routing stays on the decoded path, and only when it is the same path.
+    """
+    for match in _ESCAPE.finditer(raw_path):
+        char = chr(int(match.group(1), 16))
+        if char == "/" or char in _UNRESERVED:
+            return True
+    return False
 
 
 class Pipeline:
@@ -58,6 +79,9 @@ class Pipeline:
     def _handle(self, request: Request) -> Response:
         path = request.path
         if not path.startswith(self.prefix) or "//" in (request.raw_path or path):
+            return _copy(_EMPTY_404)
+        if request.raw_path is not None and is_alias(request.raw_path):
+            # Before the rate limiter: an alias neither reaches nor counts against a route.
             return _copy(_EMPTY_404)
         sub = path[len(self.auth.base_path):]
         if sub.endswith("/") and len(sub) > 1:

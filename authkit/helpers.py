@@ -26,7 +26,11 @@ def request_auth(request: Any) -> RequestAuth:
     """The ``RequestAuth`` of a WSGI environ, ASGI scope, or Flask/Starlette request."""
     if isinstance(request, RequestAuth):
         return request
-    for container, key in ((getattr(request, "scope", None), "authkit"),
+    for container, key in ((getattr(request, "scope", None), "authkit.auth"),
+                           (getattr(request, "environ", None), "authkit.auth"),
+                           (request, "authkit.auth"),
+                           # The earlier keys, for states attached by older code.
+                           (getattr(request, "scope", None), "authkit"),
                            (getattr(request, "environ", None), "authkit.session"),
                            (request, "authkit"), (request, "authkit.session")):
         if isinstance(container, Mapping):

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import html
 import re
 import threading
 import warnings
@@ -304,9 +305,17 @@ _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
 
 
-def _html(status: int, title: str, text: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p></body></html>").encode()
+def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
+    # A viewport so it reads on a phone, and a way back: a refusal is not a dead end.
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p>"
+            f"<p><a href=\"{html.escape(home)}\">Back to the home page</a></p>"
+            f"</body></html>").encode()
+
+
+# ``forbidden_page``: the app's own 403 page, as a finished HTML document or a callable.
+ForbiddenPage = str | Callable[[Request], str | Response]
 
 
 class AuthRules:
@@ -318,8 +327,11 @@ class AuthRules:
     [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``).
+    replacing the default detection), ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
+    HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
+    link home).
     """
 
     def __init__(
@@ -335,8 +347,13 @@ class AuthRules:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.access = access
+        if forbidden_page is not None and not isinstance(forbidden_page, str) \
+                and not callable(forbidden_page):
+            raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
+        self.forbidden_page = forbidden_page
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -462,7 +479,8 @@ class AuthRules:
                 return Response(503, [_JSON, *headers], self._503)
             return Response(503, [("Content-Type", "text/html; charset=utf-8"), *headers],
                             _html(503, "Service unavailable",
-                                  "Please try again in a few seconds."))
+                                  "Please try again in a few seconds.",
+                                  home=local_target(root or "/")))
         api = self.is_api_request(request)
         if verdict is Verdict.UNAUTHENTICATED:
             if api:
@@ -472,8 +490,17 @@ class AuthRules:
             return Response(302, headers, b"")
         if api:
             return Response(403, [_JSON, *headers], self._403)
-        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers],
-                        _html(403, "Forbidden", "Your account may not open this page."))
+        page = self.forbidden_page
+        if callable(page):
+            made = page(request)
+            if isinstance(made, Response):
+                made.headers.extend(headers)
+                return made
+            page = made
+        body = page.encode() if isinstance(page, str) else _html(
+            403, "Forbidden", "Your account may not open this page.",
+            home=local_target(root or "/"))
+        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers], body)
 
 
 # -- the per-request state -----------------------------------------------------------------
@@ -482,9 +509,11 @@ class AuthRules:
 class RequestAuth:
     """The session of one request, resolved on first use and then remembered.
 
-    The middleware stores one in ``environ["authkit.session"]`` (WSGI) and
-    ``scope["authkit"]`` (ASGI). ``session``/``user`` resolve synchronously; async code calls
-    ``await load()``, which runs the database work in a worker thread. The cookies the core
+    The middleware stores one under the key ``"authkit.auth"`` in the WSGI environ and in the
+    ASGI scope alike. It is falsy when nobody is signed in (``if environ["authkit.auth"]:``
+    lets only signed-in visitors through); ``session``/``user`` resolve synchronously and are
+    ``None`` when signed out; async code calls ``await load()`` first, which runs the
+    database work in a worker thread. The cookies the core
     wants to set while resolving (a sliding refresh, clearing a dead session) are collected
     in ``set_cookies`` and added to the response by the middleware.
 
@@ -578,13 +607,23 @@ class RequestAuth:
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
 
+    def __bool__(self) -> bool:
+        """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""
+        return self.session is not None
+
+    def __repr__(self) -> str:
+        if not self._resolved:
+            return "<RequestAuth (not loaded yet)>"
+        user = self._session.user.id if self._session is not None else None
+        return f"<RequestAuth signed_in={user is not None} user_id={user!r}>"
+
     @property
     def session(self) -> SessionWithUser | None:
         """The session and user, or ``None`` when signed out."""
         if not self._resolved and self._async and _in_event_loop():
             raise RuntimeError(
                 "the session of an ASGI request is not loaded yet and looking it up here "
-                "would block the event loop: use `await scope['authkit'].load()` (or the "
+                "would block the event loop: use `await scope['authkit.auth'].load()` (or the "
                 "Starlette adapter's request.user / FastAPI's Depends(current_session))"
             )
         return self.resolve()

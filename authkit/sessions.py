@@ -120,9 +120,8 @@ class SessionService:
 
         A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
         row clears the cookies, and an expired row is deleted. A session a plugin verified
-        for this request (``ctx.verified_session``: an API key) answers first. The cookie
-        cache is consulted only when ``ctx.endpoint`` is declared ``freshness="cache"``
-        (registry.py).
+        for this request (``ctx.verified_session``: an API key) answers first. The cookie cache
+        is consulted only when ``ctx.endpoint`` is declared ``freshness="cache"`` (registry.py).
         """
         if ctx.verified_session is not None:
             return ctx.verified_session

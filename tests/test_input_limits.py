@@ -21,6 +21,7 @@ from authkit.plugins import admin, bearer
 from authkit.storage import StringLimit, ValueTooLong, column_limit
 from tests.support.clients import HTTPClient, make_client
 from tests.support.fixtures import Clock, MakeAuth
+from tests.test_freshness import _shipped_plugins
 
 PASSWORD = "correct-horse-1"
 TOKEN = "better-auth.session_token"
@@ -37,10 +38,13 @@ def _noop(*args: Any, **kwargs: Any) -> None:
     return None
 
 
-def _auth(make_auth: MakeAuth, db_url: str) -> AuthKit:
+def _auth(make_auth: MakeAuth, db_url: str, *, every_plugin: bool = False) -> AuthKit:
+    # Every shipped plugin (as authkit serve builds them) for the walk; admin and bearer
+    # for the targeted cases.
+    plugins = _shipped_plugins() if every_plugin else [admin(), bearer()]
     return make_auth(
         database=db_url,
-        plugins=[admin(), bearer()],
+        plugins=plugins,
         user={"additional_fields": [NICKNAME], "change_email_enabled": True,
               "send_change_email_confirmation": _noop, "delete_user_enabled": True,
               "send_delete_account_verification": _noop},
@@ -69,7 +73,12 @@ _VALID = {"email": "new@example.com", "newEmail": "new@example.com",
           "password": PASSWORD, "newPassword": PASSWORD,  # a change keeps root signing in
           "currentPassword": PASSWORD, "role": "user", "callbackURL": "/",
           "redirectTo": "/", "newUserCallbackURL": "/", "errorCallbackURL": "/",
-          "searchField": "name", "sortDirection": "asc", "filterOperator": "eq"}
+          "searchField": "name", "sortDirection": "asc", "filterOperator": "eq",
+          "filterField": "role", "sortBy": "createdAt"}
+# 5xx answers that are not about length: the organization plugin answers an unknown filter
+# column or operator 500 as Better Auth does (its adapter throws); an over-long one is unknown.
+NOT_LENGTH = {("list_members", "filterField"), ("list_members", "sortBy"),
+              ("list_members", "filterOperator")}
 
 
 def _valid(annotation: Any, name: str, ids: dict[str, str]) -> Any:
@@ -146,7 +155,7 @@ def _requests(ep: Endpoint, long: str, ids: dict[str, str]) -> list[Call]:
 def test_every_endpoint_refuses_over_long_input_without_5xx(
         make_auth: MakeAuth, db_url: str, clock: Clock, size: str) -> None:
     """WSGI only: the storage is what is under test, and both interfaces share the pipeline."""
-    auth = _auth(make_auth, db_url)
+    auth = _auth(make_auth, db_url, every_plugin=True)
     kind = "wsgi"
     client = make_client(kind, auth)
     database = db_url.split(":", 1)[0]
@@ -167,7 +176,7 @@ def test_every_endpoint_refuses_over_long_input_without_5xx(
                 res = client.request(ep.method, "/api/auth" + path, json=body, query=query)
                 code = res.json.get("code") if res.body.startswith(b"{") else None
                 answers[(ep.name, str(signed_in), over)] = (res.status, code)
-                if res.status >= 500:
+                if res.status >= 500 and (ep.name, over) not in NOT_LENGTH:
                     failures.append((ep.name, signed_in, over, res.status, res.body[:200]))
     assert not failures
 

@@ -205,6 +205,9 @@ class AuthKit:
         self.async_api = AsyncAPI(self.api)  # the same endpoints, awaitable (worker thread)
         self.cors = CORS.build(self, cors)
         self.on_api_error = ErrorHook(on_api_error)
+        from .downgrades import warn_downgrades
+
+        warn_downgrades(self)
 
     # -- configuration helpers -----------------------------------------------------------
     def _load_versions(self, secrets: str | Sequence[tuple[int, str]] | None

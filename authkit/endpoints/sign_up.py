@@ -13,7 +13,7 @@ from ..errors import APIError
 from ..models import Account, User, masked_repr
 from ..observability import log_event
 from ..passwords import password_length
-from ..storage import DuplicateError, StorageUnavailable
+from ..storage import DuplicateError, StorageUnavailable, ValueTooLong
 from ..tokens import generate_id
 from ..validation import Body, Email
 from .context import Context
@@ -86,8 +86,8 @@ def sign_up_email(ctx: Context) -> SignUpResult:
         with auth.db.transaction() as tx:
             try:
                 user = tx.create_user(ctx, data)
-            except (APIError, DuplicateError, StorageUnavailable):
-                raise
+            except (APIError, DuplicateError, StorageUnavailable, ValueTooLong):
+                raise  # ValueTooLong: 400 VALIDATION_ERROR, as on every other route
             except Exception:
                 # Better Auth answers any other failure of createUser (an adapter error, a
                 # hook's bug) 422 FAILED_TO_CREATE_USER (spec §2.1 step 5), logging the cause.

@@ -46,6 +46,7 @@ from .engine import (
 )
 from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec
+from .limits import check_lengths
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
 from .rows import RowOps
@@ -167,10 +168,12 @@ class _Ops(RowOps):
         unknown = [k for k in values if k not in table.c or k == "id"]
         if unknown:
             raise ValueError(f"cannot update {table.name!r} columns {sorted(unknown)}")
+        check_lengths(table, values)
         return dict(values)
 
     @staticmethod
     def _insert(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+        check_lengths(table, values)
         try:
             conn.execute(table.insert().values(**values))
         except sa_exc.IntegrityError as exc:

@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .models import Account, Session, User, Verification
+from .models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification
 from .storage.sql import SQLStorage
 
 if TYPE_CHECKING:
@@ -137,12 +137,11 @@ class Database:
         hooked = self._before("user", "create", data, ctx)
         if hooked is None:
             return None
-        core = {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
         user: User = self._target.create_user(
             id=hooked["id"], name=hooked["name"], email=hooked["email"],
             email_verified=bool(hooked.get("emailVerified", False)), image=hooked.get("image"),
             created_at=hooked["createdAt"], updated_at=hooked["updatedAt"],
-            extra={k: v for k, v in hooked.items() if k not in core},
+            extra={k: v for k, v in hooked.items() if k not in USER_COLUMNS},
         )
         self._after("user", "create", user, ctx)
         return user
@@ -227,9 +226,7 @@ class Database:
         for key in ("ipAddress", "userAgent"):
             if key in hooked:
                 setattr(session, "ip_address" if key == "ipAddress" else "user_agent", hooked[key])
-        core = {"id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress",
-                "userAgent"}
-        session.extra.update({k: v for k, v in hooked.items() if k not in core})
+        session.extra.update({k: v for k, v in hooked.items() if k not in SESSION_COLUMNS})
         created: Session = (self._target.create_session(session) if self.secondary is None
                             else self.secondary.create_session(self, session))
         self._after("session", "create", created, ctx)

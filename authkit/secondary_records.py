@@ -31,7 +31,16 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .models import Session, User, Verification, iso, parse_iso, to_ms
+from .models import (
+    SESSION_COLUMNS,
+    USER_COLUMNS,
+    Session,
+    User,
+    Verification,
+    iso,
+    parse_iso,
+    to_ms,
+)
 from .secondary import (
     SecondaryStorage,
     SecondaryStorageUnavailable,
@@ -46,9 +55,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("authkit.secondary")
 
-_SESSION_CORE = {"id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress",
-                 "userAgent"}
-_USER_CORE = {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
+_SESSION_CORE = frozenset(SESSION_COLUMNS)
+_USER_CORE = frozenset(USER_COLUMNS)
 _DAY = 86400
 
 # Records how to undo one store write (called only if the unit of work fails).

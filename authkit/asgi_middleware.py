@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .asgi import Message, Receive, Scope, Send, scope_headers, send_response
 from .errors import APIError
+from .http import error_response
 from .middleware import (
     WS_CLOSE_CODES,
     AuthRules,
@@ -24,7 +25,6 @@ from .middleware import (
     judge,
     merge_set_cookies,
 )
-from .pipeline import error_response
 from .roles import role_model
 from .storage import StorageUnavailable
 

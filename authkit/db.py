@@ -15,8 +15,11 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from .errors import APIError
 from .models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification
-from .storage.sql import SQLStorage
+from .storage.errors import DuplicateError, StorageUnavailable
+from .storage.sql import CREDENTIAL_PROVIDER, SQLStorage
+from .tokens import generate_id
 
 if TYPE_CHECKING:
     from .endpoints.context import Context
@@ -144,6 +147,39 @@ class Database:
             extra={k: v for k, v in hooked.items() if k not in USER_COLUMNS},
         )
         self._after("user", "create", user, ctx)
+        return user
+
+    def create_user_with_credential(
+            self, ctx: Context | None, data: dict[str, Any], *, password_hash: str | None,
+            refused: Callable[[], Exception],
+            failed: Callable[[], Exception] | None = None) -> User:
+        """Create a user from wire-keyed ``data`` and, with ``password_hash``, its credential
+        account, in one transaction (sign-up and the admin plugin's create-user).
+
+        A hook vetoing either raises ``refused()``, so a vetoed account never leaves a
+        password-less user behind. With ``failed``, an unexpected error while creating the
+        user (an adapter error, a hook's bug; not an ``APIError``, a duplicate or an outage)
+        is logged and replaced by ``failed()``, as Better Auth's sign-up answers it.
+        """
+        with self.transaction() as tx:
+            try:
+                user = tx.create_user(ctx, data)
+            except (APIError, DuplicateError, StorageUnavailable):
+                raise
+            except Exception:
+                if failed is None:
+                    raise
+                logging.getLogger("authkit").exception("failed to create user")
+                raise failed() from None
+            if user is None:
+                raise refused()
+            if password_hash is not None:
+                now = data["createdAt"]
+                account = tx.create_account(ctx, Account(
+                    id=generate_id(), account_id=user.id, provider_id=CREDENTIAL_PROVIDER,
+                    user_id=user.id, password=password_hash, created_at=now, updated_at=now))
+                if account is None:
+                    raise refused()
         return user
 
     def update_user(self, ctx: Context | None, user_id: str, values: dict[str, Any]

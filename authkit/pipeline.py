@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .endpoints.context import Context
 from .endpoints.registry import Endpoint
 from .errors import APIError
-from .http import Headers, Request, Response, dumps
+from .http import Headers, Request, Response, dumps, error_response
 from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
 from .storage import StorageUnavailable
@@ -26,6 +26,11 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 _EMPTY_404 = Response(404, [], b"")
+
+
+# error_response moved to authkit.http (with the values it renders); still importable here.
+__all__ = ["Pipeline", "error_response", "internal_error", "render", "service_unavailable",
+           "to_wire"]
 
 
 class Pipeline:
@@ -206,18 +211,6 @@ def render(ctx: Context, result: Any) -> Response:
     for plugin in ctx.auth.plugins:
         plugin.on_response_headers(ctx, response.headers)
     return response
-
-
-def error_response(exc: APIError) -> Response:
-    """The wire form of an ``APIError``."""
-    body = exc.body
-    if body is None:
-        headers = list(exc.headers)
-        if exc.status == 302:
-            headers.append(("Content-Type", "application/json"))
-        return Response(exc.status, headers, b"")
-    return Response(exc.status, [("Content-Type", "application/json"), *exc.headers],
-                    dumps(body).encode("utf-8"))
 
 
 def service_unavailable() -> Response:

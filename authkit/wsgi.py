@@ -11,8 +11,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Headers, Request, Response
-from .pipeline import error_response
+from .http import Headers, Request, Response, error_response
 
 if TYPE_CHECKING:
     from .core import AuthKit

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Response
+from .http import Response, error_response
 from .middleware import (
     AuthRules,
     IsAPIRequest,
@@ -22,7 +22,6 @@ from .middleware import (
     judge,
     merge_set_cookies,
 )
-from .pipeline import error_response
 from .roles import role_model
 from .storage import StorageUnavailable
 from .wsgi import Environ, StartResponse, environ_headers, reason, wsgi_path

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Response, error_response
+from .http import error_response
 from .middleware import (
     AuthRules,
     IsAPIRequest,
@@ -24,7 +24,7 @@ from .middleware import (
 )
 from .roles import role_model
 from .storage import StorageUnavailable
-from .wsgi import Environ, StartResponse, environ_headers, reason, wsgi_path
+from .wsgi import Environ, StartResponse, environ_headers, send, wsgi_path, wsgi_text
 
 if TYPE_CHECKING:
     from .core import AuthKit
@@ -73,8 +73,8 @@ class AuthMiddleware:
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         state = RequestAuth(
             self.auth, lambda: environ_headers(environ), rules=self.rules, method=method,
-            root=_text(environ.get("SCRIPT_NAME", "")),
-            path=_text(environ.get("PATH_INFO", "")) or "/",
+            root=wsgi_text(environ.get("SCRIPT_NAME", "")),
+            path=wsgi_text(environ.get("PATH_INFO", "")) or "/",
             query_string=environ.get("QUERY_STRING", ""),
         )
         environ[ENVIRON_KEY] = state
@@ -85,7 +85,7 @@ class AuthMiddleware:
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
             if verdict is not Verdict.ALLOW:
-                return _send(state.refusal(verdict), start_response)
+                return send(state.refusal(verdict), start_response)
 
         def start(status: str, headers: list[tuple[str, str]], exc_info: Any = None) -> Any:
             if state.set_cookies:
@@ -100,24 +100,7 @@ class AuthMiddleware:
             # require_session() and friends raise these from plain handlers.
             response = error_response(exc)
             response.headers.extend(("Set-Cookie", c) for c in state.set_cookies)
-            return _send(response, start_response, sys.exc_info())
+            return send(response, start_response, sys.exc_info())
         except StorageUnavailable:
-            return _send(state.refusal(Verdict.UNAVAILABLE), start_response, sys.exc_info())
+            return send(state.refusal(Verdict.UNAVAILABLE), start_response, sys.exc_info())
 
-
-def _text(value: str) -> str:
-    # PEP 3333 strings are latin-1 wrapped bytes: recover the UTF-8 text the router matches.
-    try:
-        return value.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        return value
-
-
-def _send(response: Response, start_response: StartResponse,
-          exc_info: Any = None) -> Iterable[bytes]:
-    headers = [*response.headers, ("Content-Length", str(len(response.body)))]
-    if exc_info is not None:
-        start_response(reason(response.status), headers, exc_info)
-    else:
-        start_response(reason(response.status), headers)
-    return [response.body]

@@ -24,6 +24,7 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,10 +34,13 @@ from .cookies import CookieSpec, serialize
 from .endpoints.fields import hidden_fields
 from .jwe import b64url, b64url_decode, check_times, decrypt, encrypt, new_jti
 from .models import Session, SessionWithUser, User
+from .tokens import SecretList
 
 if TYPE_CHECKING:
+    from .config import SessionOptions
     from .core import AuthKit
     from .endpoints.context import Context
+    from .storage.fields import FieldSpec
 
 log = logging.getLogger("authkit")
 
@@ -93,12 +97,26 @@ class Decoded:
 class CookieCache:
     """Encode, decode, read and write ``session_data`` for one ``AuthKit``."""
 
-    def __init__(self, auth: AuthKit) -> None:
-        self.auth = auth
-        self.options = auth.options.session.cookie_cache
-        self.spec: CookieSpec = auth.cookies.session_data
-        self._session_hidden = hidden_fields(auth.session_fields)
-        self._user_hidden = hidden_fields(auth.user_fields)
+    def __init__(self, auth: AuthKit | None = None, *,
+                 session_options: SessionOptions | None = None, spec: CookieSpec | None = None,
+                 secrets: SecretList | None = None, now: Callable[[], datetime] | None = None,
+                 user_fields: Sequence[FieldSpec] = (),
+                 session_fields: Sequence[FieldSpec] = ()) -> None:
+        """``CookieCache(session_options=..., spec=..., secrets=..., now=...)`` with what it
+        uses; ``CookieCache(auth)`` takes them from an ``AuthKit``."""
+        if auth is not None:
+            session_options, spec, secrets, now = (
+                auth.options.session, auth.cookies.session_data, auth.secrets, auth.now)
+            user_fields, session_fields = auth.user_fields, auth.session_fields
+        if session_options is None or spec is None or secrets is None or now is None:
+            raise TypeError("CookieCache needs session_options, spec, secrets and now")
+        self.session_options = session_options
+        self.options = session_options.cookie_cache
+        self.spec: CookieSpec = spec
+        self.secrets = secrets
+        self.now = now
+        self._session_hidden = hidden_fields(session_fields)
+        self._user_hidden = hidden_fields(user_fields)
         self._memo: dict[str, Decoded] = {}
         self._memo_lock = threading.Lock()
 
@@ -115,7 +133,7 @@ class CookieCache:
 
     def encode(self, payload: dict[str, Any], now_ms: int, max_age: int | None) -> str:
         """The cookie value for ``payload`` (``max_age=None``: a rememberMe:false session)."""
-        secrets = self.auth.secrets
+        secrets = self.secrets
         strategy = self.options.strategy
         if strategy == "compact":
             expires = now_ms + (max_age or DONT_REMEMBER_CACHE_SECONDS) * 1000
@@ -138,7 +156,7 @@ class CookieCache:
             if strategy == "jwt":
                 claims = self._verify_jwt(value, now_ms // 1000)
             else:
-                claims = decrypt(value, self.auth.secrets, JWE_SALT, now_ms // 1000)
+                claims = decrypt(value, self.secrets, JWE_SALT, now_ms // 1000)
         except (ValueError, UnicodeDecodeError):
             return None  # JWEError is a ValueError
         payload = _check_payload(jsjson.revive(claims))
@@ -175,7 +193,7 @@ class CookieCache:
                 or isinstance(expires, bool) or not isinstance(expires, int | float)):
             return None
         # The verifier signs what it decoded, re-serialised as JavaScript would (spec §5.3).
-        expected = _hmac_b64url(self.auth.secrets.current.key,
+        expected = _hmac_b64url(self.secrets.current.key,
                                 jsjson.stringify({**inner, "expiresAt": expires}))
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return None
@@ -197,7 +215,7 @@ class CookieCache:
         if tail is None or not inner_text.endswith("}"):
             return None
         signed = f'{inner_text[:-1]},"expiresAt":{tail.group(1)}}}'
-        expected = _hmac_b64url(self.auth.secrets.current.key, signed)
+        expected = _hmac_b64url(self.secrets.current.key, signed)
         if not hmac.compare_digest(expected.encode(), tail.group(2).encode()):
             return None
         payload = _check_payload(jsjson.parse(inner_text))
@@ -212,7 +230,7 @@ class CookieCache:
         if not isinstance(header, dict) or header.get("alg") != "HS256" or "crit" in header \
                 or "b64" in header:
             raise ValueError("unsupported JWS header")
-        expected = _hmac_b64url(self.auth.secrets.current.key, f"{parts[0]}.{parts[1]}")
+        expected = _hmac_b64url(self.secrets.current.key, f"{parts[0]}.{parts[1]}")
         if not hmac.compare_digest(expected.encode(), parts[2].encode("utf-8", "replace")):
             raise ValueError("bad signature")
         claims = jsjson.parse(b64url_decode(parts[1]), revive=False)
@@ -248,7 +266,7 @@ class CookieCache:
         if token is None or disable or not present:
             return None
         value = self._joined(present)
-        now = self.auth.now()
+        now = self.now()
         now_ms = int(now.timestamp() * 1000)
         decoded = self.decode(value, now_ms) if value else None
         if decoded is None or not self._holds(decoded, token, now, now_ms):
@@ -270,7 +288,7 @@ class CookieCache:
         """``session.absolute_max_age`` holds for cached sessions too (SECURITY.md §5.4,
         SEC-17): a session past it is read from the database, which ends it, instead of
         living on in the cache for up to ``max_age``. No ``createdAt``: cannot tell, so no."""
-        cap = self.auth.options.session.absolute_max_age
+        cap = self.session_options.absolute_max_age
         if cap is None:
             return True
         created = cached.get("createdAt")
@@ -281,7 +299,7 @@ class CookieCache:
         """Queue the cache cookie(s) for ``session``, chunked above 4 KB (no-op when off)."""
         if not self.enabled:
             return
-        now_ms = int(self.auth.now().timestamp() * 1000)
+        now_ms = int(self.now().timestamp() * 1000)
         max_age = None if dont_remember else self.options.max_age
         value = self.encode(self.payload(session, user, now_ms), now_ms, max_age)
         # Stale chunks of the request are expired first; new values then replace them.
@@ -313,7 +331,7 @@ class CookieCache:
     # -- payload → records -----------------------------------------------------------------
     def _records(self, payload: dict[str, Any]) -> tuple[Session, User]:
         s, u = dict(payload["session"]), dict(payload["user"])
-        now = self.auth.now()
+        now = self.now()
         session = Session(
             id=s.pop("id"), token=s.pop("token"), user_id=s.pop("userId"),
             expires_at=s.pop("expiresAt"), created_at=s.pop("createdAt", now),

@@ -23,6 +23,7 @@ from .config import (
     VerificationOptions,
     coerce,
 )
+from .cookie_cache import CookieCache
 from .cookies import AuthCookies
 from .cors import CORS, CORSOptions
 from .crypto.symmetric import SecretConfig, parse_versioned
@@ -178,24 +179,43 @@ class AuthKit:
                                             if p.database_hooks]
         if database_hooks:
             hook_groups.insert(0, database_hooks)
+        # Services in dependency order, each given what it uses; plugins initialise last,
+        # when everything they might reach (rate limiter, pipeline, api, CORS) exists.
         self.db = Database(self.storage, hook_groups, secondary_records(self))
-        self.sessions = SessionService(self)
+        self.sessions = SessionService(
+            options=self.options.session, cookies=self.cookies, secrets=self.secrets,
+            now=self.now, db=self.db,
+            cookie_cache=CookieCache(
+                session_options=self.options.session, spec=self.cookies.session_data,
+                secrets=self.secrets, now=self.now, user_fields=self.user_fields,
+                session_fields=self.session_fields))
 
         self.registry = Registry(core_endpoints())
         for plugin in self.plugins:
             for ep in plugin.endpoints():
                 self.registry.add(ep)
-        for plugin in self.plugins:
-            plugin.init(self)
 
         from .api import API
         from .pipeline import Pipeline
 
-        self.rate_limiter = RateLimiter(self)
+        registry = self.registry
+        self.rate_limiter = RateLimiter(
+            options=self.options.rate_limit, advanced=self.options.advanced,
+            production=self.production,
+            plugin_rules=[rule for plugin in self.plugins
+                          for rule in getattr(plugin, "rate_limit", ())],
+            storage=self.storage, secondary_storage=self.secondary_storage,
+            is_routed=lambda method, path: registry.match(method, path) is not None,
+            client_ip=self.client_ip, clock=self._clock)
+        self.on_api_error = ErrorHook(on_api_error)
         self.pipeline = Pipeline(self)
         self.api = API(self)
-        self.cors = CORS.build(self, cors)
-        self.on_api_error = ErrorHook(on_api_error)
+        cors_options = CORS.options_of(cors)
+        self.cors = None if cors_options is None else CORS(
+            None, cors_options, base_path=self.base_path,
+            is_trusted_origin=self.origins.is_trusted_origin)
+        for plugin in self.plugins:
+            plugin.init(self)
 
     # -- configuration helpers -----------------------------------------------------------
     def _load_versions(self, secrets: str | Sequence[tuple[int, str]] | None
@@ -251,6 +271,11 @@ class AuthKit:
         from .settings import from_env, overlay
 
         return cls(**overlay(from_env(env), overrides))
+
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The configured clock (``() -> epoch seconds``), for services that keep time."""
+        return self._clock
 
     def now(self) -> datetime:
         """The current time (UTC, millisecond precision, from the configured clock)."""

@@ -5,7 +5,6 @@
 """
 
 from .api import HeadersAndResult
-from .asgi_middleware import AuthMiddleware as ASGIAuthMiddleware
 from .config import (
     AdvancedOptions,
     CookieCacheOptions,
@@ -22,9 +21,10 @@ from .helpers import require_role, require_session, with_auth
 from .hooks import Hooks
 from .http import Request, Response
 from .middleware import RequestAuth, safe_redirect_path
+from .middleware.asgi import AuthMiddleware as ASGIAuthMiddleware
+from .middleware.wsgi import AuthMiddleware as WSGIAuthMiddleware
 from .models import Account, Session, SessionWithUser, User
 from .storage.fields import FieldSpec
-from .wsgi_middleware import AuthMiddleware as WSGIAuthMiddleware
 
 __all__ = [
     "APIError",

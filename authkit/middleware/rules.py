@@ -34,14 +34,14 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
-from .cookies import encode_value
-from .errors import APIError, ConfigError
-from .http import Headers, Request, Response, dumps
-from .models import SessionWithUser, User
-from .roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
+from ..cookies import encode_value
+from ..errors import APIError, ConfigError
+from ..http import Headers, Request, Response, dumps
+from ..models import SessionWithUser, User
+from ..roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
 
 if TYPE_CHECKING:
-    from .core import AuthKit
+    from ..core import AuthKit
 
 # The role names are authkit.roles' (the one role model), kept importable from here.
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "WS_CLOSE_CODES",
     "AuthMiddlewareWarning",
     "AuthRules",
+    "ForbiddenPage",
     "IsAPIRequest",
     "PathSet",
     "Plan",

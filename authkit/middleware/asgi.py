@@ -17,12 +17,12 @@ from ..errors import APIError
 from ..http import error_response
 from ..roles import role_model
 from ..storage import StorageUnavailable
+from .request_auth import RequestAuth
 from .rules import (
     WS_CLOSE_CODES,
     AuthRules,
     ForbiddenPage,
     IsAPIRequest,
-    RequestAuth,
     RoleSpec,
     Verdict,
     judge,

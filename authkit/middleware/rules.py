@@ -4,73 +4,30 @@ Rules are compiled once by ``AuthRules``; per request the adapters ask it for a 
 (which rules a path falls under), resolve the session only when the plan needs one, ask for
 a ``Verdict``, and render a refusal as a ``Response`` value (or a WebSocket close code).
 
-Path patterns come in two forms, freely mixed:
-
-* Next.js matcher form: ``/dashboard/:path*`` (the path and everything below it),
-  ``/u/:id`` (one segment), ``/u/:id?`` (zero or one), ``/docs/:rest+`` (one or more);
-* glob form: ``/admin/*`` (a *trailing* ``*`` covers ``/admin`` and everything below it, so a
-  protected section cannot be reached one level deeper), ``/a/*/b`` (one segment), ``/a/**``
-  (any depth), ``*.png`` inside a segment.
-
-How a path is read (SEC-76): every request path has two readings, the decoded path the app
-router sees and a canonical one (percent-decoded until stable, ``\\`` read as ``/``,
-``;params`` dropped, dot segments resolved, repeated slashes merged). Protective rules
-(``protect``, ``roles``) apply when *either* reading matches, ignoring letter case; an
-exception (``public``) applies only when *both* readings match, with exact case. A request
-the middleware cannot classify safely is therefore refused rather than let through.
+How a path is read: every request path has two readings, the decoded path the app router
+sees and a canonical one (see ``patterns``). Protective rules (``protect``, ``roles``) apply
+when *either* reading matches, ignoring letter case; an exception (``public``) applies only
+when *both* readings match, with exact case. A request the middleware cannot classify safely
+is therefore refused rather than let through.
 """
 
 from __future__ import annotations
 
-import asyncio
-import functools
 import html
-import re
-import threading
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qsl, quote, unquote, urlsplit
+from typing import Any
+from urllib.parse import parse_qsl
 
 from ..cookies import encode_value
 from ..errors import APIError, ConfigError
-from ..http import Headers, Request, Response, dumps
-from ..models import SessionWithUser, User
-from ..roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
-
-if TYPE_CHECKING:
-    from ..core import AuthKit
-
-# The role names are authkit.roles' (the one role model), kept importable from here.
-__all__ = [
-    "MAX_REDIRECT_LENGTH",
-    "OPEN",
-    "WS_CLOSE_CODES",
-    "AuthMiddlewareWarning",
-    "AuthRules",
-    "ForbiddenPage",
-    "IsAPIRequest",
-    "PathSet",
-    "Plan",
-    "RequestAuth",
-    "Requirement",
-    "RoleModel",
-    "RoleSpec",
-    "Verdict",
-    "canonical_path",
-    "compile_pattern",
-    "has_any_role",
-    "has_permission",
-    "judge",
-    "local_target",
-    "merge_set_cookies",
-    "role_model",
-    "safe_redirect_path",
-    "user_roles",
-]
-
+from ..http import Request, Response, dumps
+from ..models import SessionWithUser
+from ..roles import Requirement, RoleModel, has_any_role, has_permission
+from .patterns import PathSet, canonical_path, compile_pattern
+from .redirects import local_target, safe_redirect_path
 
 RoleSpec = str | Sequence[str] | Mapping[str, Any] | Requirement
 IsAPIRequest = Callable[[Request], bool]
@@ -103,144 +60,6 @@ def _requirement(spec: RoleSpec, pattern: str, model: RoleModel | None = None) -
                           "permission rule such as {'report': ['read']}, or a "
                           "callable(session) -> bool")
     return has_any_role(*roles, model=model)
-
-
-# -- paths ---------------------------------------------------------------------------------
-
-_PARAM = re.compile(r"^:[A-Za-z_][A-Za-z0-9_]*([*+?]?)$")
-_NEEDS_CANONICALIZING = re.compile(r"[%\\;]|//|/\.")
-_FORBIDDEN_IN_PATTERN = re.compile(r"[()\[\]{}?#\\:+]")
-# Probes for "this pattern matches every path": the root, shallow, deep, odd characters.
-_PROBES = ("/", "/a", "/a/b", "/zz-probe/x/y.html", "/sign-in", "/%7E;x/..")
-
-
-def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[str]:
-    """A regular expression for one Next.js-style or glob path pattern (see module doc)."""
-    if not isinstance(pattern, str) or not pattern.startswith("/"):
-        raise ConfigError(f"path pattern {pattern!r} must start with '/', e.g. '/dashboard/*'")
-    segments = [s for s in pattern.split("/") if s]
-    for seg in segments:
-        if _PARAM.match(seg) is None and _FORBIDDEN_IN_PATTERN.search(seg):
-            raise ConfigError(
-                f"path pattern {pattern!r}: only ':name', ':name*', ':name+', ':name?', '*' "
-                "and '**' are supported (no regular expressions or query strings)"
-            )
-    out = ["^"]
-    for index, seg in enumerate(segments):
-        last = index == len(segments) - 1
-        param = _PARAM.match(seg)
-        if seg == "**" or (seg == "*" and last) or (param and param.group(1) == "*"):
-            out.append(r"(?:/.*)?")
-        elif param and param.group(1) == "+":
-            out.append(r"/[^/]+(?:/.*)?")
-        elif param and param.group(1) == "?":
-            out.append(r"(?:/[^/]+)?")
-        elif param or seg == "*":
-            out.append(r"/[^/]+")
-        elif seg.startswith(":"):
-            raise ConfigError(f"path pattern {pattern!r}: bad parameter {seg!r}")
-        else:
-            out.append("/" + "[^/]*".join(re.escape(part) for part in seg.split("*")))
-    out.append("/?$")
-    return re.compile("".join(out), re.IGNORECASE if ignore_case else 0)
-
-
-def canonical_path(path: str) -> str:
-    """The path as the most lenient server would read it (SEC-76).
-
-    Percent-decoded until stable (``/adm%2569n`` is ``/admin`` to a server that decodes
-    twice), backslashes as slashes, ``;params`` dropped, dot segments resolved, empty
-    segments merged, no trailing slash.
-    """
-    if not _NEEDS_CANONICALIZING.search(path):
-        return path.rstrip("/") or "/"  # the common case, without the segment walk
-    for _ in range(4):
-        if "%" not in path:
-            break
-        decoded = unquote(path, errors="replace")
-        if decoded == path:
-            break
-        path = decoded
-    segments: list[str] = []
-    for segment in path.replace("\\", "/").split("/"):
-        segment = segment.split(";", 1)[0]
-        if segment in ("", "."):
-            continue
-        if segment == "..":
-            if segments:
-                segments.pop()
-            continue
-        segments.append(segment)
-    return "/" + "/".join(segments)
-
-
-class PathSet:
-    """A compiled list of patterns."""
-
-    __slots__ = ("_regexes", "patterns")
-
-    def __init__(self, patterns: Iterable[str], *, ignore_case: bool) -> None:
-        self.patterns = tuple(patterns)
-        self._regexes = tuple(compile_pattern(p, ignore_case=ignore_case)
-                              for p in self.patterns)
-
-    def __bool__(self) -> bool:
-        return bool(self.patterns)
-
-    def match(self, path: str) -> bool:
-        """Does any pattern match ``path``?"""
-        return any(r.match(path) for r in self._regexes)
-
-    def match_all(self) -> list[str]:
-        """The patterns that match every path (for the configuration warning)."""
-        return [p for p, r in zip(self.patterns, self._regexes, strict=True)
-                if all(r.match(probe) for probe in _PROBES)]
-
-
-# -- redirect targets ----------------------------------------------------------------------
-
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_UNSAFE_RAW = re.compile(r"[\x00-\x20\x7f\\]")
-_PATH_SAFE = "/:@!$&'()*+,;=-._~"
-_QUERY_SAFE = _PATH_SAFE + "?%"
-MAX_REDIRECT_LENGTH = 2048
-
-
-def safe_redirect_path(value: object, default: str) -> str:
-    """``value`` when it is a same-site path no browser reads as another host, else ``default``.
-
-    Use it on every ``callbackURL`` a page receives (SEC-44): it refuses schemes and
-    authorities (``https://evil.com``, ``//evil.com``), backslashes (``/\\evil.com``, which
-    browsers read as ``//``), control characters and whitespace, and values whose decoded
-    form starts with ``//`` or ``/\\`` (``/%2F%2Fevil.com``).
-    """
-    if not isinstance(value, str) or not value or len(value) > MAX_REDIRECT_LENGTH:
-        return default
-    if _UNSAFE_RAW.search(value) or not value.startswith("/") or value.startswith("//"):
-        return default
-    decoded = value
-    for _ in range(4):
-        decoded = unquote(decoded, errors="replace")
-    if _CONTROL.search(decoded) or decoded.startswith(("//", "/\\")):
-        return default
-    parts = urlsplit(value)
-    if parts.scheme or parts.netloc:
-        return default
-    return value
-
-
-def local_target(path: str, query_string: str = "") -> str:
-    """A same-site URL for ``path`` + query that stays same-site when used as a redirect.
-
-    Runs of ``/`` and ``\\`` collapse to one ``/`` (so ``//evil.com/x`` becomes
-    ``/evil.com/x``), and everything outside the URL path alphabet is percent-encoded.
-    """
-    # Browsers drop tabs and newlines from URLs, so "/\t/evil.com" would become "//evil.com".
-    path = "/" + re.sub(r"[/\\]+", "/", _CONTROL.sub("", path)).lstrip("/")
-    target = quote(path, safe=_PATH_SAFE)
-    if query_string:
-        target += "?" + quote(query_string, safe=_QUERY_SAFE)
-    return target
 
 
 # -- verdicts and plans --------------------------------------------------------------------
@@ -504,172 +323,7 @@ class AuthRules:
         return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers], body)
 
 
-# -- the per-request state -----------------------------------------------------------------
-
-
-class RequestAuth:
-    """The session of one request, resolved on first use and then remembered.
-
-    The middleware stores one under the key ``"authkit.auth"`` in the WSGI environ and in the
-    ASGI scope alike. It is falsy when nobody is signed in (``if environ["authkit.auth"]:``
-    lets only signed-in visitors through); ``session``/``user`` resolve synchronously and are
-    ``None`` when signed out; async code calls ``await load()`` first, which runs the
-    database work in a worker thread. The cookies the core
-    wants to set while resolving (a sliding refresh, clearing a dead session) are collected
-    in ``set_cookies`` and added to the response by the middleware.
-
-    ``resolve(fresh=True)`` / ``load(fresh=True)`` read the session from the store, never
-    from the cookie cache: every role or permission decision (the middleware's ``roles``,
-    ``require_role``, ``roles()``, the adapters' role guards) uses it, so a revoked session
-    or a demoted user is refused at once rather than when the cache expires.
-    """
-
-    __slots__ = (
-        "_async",
-        "_fresh",
-        "_headers",
-        "_headers_of",
-        "_lock",
-        "_resolved",
-        "_session",
-        "auth",
-        "method",
-        "path",
-        "query_string",
-        "root",
-        "rules",
-        "set_cookies",
-    )
-
-    def __init__(self, auth: AuthKit, headers_of: Callable[[], Headers], *,
-                 rules: AuthRules | None = None, method: str = "GET", root: str = "",
-                 path: str = "/", query_string: str = "", is_async: bool = False) -> None:
-        self.auth = auth
-        self.rules = rules
-        self.method = method
-        self.root = root
-        self.path = path
-        self.query_string = query_string
-        self._headers: Headers | None = None
-        self._headers_of = headers_of
-        self._session: SessionWithUser | None = None
-        self._resolved = False
-        self._fresh = False
-        self._lock = threading.Lock()
-        self._async = is_async
-        self.set_cookies: list[str] = []
-
-    @property
-    def headers(self) -> Headers:
-        """The request headers (built on first use)."""
-        if self._headers is None:
-            self._headers = self._headers_of()
-        return self._headers
-
-    @property
-    def resolved(self) -> bool:
-        """Has the session been looked up yet?"""
-        return self._resolved
-
-    def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
-        """Look the session up (once; again from the store when ``fresh`` asks for it after a
-        cached answer); raises ``StorageUnavailable`` when the store is down."""
-        if self._resolved and (self._fresh or not fresh):
-            return self._session
-        with self._lock:
-            if not self._resolved or (fresh and not self._fresh):
-                # With the cache off every lookup reads the store: already fresh.
-                cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
-                query = None if cached_ok else {"disableCookieCache": "true"}
-                try:
-                    out = self.auth.api.get_session(headers=self.headers, query=query,
-                                                    return_headers=True)
-                except APIError as exc:
-                    if exc.status >= 500:
-                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
-                    # A refresh that lost a race with a sign-out: signed out, cookies cleared.
-                    lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
-                    session = None
-                else:
-                    lines = out.headers.get_all("set-cookie")
-                    session = out.response
-                # A store read after a cached one sees the same request cookies and decides
-                # anew: its cookies replace the first read's.
-                self.set_cookies[:] = lines
-                self._session = session
-                self._fresh = not cached_ok
-                self._resolved = True
-        return self._session
-
-    async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
-        """``resolve()`` for async code: the database work runs off the event loop."""
-        if self._resolved and (self._fresh or not fresh):
-            return self._session
-        loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
-
-    def __bool__(self) -> bool:
-        """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""
-        return self.session is not None
-
-    def __repr__(self) -> str:
-        if not self._resolved:
-            return "<RequestAuth (not loaded yet)>"
-        user = self._session.user.id if self._session is not None else None
-        return f"<RequestAuth signed_in={user is not None} user_id={user!r}>"
-
-    @property
-    def session(self) -> SessionWithUser | None:
-        """The session and user, or ``None`` when signed out."""
-        if not self._resolved and self._async and _in_event_loop():
-            raise RuntimeError(
-                "the session of an ASGI request is not loaded yet and looking it up here "
-                "would block the event loop: use `await scope['authkit.auth'].load()` (or the "
-                "Starlette adapter's request.user / FastAPI's Depends(current_session))"
-            )
-        return self.resolve()
-
-    @property
-    def user(self) -> User | None:
-        """The signed-in user, or ``None``."""
-        session = self.session
-        return session.user if session is not None else None
-
-    def roles(self) -> frozenset[str]:
-        """The signed-in user's roles as the store holds them (empty when signed out)."""
-        if not (self._resolved and self._fresh) and self._async and _in_event_loop():
-            raise RuntimeError("roles() of an ASGI request reads the store: "
-                               "`await scope['authkit'].load(fresh=True)` first")
-        found = self.resolve(fresh=True)
-        user = found.user if found is not None else None
-        model = self.rules.access if self.rules is not None else role_model(self.auth)
-        return user_roles(user, model) if user is not None else frozenset()
-
-    def request(self) -> Request:
-        """A body-less ``Request`` value of this request (app-relative path)."""
-        return Request(method=self.method, path=self.path, query_string=self.query_string,
-                       headers=self.headers)
-
-    def refusal(self, verdict: Verdict) -> Response:
-        """The middleware's response for ``verdict`` on this request."""
-        rules = self.rules or _DEFAULT_RULES
-        return rules.refusal(verdict, self.request(), root=self.root, cookies=self.set_cookies)
-
-    def sign_in_location(self) -> str:
-        """The sign-in URL that comes back to this request afterwards."""
-        rules = self.rules or _DEFAULT_RULES
-        return rules.sign_in_location(self.root, self.path, self.query_string)
-
-
-def _in_event_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-_DEFAULT_RULES = AuthRules()
+DEFAULT_RULES = AuthRules()
 
 
 def merge_set_cookies(app_cookies: Iterable[str], ours: Sequence[str]) -> list[str]:

@@ -16,11 +16,11 @@ from ..http import error_response
 from ..roles import role_model
 from ..storage import StorageUnavailable
 from ..wsgi import Environ, StartResponse, environ_headers, send, wsgi_path, wsgi_text
+from .request_auth import RequestAuth
 from .rules import (
     AuthRules,
     ForbiddenPage,
     IsAPIRequest,
-    RequestAuth,
     RoleSpec,
     Verdict,
     judge,

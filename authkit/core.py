@@ -7,7 +7,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -52,6 +52,11 @@ from .storage.fields import FieldSpec
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
 from .tokens import SecretList
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from .asgi import ASGIApp
 
 log = logging.getLogger("authkit")
 
@@ -324,13 +329,13 @@ class AuthKit:
             return self.cors.handle(request, self.pipeline.handle)  # preflight before routing
         return self.pipeline.handle(request)
 
-    def wsgi_app(self) -> Any:
+    def wsgi_app(self) -> WSGIApplication:
         """The auth handler as a WSGI application."""
         from .wsgi import WSGIHandler
 
         return WSGIHandler(self)
 
-    def asgi_app(self) -> Any:
+    def asgi_app(self) -> ASGIApp:
         """The auth handler as an ASGI application."""
         from .asgi import ASGIHandler
 

@@ -75,7 +75,7 @@ class AuthMiddleware:
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:
         full_path, _ = wsgi_path(environ)
         if self.rules.is_auth_path(full_path):
-            return self.handler(environ, start_response)  # type: ignore[no-any-return]
+            return self.handler(environ, start_response)
         # Rules see PATH_INFO under SCRIPT_NAME, exactly what the app's router sees (SEC-76).
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         state = RequestAuth(

@@ -7,7 +7,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -56,6 +56,7 @@ from .tokens import SecretList
 if TYPE_CHECKING:
     from wsgiref.types import WSGIApplication
 
+    from .api_types import TypedAPI
     from .asgi import ASGIApp
 
 log = logging.getLogger("authkit")
@@ -223,8 +224,10 @@ class AuthKit:
             client_ip=self.client_ip, clock=self._clock)
         self.on_api_error = ErrorHook(on_api_error)
         self.pipeline = Pipeline(self)
-        self.api = API(self)
-        self.async_api = AsyncAPI(self.api)  # the same endpoints, awaitable (worker thread)
+        # Typed by the generated stub (authkit/api_types.pyi): one method per endpoint.
+        api = API(self)
+        self.api: TypedAPI = cast("TypedAPI", api)
+        self.async_api = AsyncAPI(api)  # the same endpoints, awaitable (worker thread)
         cors_options = CORS.options_of(cors)
         self.cors = None if cors_options is None else CORS(
             None, cors_options, base_path=self.base_path,

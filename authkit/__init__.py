@@ -17,13 +17,28 @@ from .config import (
 )
 from .core import AuthKit
 from .errors import APIError, AuthError, ConfigError
-from .helpers import require_role, require_session, with_auth
+from .helpers import (
+    forbidden,
+    request_auth,
+    require_role,
+    require_session,
+    unauthorized,
+    with_auth,
+)
 from .hooks import Hooks
-from .http import Request, Response
-from .middleware import RequestAuth, safe_redirect_path
+from .http import Request, Response, error_response
+from .middleware import (
+    ForbiddenPage,
+    IsAPIRequest,
+    RequestAuth,
+    RoleSpec,
+    Verdict,
+    safe_redirect_path,
+)
 from .middleware.asgi import AuthMiddleware as ASGIAuthMiddleware
 from .middleware.wsgi import AuthMiddleware as WSGIAuthMiddleware
 from .models import Account, Session, SessionWithUser, User
+from .roles import user_roles
 from .storage.fields import FieldSpec
 
 __all__ = [
@@ -38,21 +53,30 @@ __all__ = [
     "EmailAndPasswordOptions",
     "EmailVerificationOptions",
     "FieldSpec",
+    "ForbiddenPage",
     "HeadersAndResult",
     "Hooks",
+    "IsAPIRequest",
     "RateLimitOptions",
     "Request",
     "RequestAuth",
     "Response",
+    "RoleSpec",
     "Session",
     "SessionOptions",
     "SessionWithUser",
     "User",
     "UserOptions",
+    "Verdict",
     "VerificationOptions",
     "WSGIAuthMiddleware",
+    "error_response",
+    "forbidden",
+    "request_auth",
     "require_role",
     "require_session",
     "safe_redirect_path",
+    "unauthorized",
+    "user_roles",
     "with_auth",
 ]

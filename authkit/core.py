@@ -45,10 +45,10 @@ from .origins import OriginPolicy
 from .passwords import PasswordHasher, make_hasher
 from .plugins.base import Plugin
 from .ratelimit import RateLimiter
-from .secondary import SecondaryStorage
-from .secondary_records import secondary_records
 from .sessions import SessionService
 from .storage.fields import FieldSpec
+from .storage.secondary.records import secondary_records
+from .storage.secondary.store import SecondaryStorage
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
 from .tokens import SecretList

@@ -23,7 +23,7 @@ from .tokens import generate_id
 
 if TYPE_CHECKING:
     from .endpoints.context import Context
-    from .secondary_records import SecondaryRecords
+    from .storage.secondary.records import SecondaryRecords
 
 Hook = Callable[..., Any]
 # {"user": {"create": {"before": fn, "after": fn}, ...}, "session": {...}, ...}

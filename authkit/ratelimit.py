@@ -40,7 +40,7 @@ from .storage.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from .core import AuthKit
-    from .secondary import SecondaryStorage
+    from .storage.secondary.store import SecondaryStorage
     from .storage.sql import SQLStorage
 
 log = logging.getLogger("authkit.ratelimit")

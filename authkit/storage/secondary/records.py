@@ -31,7 +31,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from .models import (
+from ...models import (
     SESSION_COLUMNS,
     USER_COLUMNS,
     Session,
@@ -41,17 +41,17 @@ from .models import (
     parse_iso,
     to_ms,
 )
-from .secondary import (
+from ..fields import FieldSpec
+from .store import (
     SecondaryStorage,
     SecondaryStorageUnavailable,
     SupportsReplace,
     SupportsUpdate,
 )
-from .storage.fields import FieldSpec
 
 if TYPE_CHECKING:
-    from .core import AuthKit
-    from .db import Database
+    from ...core import AuthKit
+    from ...db import Database
 
 log = logging.getLogger("authkit.secondary")
 

@@ -18,9 +18,9 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from .errors import ConfigError
-from .outage_log import report_outage
-from .secondary import SecondaryStorageUnavailable, Update
+from ...errors import ConfigError
+from ...outage_log import report_outage
+from .store import SecondaryStorageUnavailable, Update
 
 try:
     import redis

@@ -20,7 +20,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any, Protocol, runtime_checkable
 
-from .storage.errors import StorageUnavailable
+from ..errors import StorageUnavailable
 
 __all__ = [
     "MemoryStorage",

@@ -16,6 +16,7 @@ from .config import (
     VerificationOptions,
 )
 from .core import AuthKit
+from .credentials import credential_of, kinds_of
 from .errors import APIError, AuthError, ConfigError
 from .helpers import (
     forbidden,
@@ -70,8 +71,10 @@ __all__ = [
     "Verdict",
     "VerificationOptions",
     "WSGIAuthMiddleware",
+    "credential_of",
     "error_response",
     "forbidden",
+    "kinds_of",
     "request_auth",
     "require_role",
     "require_session",

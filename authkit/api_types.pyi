@@ -3,17 +3,38 @@
 from collections.abc import Mapping
 from typing import Any, Literal, Protocol, TypedDict, Unpack, overload
 
-import authkit.endpoints.account
-import authkit.endpoints.password_reset
-import authkit.endpoints.session_management
-import authkit.endpoints.sign_in
-import authkit.endpoints.sign_up
-import authkit.endpoints.verification
-import authkit.models
-import authkit.plugins.email_otp.routes
-import authkit.plugins.magic_link.routes
 from authkit.api import HeadersAndResult
+from authkit.endpoints.account import (
+    ChangePasswordResult as authkit_endpoints_account_ChangePasswordResult,
+)
+from authkit.endpoints.account import DeleteUserResult as authkit_endpoints_account_DeleteUserResult
+from authkit.endpoints.password_reset import (
+    RequestResetResult as authkit_endpoints_password_reset_RequestResetResult,
+)
+from authkit.endpoints.session_management import (
+    UpdateSessionResult as authkit_endpoints_session_management_UpdateSessionResult,
+)
+from authkit.endpoints.sign_in import SignInResult as authkit_endpoints_sign_in_SignInResult
+from authkit.endpoints.sign_up import SignUpResult as authkit_endpoints_sign_up_SignUpResult
+from authkit.endpoints.verification import (
+    StatusResult as authkit_endpoints_verification_StatusResult,
+)
 from authkit.http import Response
+from authkit.models import Account as authkit_models_Account
+from authkit.models import Session as authkit_models_Session
+from authkit.models import SessionWithUser as authkit_models_SessionWithUser
+from authkit.plugins.email_otp.routes import (
+    SuccessResult as authkit_plugins_email_otp_routes_SuccessResult,
+)
+from authkit.plugins.email_otp.routes import (
+    TokenUserResult as authkit_plugins_email_otp_routes_TokenUserResult,
+)
+from authkit.plugins.email_otp.routes import (
+    VerifyEmailResult as authkit_plugins_email_otp_routes_VerifyEmailResult,
+)
+from authkit.plugins.magic_link.routes import (
+    StatusResult as authkit_plugins_magic_link_routes_StatusResult,
+)
 
 class CallOptions(TypedDict, total=False):
     """What every endpoint method takes besides ``as_response``/``return_headers``."""
@@ -134,7 +155,7 @@ class TypedAPI(Protocol):
                      **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def change_email(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                     **options: Unpack[CallOptions]) -> authkit.endpoints.verification.StatusResult:
+                     **options: Unpack[CallOptions]) -> authkit_endpoints_verification_StatusResult:
         """POST /change-email: Change the email address"""
 
     @overload
@@ -145,7 +166,7 @@ class TypedAPI(Protocol):
                                **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def change_email_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                               **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                               **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/change-email: Change the address with a code"""
 
     @overload
@@ -156,7 +177,7 @@ class TypedAPI(Protocol):
                         **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def change_password(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                        **options: Unpack[CallOptions]) -> authkit.endpoints.account.ChangePasswordResult:
+                        **options: Unpack[CallOptions]) -> authkit_endpoints_account_ChangePasswordResult:
         """POST /change-password: Change the password of the user"""
 
     @overload
@@ -178,7 +199,7 @@ class TypedAPI(Protocol):
                                **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def check_verification_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                               **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                               **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/check-verification-otp: Check a code without using it"""
 
     @overload
@@ -332,7 +353,7 @@ class TypedAPI(Protocol):
                     **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def delete_user(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                    **options: Unpack[CallOptions]) -> authkit.endpoints.account.DeleteUserResult:
+                    **options: Unpack[CallOptions]) -> authkit_endpoints_account_DeleteUserResult:
         """POST /delete-user: Delete the user"""
 
     @overload
@@ -343,7 +364,7 @@ class TypedAPI(Protocol):
                              **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def delete_user_callback(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                             **options: Unpack[CallOptions]) -> authkit.endpoints.account.DeleteUserResult:
+                             **options: Unpack[CallOptions]) -> authkit_endpoints_account_DeleteUserResult:
         """GET /delete-user/callback: Complete a user deletion with the emailed token"""
 
     @overload
@@ -387,7 +408,7 @@ class TypedAPI(Protocol):
                                   **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def forget_password_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                                  **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                                  **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /forget-password/email-otp: Email a password-reset code (older path)"""
 
     @overload
@@ -552,7 +573,7 @@ class TypedAPI(Protocol):
                     **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def get_session(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                    **options: Unpack[CallOptions]) -> authkit.models.SessionWithUser | None:
+                    **options: Unpack[CallOptions]) -> authkit_models_SessionWithUser | None:
         """GET /get-session: Get the current session"""
 
     @overload
@@ -761,7 +782,7 @@ class TypedAPI(Protocol):
                       **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def list_sessions(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                      **options: Unpack[CallOptions]) -> list[authkit.models.Session]:
+                      **options: Unpack[CallOptions]) -> list[authkit_models_Session]:
         """GET /list-sessions: List all active sessions for the user"""
 
     @overload
@@ -783,7 +804,7 @@ class TypedAPI(Protocol):
                            **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def list_user_accounts(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                           **options: Unpack[CallOptions]) -> list[authkit.models.Account]:
+                           **options: Unpack[CallOptions]) -> list[authkit_models_Account]:
         """GET /list-accounts: List all accounts linked to the user"""
 
     @overload
@@ -926,7 +947,7 @@ class TypedAPI(Protocol):
                                        **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def request_email_change_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                                       **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                                       **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/request-email-change: Email a code to a new address"""
 
     @overload
@@ -937,7 +958,7 @@ class TypedAPI(Protocol):
                                **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def request_password_reset(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                               **options: Unpack[CallOptions]) -> authkit.endpoints.password_reset.RequestResetResult:
+                               **options: Unpack[CallOptions]) -> authkit_endpoints_password_reset_RequestResetResult:
         """POST /request-password-reset: Send a password reset email"""
 
     @overload
@@ -948,7 +969,7 @@ class TypedAPI(Protocol):
                                          **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def request_password_reset_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                                         **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                                         **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/request-password-reset: Email a password-reset code"""
 
     @overload
@@ -959,7 +980,7 @@ class TypedAPI(Protocol):
                        **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def reset_password(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                       **options: Unpack[CallOptions]) -> authkit.endpoints.verification.StatusResult:
+                       **options: Unpack[CallOptions]) -> authkit_endpoints_verification_StatusResult:
         """POST /reset-password: Reset the password with a token"""
 
     @overload
@@ -981,7 +1002,7 @@ class TypedAPI(Protocol):
                                  **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def reset_password_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                                 **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                                 **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/reset-password: Reset the password with a code"""
 
     @overload
@@ -1069,7 +1090,7 @@ class TypedAPI(Protocol):
                                 **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def send_verification_email(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                                **options: Unpack[CallOptions]) -> authkit.endpoints.verification.StatusResult:
+                                **options: Unpack[CallOptions]) -> authkit_endpoints_verification_StatusResult:
         """POST /send-verification-email: Send a verification email"""
 
     @overload
@@ -1080,7 +1101,7 @@ class TypedAPI(Protocol):
                               **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def send_verification_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                              **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.SuccessResult:
+                              **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_SuccessResult:
         """POST /email-otp/send-verification-otp: Email a one-time code"""
 
     @overload
@@ -1157,7 +1178,7 @@ class TypedAPI(Protocol):
                       **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def sign_in_email(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                      **options: Unpack[CallOptions]) -> authkit.endpoints.sign_in.SignInResult:
+                      **options: Unpack[CallOptions]) -> authkit_endpoints_sign_in_SignInResult:
         """POST /sign-in/email: Sign in with email and password"""
 
     @overload
@@ -1168,7 +1189,7 @@ class TypedAPI(Protocol):
                           **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def sign_in_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                          **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.TokenUserResult:
+                          **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_TokenUserResult:
         """POST /sign-in/email-otp: Sign in with a code"""
 
     @overload
@@ -1179,7 +1200,7 @@ class TypedAPI(Protocol):
                            **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def sign_in_magic_link(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                           **options: Unpack[CallOptions]) -> authkit.plugins.magic_link.routes.StatusResult:
+                           **options: Unpack[CallOptions]) -> authkit_plugins_magic_link_routes_StatusResult:
         """POST /sign-in/magic-link: Email a sign-in link"""
 
     @overload
@@ -1234,7 +1255,7 @@ class TypedAPI(Protocol):
                       **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def sign_up_email(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                      **options: Unpack[CallOptions]) -> authkit.endpoints.sign_up.SignUpResult:
+                      **options: Unpack[CallOptions]) -> authkit_endpoints_sign_up_SignUpResult:
         """POST /sign-up/email: Sign up a user with email and password"""
 
     @overload
@@ -1333,7 +1354,7 @@ class TypedAPI(Protocol):
                        **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def update_session(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                       **options: Unpack[CallOptions]) -> authkit.endpoints.session_management.UpdateSessionResult:
+                       **options: Unpack[CallOptions]) -> authkit_endpoints_session_management_UpdateSessionResult:
         """POST /update-session: Update the current session"""
 
     @overload
@@ -1410,7 +1431,7 @@ class TypedAPI(Protocol):
                          **options: Unpack[CallOptions]) -> HeadersAndResult: ...
     @overload
     def verify_email_otp(self, *, as_response: Literal[False] = ..., return_headers: Literal[False] = ...,
-                         **options: Unpack[CallOptions]) -> authkit.plugins.email_otp.routes.VerifyEmailResult:
+                         **options: Unpack[CallOptions]) -> authkit_plugins_email_otp_routes_VerifyEmailResult:
         """POST /email-otp/verify-email: Verify an address with a code"""
 
     @overload

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from .. import credentials as creds
 from ..errors import APIError
 from ..http import Headers, Request, Response
 from ..models import SessionWithUser, User
@@ -40,6 +41,7 @@ class RequestAuth:
 
     __slots__ = (
         "_async",
+        "_by_kinds",
         "_fresh",
         "_headers",
         "_headers_of",
@@ -71,6 +73,7 @@ class RequestAuth:
         self._fresh = False
         self._lock = threading.Lock()
         self._async = is_async
+        self._by_kinds: dict[frozenset[str], SessionWithUser | None] = {}
         self.set_cookies: list[str] = []
 
     @property
@@ -87,7 +90,8 @@ class RequestAuth:
 
     def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
         """Look the session up (once; again from the store when ``fresh`` asks for it after a
-        cached answer); raises ``StorageUnavailable`` when the store is down."""
+        cached answer); raises ``StorageUnavailable`` when the store is down. Only the
+        credentials the path accepts count (``AuthRules.accepts``)."""
         if self._resolved and (self._fresh or not fresh):
             return self._session
         with self._lock:
@@ -95,18 +99,14 @@ class RequestAuth:
                 # With the cache off every lookup reads the store: already fresh.
                 cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
                 query = None if cached_ok else {"disableCookieCache": "true"}
+                kinds = self.rules.accepts(self.path) if self.rules else creds.SESSION_ONLY
                 try:
-                    out = self.auth.api.get_session(headers=self.headers, query=query,
-                                                    return_headers=True)
+                    session, lines = self._lookup(kinds, query)
                 except APIError as exc:
-                    if exc.status >= 500:
-                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
-                    # A refresh that lost a race with a sign-out: signed out, cookies cleared.
-                    lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
-                    session = None
-                else:
-                    lines = out.headers.get_all("set-cookie")
-                    session = out.response
+                    if exc.status == 429:
+                        # A key over its limit is answered once; later reads see no session.
+                        self._resolved = self._fresh = True
+                    raise
                 # A store read after a cached one sees the same request cookies and decides
                 # anew: its cookies replace the first read's.
                 self.set_cookies[:] = lines
@@ -114,6 +114,50 @@ class RequestAuth:
                 self._fresh = not cached_ok
                 self._resolved = True
         return self._session
+
+    def resolve_with(self, kinds: frozenset[str]) -> SessionWithUser | None:
+        """The session under an explicit choice of credentials (a route's own rule, such as
+        a FastAPI dependency's), whatever the path rules say; read from the store and
+        remembered per choice."""
+        with self._lock:
+            if kinds not in self._by_kinds:
+                session, lines = self._lookup(kinds, {"disableCookieCache": "true"})
+                self.set_cookies.extend(line for line in lines if line not in self.set_cookies)
+                self._by_kinds[kinds] = session
+            return self._by_kinds[kinds]
+
+    @property
+    def credential(self) -> str | None:
+        """How the request authenticated: ``"session"``, ``"api-key"``, ``"jwt"`` or ``None``."""
+        return creds.credential_of(self.session)
+
+    def _lookup(self, kinds: frozenset[str], query: dict[str, str] | None
+                ) -> tuple[SessionWithUser | None, list[str]]:
+        headers = self.headers
+        if "jwt" in kinds:
+            token = creds.bearer_jwt(headers)
+            if token is not None:
+                return creds.jwt_session(self.auth, token, self.auth.base_url_for(
+                    self.request())), []
+        key_headers = creds.api_key_headers(self.auth)
+        carries_key = any(headers.get(name) for name in key_headers)
+        if key_headers and "api-key" not in kinds:
+            headers = creds.without(headers, key_headers)
+            carries_key = False
+        if "session" not in kinds:
+            if not carries_key:
+                return None, []
+            headers = creds.without(headers, ("cookie", "authorization"))
+        try:
+            out = self.auth.api.get_session(headers=headers, query=query, return_headers=True)
+        except APIError as exc:
+            if exc.status >= 500:
+                raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
+            if carries_key and exc.status == 429:
+                raise  # a key over its quota or rate limit: the client should wait, not re-auth
+            # A refresh that lost a race with a sign-out, or a refused key: signed out.
+            return None, [v for k, v in exc.headers if k.lower() == "set-cookie"]
+        return out.response, out.headers.get_all("set-cookie")
 
     async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""

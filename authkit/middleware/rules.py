@@ -21,6 +21,7 @@ from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
 
+from .. import credentials as creds
 from ..cookies import encode_value
 from ..errors import APIError, ConfigError
 from ..http import Request, Response, dumps
@@ -148,10 +149,11 @@ class AuthRules:
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
     replacing the default detection), ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    permission rules read: the admin plugin, found by ``role_model(auth)``),
     ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
     HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
-    link home).
+    link home) and ``credentials`` (``{pattern: ("session", "api-key", "jwt")}``: what a path accepts besides
+    the browser session, see ``authkit.credentials``).
     """
 
     def __init__(
@@ -168,12 +170,17 @@ class AuthRules:
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
         forbidden_page: ForbiddenPage | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.access = access
         if forbidden_page is not None and not isinstance(forbidden_page, str) \
                 and not callable(forbidden_page):
             raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
         self.forbidden_page = forbidden_page
+        # Accepting more credentials widens access: like `public`, a rule applies only when
+        # both readings of the path match it with exact case (SEC-76).
+        self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
+                                 for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -251,6 +258,19 @@ class AuthRules:
         if not protected and not auth_page:
             return OPEN
         return Plan(protected, requirements, auth_page)
+
+    def accepts(self, path: str) -> frozenset[str]:
+        """The credentials ``path`` accepts: the browser session, plus what a matching
+        ``credentials`` rule lists (several matching rules add up)."""
+        if not self.credential_paths:
+            return creds.SESSION_ONLY
+        canonical = canonical_path(path)
+        readings = (path,) if canonical == path else (path, canonical)
+        found: frozenset[str] = frozenset()
+        for regex, kinds in self.credential_paths:
+            if all(regex.match(r) for r in readings):
+                found |= kinds
+        return found or creds.SESSION_ONLY
 
     def default_is_api_request(self, request: Request) -> bool:
         """API unless it looks like a browser page load: an ``api_paths`` match, an XHR, or

@@ -65,10 +65,11 @@ class SessionService:
                     dont_remember: bool = False) -> None:
         """Queue the session cookie (and the ``dont_remember`` marker) for ``session``.
 
-        Nothing for a request authenticated by a plugin-verified credential (an API key): its
-        session exists for that request only, and a cookie would carry the credential itself.
+        Nothing for the session of a plugin-verified credential (an API key): it exists for
+        that request only, and its cookie would carry the credential itself.
         """
-        if ctx.verified_session is not None:
+        verified = ctx.verified_session
+        if verified is not None and verified.session.token == session.token:
             return
         max_age = None if dont_remember else self.options.expires_in
         ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),
@@ -120,10 +121,15 @@ class SessionService:
 
         A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
         row clears the cookies, and an expired row is deleted. A session a plugin verified
-        for this request (``ctx.verified_session``: an API key) answers first.
+        for this request (``ctx.verified_session``: an API key) answers first. The cookie cache
+        is consulted only when ``ctx.endpoint`` is declared ``freshness="cache"`` (registry.py).
         """
         if ctx.verified_session is not None:
             return ctx.verified_session
+        # The freshness rule, enforced here for every caller: only an endpoint declared
+        # freshness="cache" (get-session) may be answered from the cookie cache.
+        if ctx.endpoint.freshness != "cache":
+            disable_cookie_cache = True
         token = self.token_from(ctx)
         cached = self.cookie_cache.read(ctx, token, disable=disable_cookie_cache)
         if cached is not None:

@@ -1,7 +1,9 @@
 """Plugins shipped with authkit."""
 
 from .admin import admin
+from .api_key import api_key
 from .base import Plugin
 from .bearer import bearer
+from .jwt import jwt
 
-__all__ = ["Plugin", "admin", "bearer"]
+__all__ = ["Plugin", "admin", "api_key", "bearer", "jwt"]

@@ -21,6 +21,8 @@ from typing import Any
 
 import pytest
 
+from tests.support.browser import wait_for
+
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("AUTHKIT_CHROMIUM", "/usr/bin/chromium")
 CHROMEDRIVER = os.environ.get("AUTHKIT_CHROMEDRIVER", "/usr/bin/chromedriver")
@@ -137,7 +139,7 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     browser.get(server + "/admin/users")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
     browser.find_element(By.ID, "back").click()
-    assert path_of(browser, server) == "/dashboard"
+    wait_for(browser, lambda d: d.current_url == server + "/dashboard", what="the dashboard")
     # People-friendly times and the session's IP on the dashboard.
     assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC",
                         browser.find_element(By.ID, "signed-in").text)
@@ -174,7 +176,9 @@ def test_admin_page_lists_searches_bans_and_impersonates(server: str, browser: A
     browser.find_element(By.NAME, "email").send_keys("boss@example.com")
     browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
     submit_and_wait(browser, "submit", server, "/dashboard")
-    browser.find_element(By.ID, "admin-link").click()
+    click_and_wait_first = browser.find_element(By.ID, "admin-link")
+    click_and_wait_first.click()
+    wait_for(browser, lambda d: d.current_url == server + "/admin/users", what="the admin page")
     assert browser.find_element(By.TAG_NAME, "h1").text == "Users"
     emails = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#users td.email")]
     assert sorted(emails) == ["bob@example.com", "boss@example.com"]
@@ -189,23 +193,31 @@ def test_admin_page_lists_searches_bans_and_impersonates(server: str, browser: A
     def bob_row() -> Any:
         return browser.find_element(By.CSS_SELECTOR, 'tr[data-email="bob@example.com"]')
 
+    def click_and_wait(element: Any) -> None:
+        # A click returns before the next page loads: wait for this page to go away.
+        from selenium.webdriver.support import expected_conditions
+
+        page = browser.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait_for(browser, expected_conditions.staleness_of(page), what="the next page")
+
     Select(bob_row().find_element(By.NAME, "role")).select_by_value("admin")
-    bob_row().find_element(By.CSS_SELECTOR, "button.set-role").click()
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.set-role"))
     assert "The role was saved." in browser.find_element(By.CLASS_NAME, "message").text
     assert Select(bob_row().find_element(By.NAME, "role")).first_selected_option.text == "admin"
     Select(bob_row().find_element(By.NAME, "role")).select_by_value("user")
-    bob_row().find_element(By.CSS_SELECTOR, "button.set-role").click()
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.set-role"))
 
-    bob_row().find_element(By.CSS_SELECTOR, "button.ban").click()
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.ban"))
     assert bob_row().find_element(By.CLASS_NAME, "status").text == "banned"
-    bob_row().find_element(By.CSS_SELECTOR, "button.unban").click()
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.unban"))
     assert bob_row().find_element(By.CLASS_NAME, "status").text == "active"
 
-    bob_row().find_element(By.CSS_SELECTOR, "button.impersonate").click()
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.impersonate"))
     assert path_of(browser, server) == "/dashboard"
     assert "bob@example.com" in browser.find_element(By.ID, "welcome").text
     assert not browser.find_elements(By.ID, "admin-link")
-    browser.find_element(By.ID, "stop-impersonating").click()
+    click_and_wait(browser.find_element(By.ID, "stop-impersonating"))
     assert "You are yourself again." in browser.find_element(By.CLASS_NAME, "message").text
     assert browser.find_elements(By.ID, "admin-link")
 

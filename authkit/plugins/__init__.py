@@ -4,6 +4,8 @@ from .admin import admin
 from .api_key import api_key
 from .base import Plugin
 from .bearer import bearer
+from .email_otp import email_otp
 from .jwt import jwt
+from .magic_link import magic_link
 
-__all__ = ["Plugin", "admin", "api_key", "bearer", "jwt"]
+__all__ = ["Plugin", "admin", "api_key", "bearer", "email_otp", "jwt", "magic_link"]

@@ -4,7 +4,9 @@ Run it with ``python examples/fastapi_spa/app.py`` after ``npm install`` in this
 README.md). The page (``static/``) imports ``createAuthClient`` from the official
 ``better-auth`` package, which this app serves from ``node_modules`` with an import map: no
 bundler. The client talks to authkit at ``/api/auth``; the notes API below it is guarded by
-``Depends(current_session)``.
+``Depends(current_session)``. "Sign in with GitHub/Google" appears for the providers whose
+``<NAME>_CLIENT_ID``/``_CLIENT_SECRET`` are set; the page starts it with the client's
+``signIn.social``.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import os
 import secrets
 from itertools import count
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, Response
@@ -25,11 +27,13 @@ from authkit import APIError, AuthKit, SessionWithUser
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
 from authkit.origins import check_csrf
+from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
 STATIC = HERE / "static"
 # Packages the page may load from node_modules: better-auth's client and its imports.
 VENDORED = ("better-auth", "@better-auth", "@better-fetch", "better-call", "nanostores", "defu")
+PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
 
 
 def dev_secret() -> str:
@@ -43,12 +47,48 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def social_providers() -> dict[str, dict[str, Any]]:
+    """GitHub and Google, for those whose ``<NAME>_CLIENT_ID``/``_CLIENT_SECRET`` are set.
+
+    ``EXAMPLE_OAUTH_TEST_IDP`` instead points both at the loopback test providers of the
+    reference deployment (its ``idp.mjs``), by overriding the presets' endpoints as you
+    would for GitHub Enterprise: the browser test signs in through it.
+    """
+    idp = (os.environ.get("EXAMPLE_OAUTH_TEST_IDP") or "").rstrip("/")
+    if idp:
+        return {
+            "github": {"client_id": "ba-github-client", "client_secret": "ba-github-secret",
+                       "authorization_endpoint": f"{idp}/github.com/login/oauth/authorize",
+                       "token_endpoint": f"{idp}/github.com/login/oauth/access_token",
+                       "userinfo_endpoint": f"{idp}/api.github.com/user"},
+            "google": {"client_id": "ba-google-client.apps.googleusercontent.com",
+                       "client_secret": "ba-google-secret",
+                       "authorization_endpoint": f"{idp}/accounts.google.com/o/oauth2/v2/auth",
+                       "token_endpoint": f"{idp}/oauth2.googleapis.com/token"},
+        }
+    found: dict[str, dict[str, Any]] = {}
+    for name in PROVIDER_NAMES:
+        client_id = os.environ.get(f"{name.upper()}_CLIENT_ID")
+        secret = os.environ.get(f"{name.upper()}_CLIENT_SECRET")
+        if client_id and secret:
+            found[name] = {"client_id": client_id, "client_secret": secret}
+    return found
+
+
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
+    providers = social_providers()
     auth = AuthKit(secret=dev_secret(),
                    database=database or os.environ.get("AUTHKIT_DATABASE_URL",
                                                        f"sqlite:///{HERE / 'example.db'}"),
-                   email_and_password={"enabled": True})
+                   # The providers send the browser back to <base URL>/api/auth/callback/<id>.
+                   base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
+                   email_and_password={"enabled": True},
+                   # Google verifies e-mail addresses, so a Google account with a verified
+                   # address joins the existing user of that address.
+                   plugins=[social(providers=providers,
+                                   account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])
     auth.migrate()
     return auth
 
@@ -97,6 +137,15 @@ def create_app(auth: AuthKit | None = None, node_modules: Path | None = None) ->
         stored = Note(id=next(ids), text=note.text)
         notes.setdefault(session.user.id, []).append(stored)
         return stored
+
+    social_plugin = next((p for p in auth.plugins if isinstance(p, SocialPlugin)), None)
+    providers = [{"id": p.id, "name": PROVIDER_NAMES.get(p.id, p.name)}
+                 for p in (social_plugin.providers if social_plugin else [])]
+
+    @app.get("/api/providers")
+    async def list_providers() -> list[dict[str, str]]:
+        """The configured social providers, for the page's "Sign in with ..." buttons."""
+        return providers
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:

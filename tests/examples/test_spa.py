@@ -11,6 +11,7 @@ import sys
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -23,20 +24,22 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = needs_chromium
 
 
-@pytest.fixture(scope="module")
-def spa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextmanager
+def spa_server(tmp: Path, **extra_env: str) -> Iterator[str]:
+    """``examples/fastapi_spa/app.py`` on a free port, the client from the reference's
+    node_modules; ``extra_env`` adds to its environment."""
     modules = reference_dir() / "node_modules"
-    tmp = tmp_path_factory.mktemp("spa")
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {**os.environ, "AUTHKIT_SECRET": "spa-test-secret-0123456789-0123456789-xyz",
            "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp}/spa.db", "SPA_NODE_MODULES": str(modules),
+           "AUTHKIT_BASE_URL": base,
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
+                                          os.environ.get("PYTHONPATH", "")]), **extra_env}
     log = (tmp / "server.log").open("wb")
     process = subprocess.Popen([sys.executable, str(ROOT / "examples" / "fastapi_spa" / "app.py"),
                                 "--port", str(port)], env=env, stdout=log,
                                stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
     try:
         wait_ok(Server("spa", base, process, tmp / "server.log"))
         yield base
@@ -44,6 +47,12 @@ def spa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="module")
+def spa(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with spa_server(tmp_path_factory.mktemp("spa")) as base:
+        yield base
 
 
 def test_notes_api_needs_a_session(spa: str) -> None:
@@ -78,6 +87,8 @@ def test_single_page_with_the_official_client(spa: str, tmp_path: Path) -> None:
     with chromium(tmp_path / "profile") as browser:
         browser.get(spa + "/")
         wait_for(browser, visible("signed-out"), what="the signed-out view")
+        # No provider configured: no "Sign in with ..." buttons.
+        assert not browser.find_element(By.ID, "social").is_displayed()
         fill("sign-up", name="Pat", email="pat@example.com", password="correct-horse-1")
         wait_for(browser, visible("signed-in"), what="the signed-in view")
         assert browser.find_element(By.ID, "who").text == "pat@example.com"

@@ -1,4 +1,6 @@
-"""A small Flask app on authkit: sign-up, sign-in, profile, an admin page, a JSON API.
+"""A small Flask app on authkit: sign-up, sign-in (with a password, an emailed link or an
+emailed code), profile, an admin page, organizations (create, invite by email,
+accept, switch, members and roles), a JSON API.
 
 Run it with ``python examples/flask/app.py`` (see README.md). Handlers call ``auth.api``
 server-side and turn ``APIError`` into form messages; ``FlaskAuthKit`` mounts the auth API at
@@ -21,8 +23,14 @@ from werkzeug.wrappers import Response as BaseResponse
 from authkit import APIError, AuthKit, FieldSpec
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
+from authkit.mail import ConsoleSender
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
+from authkit.outbox import write_outbox_line
+from authkit.plugins import Plugin, email_otp, magic_link
+from authkit.plugins.email_otp import email_otp_mail
+from authkit.plugins.magic_link import magic_link_mail
+from authkit.plugins.organization import organization
 from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +51,9 @@ FRIENDLY = {
     "MISSING_OR_NULL_ORIGIN": "This form was sent from another site and was refused.",
     "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED": "This form was sent from another site and was "
                                            "refused.",
+    "INVALID_OTP": "That code is not right, or it was already used.",
+    "OTP_EXPIRED": "That code has expired. Ask for a new one.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new one.",
 }
 NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
 # What the callback's ?error= codes mean to a visitor.
@@ -106,6 +117,42 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def send_invitation(data: dict[str, Any]) -> None:
+    """The invitation mail: to AUTHKIT_EMAIL_OUTBOX when set, else printed (development)."""
+    site = os.environ.get("EXAMPLE_SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+    url = f"{site}/accept-invitation/{data['id']}"
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    if outbox:
+        write_outbox_line(outbox, {"type": "invitation", "email": data["email"], "url": url,
+                                   "token": data["id"]})
+    else:
+        print(f"invitation for {data['email']} to {data['organization']['name']}: {url}")
+
+
+def passwordless_plugins() -> list[Plugin]:
+    """Sign-in by emailed link or code. Mail is printed on the console, or with
+    AUTHKIT_EMAIL_OUTBOX appended to that file as JSON lines (what the browser test reads)."""
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    link_mail = magic_link_mail(ConsoleSender(), app_name="authkit example")
+    code_mail = email_otp_mail(ConsoleSender(), app_name="authkit example")
+
+    def send_link(*, email: str, url: str, token: str, **_: Any) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "magic-link", "email": email, "url": url,
+                                       "token": token})
+        else:
+            link_mail(email=email, url=url, token=token)
+
+    def send_code(*, email: str, otp: str, type: str) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "email-otp", "email": email, "url": None,
+                                       "token": None, "otp": otp, "otpType": type})
+        else:
+            code_mail(email=email, otp=otp, type=type)
+
+    return [magic_link(send_magic_link=send_link), email_otp(send_verification_otp=send_code)]
+
+
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
     providers = social_providers()
@@ -118,10 +165,14 @@ def make_auth(database: str | None = None) -> AuthKit:
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
-        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
-        # account with a verified address joins the existing user of that address.
-        plugins=[social(providers=providers, account_linking={"trusted_providers": ["google"]})]
-        if providers else [],
+        # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
+        # verifies e-mails, so a Google account with a verified address joins the existing
+        # user of that address).
+        plugins=[organization(send_invitation_email=send_invitation),
+                 *passwordless_plugins(),
+                 *([social(providers=providers,
+                           account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])],
     )
     auth.migrate()
     return auth
@@ -132,9 +183,10 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     auth = auth or make_auth()
     app = Flask(__name__, template_folder=str(HERE / "templates"))
     app.config.update(
-        AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/api/:path*"],
+        AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/org/:path*",
+                         "/accept-invitation/:id", "/api/:path*"],
         AUTHKIT_ROLES={"/admin/*": "admin"},
-        AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up"],
+        AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
         AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
     )
     FlaskAuthKit(app, auth=auth)
@@ -261,6 +313,47 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                                message=message, error=error)
         return forward(Response(page, 400 if error else 200), response_headers)
 
+    @app.route("/sign-in/email", methods=["GET", "POST"])
+    def sign_in_by_email() -> Any:
+        """Ask for a sign-in link or a code; a new address gets an account when it signs in."""
+        if request.method == "GET":
+            return render_template("sign_in_email.html", callback=callback())
+        form = request.form
+        email = form.get("email", "")
+        error = csrf_error()
+        if error is None:
+            try:
+                if form.get("method") == "code":
+                    auth.api.send_verification_otp(body={"email": email, "type": "sign-in"},
+                                                   headers=headers())
+                    return render_template("sign_in_code.html", email=email,
+                                           callback=callback())
+                auth.api.sign_in_magic_link(body={"email": email, "callbackURL": callback()},
+                                            headers=headers())
+                return render_template("sign_in_email.html", sent_to=email,
+                                       callback=callback())
+            except APIError as exc:
+                error = friendly(exc)
+        return render_template("sign_in_email.html", error=error, form=form,
+                               callback=callback()), 400
+
+    @app.post("/sign-in/code")
+    def sign_in_with_code() -> Any:
+        form = request.form
+        email = form.get("email", "")
+        error = csrf_error()
+        if error is None:
+            try:
+                out = auth.api.sign_in_email_otp(
+                    body={"email": email, "otp": form.get("otp", "").strip()},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(callback(), 303), out.headers)
+        return render_template("sign_in_code.html", error=error, email=email,
+                               callback=callback()), 400
+
     @app.post("/sign-out")
     def sign_out() -> Any:
         if csrf_error() is not None:
@@ -317,6 +410,85 @@ def create_app(auth: AuthKit | None = None) -> Flask:
             error = friendly(exc)
         return render_template("admin_users.html", users=users, error=error)
 
+    # -- organizations: every action is one auth.api call with the visitor's headers --------
+    def org_page(error: str | None = None, message: str | None = None,
+                 status: int = 200) -> Any:
+        orgs = auth.api.list_organizations(headers=headers())
+        active = auth.api.get_full_organization(headers=headers())
+        mine = None
+        if active is not None:
+            mine = next((m for m in active["members"] if m["userId"] == current_user.id), None)
+        return render_template("organizations.html", orgs=orgs, active=active, mine=mine,
+                               error=error, message=message), status
+
+    def org_action(run: Any, done: str) -> Any:
+        error = csrf_error()
+        api_headers = Headers()
+        if error is None:
+            try:
+                out = run()
+                api_headers = getattr(out, "headers", api_headers)
+            except APIError as exc:
+                error = friendly(exc)
+        if error:
+            return org_page(error=error, status=400)
+        return forward(redirect(f"/org?done={done}", 303), api_headers)
+
+    @app.get("/org")
+    def organizations() -> Any:
+        done = {"created": "Organization created.", "invited": "Invitation sent.",
+                "switched": "Active organization changed.", "role": "Role changed."}
+        return org_page(message=done.get(request.args.get("done", "")))
+
+    @app.post("/org/create")
+    def create_organization() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.create_organization(
+            body={"name": form.get("name", ""), "slug": form.get("slug", "")},
+            headers=headers()), "created")
+
+    @app.post("/org/switch")
+    def switch_organization() -> Any:
+        return org_action(lambda: auth.api.set_active_organization(
+            body={"organizationId": request.form.get("organizationId", "")},
+            headers=headers(), return_headers=True), "switched")
+
+    @app.post("/org/invite")
+    def invite() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.create_invitation(
+            body={"email": form.get("email", ""), "role": form.get("role", "member")},
+            headers=headers()), "invited")
+
+    @app.post("/org/role")
+    def change_role() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.update_member_role(
+            body={"memberId": form.get("memberId", ""), "role": form.get("role", "")},
+            headers=headers()), "role")
+
+    @app.route("/accept-invitation/<invitation_id>", methods=["GET", "POST"])
+    def accept_invitation(invitation_id: str) -> Any:
+        error = None
+        if request.method == "POST":
+            error = csrf_error()
+            if error is None:
+                try:
+                    out = auth.api.accept_invitation(body={"invitationId": invitation_id},
+                                                     headers=headers(), return_headers=True)
+                except APIError as exc:
+                    error = friendly(exc)
+                else:
+                    return forward(redirect("/org", 303), out.headers)
+        invitation = None
+        try:
+            invitation = auth.api.get_invitation(query={"id": invitation_id},
+                                                 headers=headers())
+        except APIError as exc:
+            error = error or friendly(exc)
+        return render_template("invitation.html", invitation=invitation,
+                               error=error), 400 if error else 200
+
     @app.get("/api/me")
     def api_me() -> Any:
         session = current_session
@@ -352,6 +524,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"no user with email {args.email!r}: sign up first")
         print(f"{args.email} is now an admin")
         return
+    # Emailed links are built from the configured origin, never from a request's Host header
+    # (which a client controls): default it to where this server listens.
+    os.environ.setdefault("AUTHKIT_BASE_URL", f"http://{args.host}:{args.port}")
     create_app().run(host=args.host, port=args.port)
 
 

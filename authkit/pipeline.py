@@ -13,7 +13,7 @@ from .cookies import parse_cookie_header
 from .endpoints.context import Context
 from .endpoints.registry import Endpoint
 from .errors import APIError
-from .http import Headers, Request, Response, dumps
+from .http import Headers, Request, Response, dumps, error_response
 from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
 from .storage import StorageUnavailable, ValueTooLong
@@ -48,6 +48,11 @@ def is_alias(raw_path: str) -> bool:
         if char == "/" or char in _UNRESERVED:
             return True
     return False
+
+
+# error_response moved to authkit.http (with the values it renders); still importable here.
+__all__ = ["Pipeline", "error_response", "internal_error", "render", "service_unavailable",
+           "to_wire"]
 
 
 class Pipeline:
@@ -246,18 +251,6 @@ def render(ctx: Context, result: Any) -> Response:
     for plugin in ctx.auth.plugins:
         plugin.on_response_headers(ctx, response.headers)
     return response
-
-
-def error_response(exc: APIError) -> Response:
-    """The wire form of an ``APIError``."""
-    body = exc.body
-    if body is None:
-        headers = list(exc.headers)
-        if exc.status == 302:
-            headers.append(("Content-Type", "application/json"))
-        return Response(exc.status, headers, b"")
-    return Response(exc.status, [("Content-Type", "application/json"), *exc.headers],
-                    dumps(body).encode("utf-8"))
 
 
 def too_long(exc: ValueTooLong) -> APIError:

@@ -553,3 +553,29 @@ def test_absolute_max_age_ends_a_cached_session(make_auth, clock, kind, strategy
     assert res.body == b"null"
     assert parse_set_cookie(res.cookie(TOKEN))["max-age"] == "0"
     assert auth.storage.get_session(token) is None
+
+
+def test_the_cache_works_from_its_collaborators_alone() -> None:
+    # No AuthKit, no database: options, the cookie spec, the secrets and a clock are all the
+    # cookie cache uses.
+    from datetime import UTC, datetime, timedelta
+
+    from authkit.config import AdvancedOptions, SessionOptions
+    from authkit.cookies import AuthCookies
+    from authkit.models import Session, User
+    from authkit.tokens import SecretList
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    options = SessionOptions(cookie_cache={"enabled": True, "strategy": "compact"})
+    cache = CookieCache(session_options=options,
+                        spec=AuthCookies(AdvancedOptions(), None).session_data,
+                        secrets=SecretList(["unit-secret-" + "x" * 32]), now=lambda: now)
+    user = User("u1", "Ann", "ann@example.com", False, None, now, now)
+    session = Session("s1", "tok", "u1", now + timedelta(days=1), now, now)
+    now_ms = int(now.timestamp() * 1000)
+    value = cache.encode(cache.payload(session, user, now_ms), now_ms, 300)
+    decoded = cache.decode(value, now_ms)
+    assert decoded is not None
+    other = CookieCache(session_options=options, spec=cache.spec,
+                        secrets=SecretList(["another-secret-" + "y" * 32]), now=lambda: now)
+    assert other.decode(value, now_ms) is None

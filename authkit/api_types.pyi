@@ -43,6 +43,8 @@ class CallOptions(TypedDict, total=False):
     query: Mapping[str, Any] | None
     headers: Any
     params: Mapping[str, str] | None
+    # The caller's IP address (new sessions record it), as auth.api's methods take it.
+    client: str | None
 
 
 class TypedAPI(Protocol):

@@ -75,7 +75,9 @@ def test_create_invite_accept_switch_and_change_role(example_server: tuple[str, 
     from selenium.webdriver.support.ui import Select
 
     base, outbox = example_server
-    text = lambda element_id: browser.find_element(By.ID, element_id).text
+
+    def text(element_id: str) -> str:
+        return str(browser.find_element(By.ID, element_id).text)
 
     _account(browser, base, "Ann", "ann@example.com", new=True)
     browser.get(base + "/org")

@@ -45,6 +45,12 @@ def test_sign_in_with_github_link_google_unlink_github(
 
     user = idp_user(idp.base_url, "spa", name="Spa Sam")
     with chromium(tmp_path / "profile") as browser:
+        # A failed round trip comes back as /?error=<code>: the page says what it means.
+        browser.get(spa + "/?error=account_not_linked")
+        wait_for(browser, lambda d: d.find_element(By.ID, "error").is_displayed(),
+                 what="the callback error")
+        assert "already exists" in browser.find_element(By.ID, "error").text
+        assert browser.current_url == spa + "/"
         browser.get(spa + "/")
         wait_for(browser, lambda d: d.find_element(By.ID, "social-github").is_displayed(),
                  what="the GitHub button")

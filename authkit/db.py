@@ -180,6 +180,11 @@ class Database:
         self._after("account", "update", {"id": account_id, **hooked}, ctx)
         return True
 
+    def delete_user_accounts(self, ctx: Context | None, user_id: str) -> int:
+        """Delete every account of a user; return how many."""
+        count: int = self._target.delete_user_accounts(user_id)
+        return count
+
     # -- sessions ------------------------------------------------------------------------
     def create_session(self, ctx: Context | None, session: Session) -> Session | None:
         """Create a session row; ``None`` when a hook vetoed it."""

@@ -63,7 +63,13 @@ class SessionService:
 
     def set_cookies(self, ctx: Context, session: Session, user: User, *,
                     dont_remember: bool = False) -> None:
-        """Queue the session cookie (and the ``dont_remember`` marker) for ``session``."""
+        """Queue the session cookie (and the ``dont_remember`` marker) for ``session``.
+
+        Nothing for a request authenticated by a plugin-verified credential (an API key): its
+        session exists for that request only, and a cookie would carry the credential itself.
+        """
+        if ctx.verified_session is not None:
+            return
         max_age = None if dont_remember else self.options.expires_in
         ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),
                        max_age=max_age)
@@ -74,6 +80,10 @@ class SessionService:
             ctx.expire_cookie(self.cookies.dont_remember)
         self.cookie_cache.write(ctx, session, user, dont_remember=dont_remember)
         ctx.new_session = SessionWithUser(session, user)
+
+    def signed_token(self, token: str) -> str:
+        """``token.signature``: the value of a session cookie for ``token``."""
+        return sign(token, self.auth.secrets)
 
     def reissue_cookies(self, ctx: Context, session: Session, user: User) -> None:
         """Set the cookies of an existing session again (fresh Max-Age), keeping a
@@ -109,8 +119,11 @@ class SessionService:
         """The request's live session, applying expiry and the sliding refresh.
 
         A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
-        row clears the cookies, and an expired row is deleted.
+        row clears the cookies, and an expired row is deleted. A session a plugin verified
+        for this request (``ctx.verified_session``: an API key) answers first.
         """
+        if ctx.verified_session is not None:
+            return ctx.verified_session
         token = self.token_from(ctx)
         cached = self.cookie_cache.read(ctx, token, disable=disable_cookie_cache)
         if cached is not None:

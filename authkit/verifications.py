@@ -73,13 +73,18 @@ def decoy(ctx: Context, identifier: str) -> None:
 
 
 def find(auth: AuthKit, identifier: str) -> Verification | None:
-    """The newest row of ``identifier`` (expired or not: callers check), without taking it."""
-    _maybe_cleanup(auth)
+    """The newest row of ``identifier`` (expired or not: callers check), without taking it.
+
+    Expired rows are pruned after the lookup, as Better Auth does, so a caller can still tell
+    an expired code from a wrong one (email OTP answers OTP_EXPIRED).
+    """
+    found = None
     for stored in _candidates(auth, identifier):
         found = auth.db.find_verification(stored)
         if found is not None:
-            return found
-    return None
+            break
+    _maybe_cleanup(auth)
+    return found
 
 
 def consume(ctx: Context, identifier: str, db: Database | None = None) -> Verification | None:

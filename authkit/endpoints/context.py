@@ -38,6 +38,9 @@ class Context:
     status: int | None = None
     # The session resolved by a session-gated endpoint.
     session: SessionWithUser | None = None
+    # A session a plugin established for this request alone from the store (an API key):
+    # every session read of the request returns it, and no cookie is set for it.
+    verified_session: SessionWithUser | None = None
     # The session a cookie-setting route just issued (after-hooks read it).
     new_session: SessionWithUser | None = None
     # What the handler returned (or the APIError it raised), for after-hooks.

@@ -54,33 +54,47 @@ def sign_in_email(ctx: Context) -> SignInResult:
     if password_length(body.password) > opts.max_password_length:
         raise APIError(400, "PASSWORD_TOO_LONG")
     user = auth.db.get_user_by_email(body.email.lower())
+    return password_sign_in(ctx, user, password=body.password, callback_url=body.callbackURL,
+                            remember_me=body.rememberMe, failure_code="INVALID_EMAIL_OR_PASSWORD",
+                            who={"email": body.email})
+
+
+def password_sign_in(ctx: Context, user: User | None, *, password: str,
+                     callback_url: str | None, remember_me: bool | None, failure_code: str,
+                     who: dict[str, Any]) -> SignInResult:
+    """Check ``password`` against ``user``'s credential and start a session.
+
+    Shared by every password sign-in (email, username): an unknown user, a user without a
+    password and a wrong password cost the same hashing work and get the same 401
+    ``failure_code``, so neither time nor body tells them apart. ``who`` names the attempt in
+    the failure log line.
+    """
+    auth = ctx.auth
+    opts = auth.options.email_and_password
     account = auth.db.get_credential_account(user.id) if user is not None else None
     if user is None or account is None or not account.password:
-        # Unknown user, no credential or no password: the same work and answer as a wrong
-        # password, so neither time nor body tells which (SEC-01).
-        auth.hasher.dummy_verify(body.password)
-        log_event(ctx, "sign_in.failure", email=body.email, reason="UNKNOWN_USER_OR_NO_PASSWORD")
-        raise APIError(401, "INVALID_EMAIL_OR_PASSWORD")
-    if not verify_any(body.password, account.password, auth.hasher):
+        auth.hasher.dummy_verify(password)
+        log_event(ctx, "sign_in.failure", **who, reason="UNKNOWN_USER_OR_NO_PASSWORD")
+        raise APIError(401, failure_code)
+    if not verify_any(password, account.password, auth.hasher):
         log_event(ctx, "sign_in.failure", user_id=user.id, reason="INVALID_PASSWORD")
-        raise APIError(401, "INVALID_EMAIL_OR_PASSWORD")
+        raise APIError(401, failure_code)
     if opts.require_email_verification and not user.email_verified:
         if auth.options.email_verification.send_on_sign_in:
-            send_verification_email(ctx, user, body.callbackURL or "/")
+            send_verification_email(ctx, user, callback_url or "/")
         log_event(ctx, "sign_in.failure", user_id=user.id, reason="EMAIL_NOT_VERIFIED")
         raise APIError(403, "EMAIL_NOT_VERIFIED")
     if auth.hasher.needs_rehash(account.password):
-        # Only after a successful verify, so no failure path does extra work (SEC-02).
-        auth.db.update_account(ctx, account.id, {"password": auth.hasher.hash(body.password),
+        # Only after a successful verify, so no failure path does extra work.
+        auth.db.update_account(ctx, account.id, {"password": auth.hasher.hash(password),
                                                  "updatedAt": auth.now()})
-    dont_remember = body.rememberMe is False
+    dont_remember = remember_me is False
     session = auth.sessions.create(ctx, user, dont_remember=dont_remember)
     auth.sessions.set_cookies(ctx, session, user, dont_remember=dont_remember)
     log_event(ctx, "sign_in.success", user_id=user.id, session_id=session.id)
-    if body.callbackURL:
-        ctx.set_header("Location", body.callbackURL)
-    return SignInResult(bool(body.callbackURL), session.token, body.callbackURL, user)
-
+    if callback_url:
+        ctx.set_header("Location", callback_url)
+    return SignInResult(bool(callback_url), session.token, callback_url, user)
 
 ENDPOINTS: list[Endpoint] = [
     endpoint("sign_in_email", "/sign-in/email", "POST", sign_in_email, body=SignInBody,

@@ -323,6 +323,13 @@ class _Ops(RowOps):
         with self._connection() as conn:
             conn.execute(sa_update(table).where(table.c.id == account_id).values(**changes))
 
+    def delete_user_accounts(self, user_id: str) -> int:
+        """Delete every account of a user (credential and OAuth alike); return how many."""
+        table = self._tables.account
+        with self._connection() as conn:
+            result = conn.execute(delete(table).where(table.c.userId == user_id))
+        return int(result.rowcount)
+
     # --- sessions --------------------------------------------------------------------------
 
     def create_session(self, session: Session) -> Session:

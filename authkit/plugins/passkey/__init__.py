@@ -27,6 +27,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from ..base import Plugin
+from ..second_factor import SECOND_FACTOR_FIELD
 from . import authentication, management, registration
 from .errors import PASSKEY_ERROR_CODES
 from .options import PasskeyOptions
@@ -49,6 +50,7 @@ class PasskeyPlugin(Plugin):
     id = "passkey"
     error_codes = PASSKEY_ERROR_CODES
     tables: Mapping[str, Sequence[FieldSpec]] = {TABLE: PASSKEY_FIELDS}
+    session_fields: Sequence[FieldSpec] = (SECOND_FACTOR_FIELD,)
 
     def __init__(self, options: PasskeyOptions) -> None:
         self.options = options

@@ -22,6 +22,7 @@ from webauthn.helpers.exceptions import WebAuthnException
 
 from ...errors import APIError
 from ...validation import Body
+from ..second_factor import FIELD
 from . import challenge
 from .errors import pk_error
 from .registration import _descriptors
@@ -91,6 +92,6 @@ def verify_authentication(plugin: PasskeyPlugin, ctx: Context) -> dict[str, Any]
     user = auth.db.get_user_by_id(str(row["userId"]))
     if user is None:
         raise APIError(500, None, "User not found")
-    session = auth.sessions.create(ctx, user, status=500)
+    session = auth.sessions.create(ctx, user, status=500, extra={FIELD: "passkey"})
     auth.sessions.set_cookies(ctx, session, user)
     return {"session": session, "user": user}

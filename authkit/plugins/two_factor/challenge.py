@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import verifications
 from ...models import Session, User
+from ..second_factor import FIELD, mark
 from .errors import tf_error
 
 if TYPE_CHECKING:
@@ -87,14 +88,18 @@ class Verifier:
             raise tf_error(400, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")
         return Attempt(ctx, identifier, attempts, row.expires_at)
 
-    def success(self, ctx: Context, *, trust_device: bool = False) -> dict[str, Any]:
-        """The answer of a passed factor: ``{token, user}``.
+    def success(self, ctx: Context, factor: str, *,
+                trust_device: bool = False) -> dict[str, Any]:
+        """The answer of a passed ``factor``: ``{token, user}``.
 
-        Signed in: the current session. Sign-in: the challenge is consumed and a session is
-        created (``rememberMe: false`` survives as the ``dont_remember`` cookie), and with
+        Signed in: the current session, now marked as having passed ``factor`` (a step-up).
+        Sign-in: the challenge is consumed and a session is created with that mark
+        (``rememberMe: false`` survives as the ``dont_remember`` cookie), and with
         ``trust_device`` this browser skips the second factor for ``trust_device_max_age``.
         """
         if self.session is not None:
+            if ctx.auth.db.get_session(self.session.token) is not None:
+                mark(ctx, self.session, self.user, factor)
             return {"token": self.session.token, "user": self.user}
         auth = ctx.auth
         spec = self.plugin.cookie(ctx, "two_factor")
@@ -103,7 +108,8 @@ class Verifier:
             ctx.expire_cookie(spec)
             raise tf_error(401, "INVALID_TWO_FACTOR_COOKIE")
         dont_remember = ctx.get_signed_cookie(auth.cookies.dont_remember) is not None
-        session = auth.sessions.create(ctx, self.user, dont_remember=dont_remember, status=500)
+        session = auth.sessions.create(ctx, self.user, dont_remember=dont_remember, status=500,
+                                       extra={FIELD: factor})
         auth.sessions.set_cookies(ctx, session, self.user, dont_remember=dont_remember)
         ctx.expire_cookie(spec)
         if trust_device:

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ... import verifications
 from ...errors import APIError
 from ...tokens import random_string, sign
+from ..second_factor import mark
 from .schema import TABLE
 from .trust import TRUST_ALPHABET
 
@@ -44,6 +45,8 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     if trust_value is not None:
         if plugin.trust.is_trusted(ctx, trust_value, user.id):
             plugin.trust.rotate(ctx, trust_value, user.id)
+            _drop_cache_cookies(ctx)
+            ctx.new_session.session = mark(ctx, session, user, "trusted-device")
             return None
         ctx.expire_cookie(plugin.trust.spec(ctx))
     _drop_session_cookies(ctx)
@@ -66,6 +69,13 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     if options.otp_enabled:
         methods.append("otp")
     return {"twoFactorRedirect": True, "twoFactorMethods": methods}
+
+
+def _drop_cache_cookies(ctx: Context) -> None:
+    """Withdraw the cookie-cache copy the sign-in queued (``mark`` writes a new one)."""
+    name = ctx.auth.cookies.session_data.name
+    ctx.response_headers = [(k, v) for k, v in ctx.response_headers
+                            if not (k.lower() == "set-cookie" and v.startswith(name))]
 
 
 def _drop_session_cookies(ctx: Context) -> None:

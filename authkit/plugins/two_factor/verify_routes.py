@@ -89,11 +89,11 @@ def verify_totp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
         reset_failures(ctx, opts.account_lockout, row)
     if row.get("verified") is not True:
         if not v.user.extra.get("twoFactorEnabled") and v.session is not None:
-            rotate_session(ctx, v.session, set_enabled(ctx, v.user, True))
+            rotate_session(ctx, v.session, set_enabled(ctx, v.user, True), "totp")
         ctx.auth.storage.update_rows(TABLE, {"id": row["id"]}, {"verified": True})
     # Signed in, the answer carries the request's (now replaced) token and the user as it was
     # before, as Better Auth answers; the new session is in the Set-Cookie.
-    return v.success(ctx, trust_device=bool(ctx.body.trustDevice))
+    return v.success(ctx, "totp", trust_device=bool(ctx.body.trustDevice))
 
 
 def _stored_otp(plugin: TwoFactorPlugin, ctx: Context, code: str) -> str:
@@ -161,9 +161,9 @@ def verify_otp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
             if v.session is None:
                 raise APIError(400, "FAILED_TO_CREATE_SESSION")
             updated = set_enabled(ctx, v.user, True)
-            new = rotate_session(ctx, v.session, updated)
+            new = rotate_session(ctx, v.session, updated, "otp")
             return {"token": new.token, "user": updated}
-        return v.success(ctx, trust_device=bool(ctx.body.trustDevice))
+        return v.success(ctx, "otp", trust_device=bool(ctx.body.trustDevice))
     verifications.create(ctx, identifier, f"{stored}:{attempts + 1}", 0,
                          expires_at=taken.expires_at)
     if row is not None:
@@ -200,7 +200,7 @@ def verify_backup_code(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
     if v.signing_in:
         reset_failures(ctx, opts.account_lockout, row)
     if not body.disableSession:
-        return v.success(ctx, trust_device=bool(body.trustDevice))
+        return v.success(ctx, "backup-code", trust_device=bool(body.trustDevice))
     out: dict[str, Any] = {}
     if v.session is not None:
         out["token"] = v.session.token

@@ -7,7 +7,6 @@ password, because each reveals or replaces a credential.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...crypto.symmetric import symmetric_encrypt
@@ -187,5 +186,5 @@ def generate_totp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
     tot = plugin.options.totp_options
     if tot.disable:
         raise totp_not_configured()
-    return {"code": totp.code_at(ctx.body.secret, time.time(), digits=tot.digits,
+    return {"code": totp.code_at(ctx.body.secret, ctx.auth.now().timestamp(), digits=tot.digits,
                                  period=tot.period)}

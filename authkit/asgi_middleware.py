@@ -23,9 +23,9 @@ from .middleware import (
     Verdict,
     judge,
     merge_set_cookies,
-    role_model,
 )
 from .pipeline import error_response
+from .roles import role_model
 from .storage import StorageUnavailable
 
 if TYPE_CHECKING:

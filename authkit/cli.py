@@ -20,9 +20,7 @@ def load_app(spec: str | None) -> Any:
     from .core import AuthKit
 
     if spec is None:
-        from .settings import from_env
-
-        return AuthKit(**from_env())
+        return AuthKit.from_env()
     module_name, _, attr = spec.partition(":")
     if not module_name or not attr:
         raise ConfigError(f"--app {spec!r}: use the form 'package.module:auth'")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
@@ -55,10 +54,6 @@ DEFAULT_SECRET = "better-auth-secret-12345678901234567890"
 MIN_SECRET_LENGTH = 32
 
 
-def _is_production() -> bool:
-    return os.environ.get("AUTHKIT_ENV", os.environ.get("ENV", "")).lower() == "production"
-
-
 class AuthKit:
     """An authentication server: storage, sessions, endpoints, configured once.
 
@@ -73,8 +68,10 @@ class AuthKit:
     ``email_and_password``, ``email_verification``, ``session``, ``user``, ``advanced``,
     ``rate_limit``, ``verification``, ``trusted_origins`` (list or ``callable(request) ->
     list``), ``plugins``, ``hooks``, ``database_hooks``, ``disabled_paths``, ``app_name``,
-    ``production`` (default: ``AUTHKIT_ENV=production``) and ``clock`` (``() -> epoch
-    seconds``, for tests).
+    ``production`` (default ``False``) and ``clock`` (``() -> epoch seconds``, for tests).
+
+    The constructor reads no environment variable: ``AuthKit.from_env()`` is the one place
+    the ``AUTHKIT_*`` variables are read (and what ``authkit serve`` runs).
 
     ``secondary_storage`` (a ``SecondaryStorage`` such as ``MemoryStorage`` or
     ``RedisStorage``) is shared by every instance: sessions, verification values and rate
@@ -108,7 +105,8 @@ class AuthKit:
         on_api_error: ErrorCallback | Mapping[str, Any] | None = None,
         secondary_storage: SecondaryStorage | None = None,
     ) -> None:
-        self.production = _is_production() if production is None else production
+        # No environment variable is read here: AuthKit.from_env() is the one place that does.
+        self.production = bool(production)
         self.app_name = app_name
         self._clock = clock or time.time
         self.secondary_storage = secondary_storage
@@ -149,7 +147,7 @@ class AuthKit:
         fixed = trusted_origins if not callable(trusted_origins) else ()
         self.origins = OriginPolicy(
             base_url=self.base_url or "",
-            trusted_origins=[*fixed, *_env_list("AUTHKIT_TRUSTED_ORIGINS")],
+            trusted_origins=list(fixed),
             trusted_origins_fn=trusted_origins if callable(trusted_origins) else None,
         )
         hasher = self.options.email_and_password.password_hasher
@@ -220,9 +218,6 @@ class AuthKit:
         return versions
 
     def _load_secrets(self, secret: str | Sequence[str] | None) -> SecretList:
-        if secret is None:
-            env = os.environ.get("AUTHKIT_SECRET") or os.environ.get("BETTER_AUTH_SECRET")
-            secret = env.split(",") if env else None
         if secret is None or secret == "" or secret == []:
             if self.production:
                 raise ConfigError(
@@ -245,6 +240,18 @@ class AuthKit:
                     "`authkit secret` to generate a strong one"
                 )
         return SecretList(values)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> AuthKit:
+        """An ``AuthKit`` configured from the ``AUTHKIT_*`` variables of ``env`` (default
+        ``os.environ``), as ``authkit serve`` runs it; the one place the environment is read.
+
+        ``overrides`` are ``AuthKit`` keyword arguments laid over the environment's: option
+        groups given as dicts are merged key by key, anything else replaces the value.
+        """
+        from .settings import from_env, overlay
+
+        return cls(**overlay(from_env(env), overrides))
 
     def now(self) -> datetime:
         """The current time (UTC, millisecond precision, from the configured clock)."""
@@ -323,8 +330,6 @@ def _check_base_path(value: str) -> str:
 
 
 def _check_base_url(value: str | None, production: bool) -> str | None:
-    if value is None:
-        value = os.environ.get("AUTHKIT_BASE_URL") or os.environ.get("BETTER_AUTH_URL")
     if not value:
         if production:
             # Without it every emailed link would follow the Host header (SEC-38).
@@ -338,6 +343,3 @@ def _check_base_url(value: str | None, production: bool) -> str | None:
         raise ConfigError(f"base_url {value!r} must be an absolute http(s) URL")
     return f"{parts.scheme}://{parts.netloc}"
 
-
-def _env_list(name: str) -> list[str]:
-    return [v.strip() for v in os.environ.get(name, "").split(",") if v.strip()]

@@ -12,6 +12,7 @@ import functools
 import logging
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .models import Account, Session, User, Verification
@@ -26,18 +27,38 @@ Hook = Callable[..., Any]
 DatabaseHooks = Mapping[str, Mapping[str, Mapping[str, Hook]]]
 
 
+@dataclass
+class _Unit:
+    """One transaction's state: its storage transaction, the after hooks waiting for its
+    commit, and the secondary-storage undos waiting for a rollback. It belongs to the view
+    ``Database.transaction()`` yields, so concurrent calls never share it."""
+
+    tx: Any = None
+    after: list[Callable[[], None]] = field(default_factory=list)
+    rollback: list[Callable[[], None]] = field(default_factory=list)
+
+
 class Database:
-    """Hooked writes and plain reads over one storage."""
+    """Hooked writes and plain reads over one storage.
+
+    The shared instance (``auth.db``) holds no per-call state, so any number of threads may
+    use it at once; ``transaction()`` yields a view that owns its transaction's state.
+    """
 
     def __init__(self, storage: SQLStorage, hooks: list[DatabaseHooks],
                  secondary: SecondaryRecords | None = None) -> None:
         self.storage = storage
         self._hooks = hooks
-        self._tx: Any = None
-        self._pending_after: list[Callable[[], None]] = []
         # With secondary storage, sessions/verification values go through it (§9.3).
         self.secondary = secondary
-        self._pending_rollback: list[Callable[[], None]] = []
+        # Per-call state: the shared ``auth.db`` has none (its writes run their after hooks
+        # at once, on the caller's thread); each ``transaction()`` view gets its own unit.
+        self._unit: _Unit | None = None
+
+    @property
+    def _tx(self) -> Any:
+        """The open transaction of this view (``None`` on the shared database)."""
+        return self._unit.tx if self._unit is not None else None
 
     # -- hook plumbing -------------------------------------------------------------------
     def _before(self, model: str, op: str, data: dict[str, Any], ctx: Context | None
@@ -54,16 +75,19 @@ class Database:
         return data
 
     def _after(self, model: str, op: str, record: Any, ctx: Context | None) -> None:
-        for group in self._hooks:
-            fn = group.get(model, {}).get(op, {}).get("after")
-            if fn is not None:
-                self._pending_after.append(functools.partial(fn, record, ctx))
-        if self._tx is None:
-            self.flush_after()
+        runs = [functools.partial(fn, record, ctx) for group in self._hooks
+                if (fn := group.get(model, {}).get(op, {}).get("after")) is not None]
+        if self._unit is None or self._unit.tx is None:
+            for run in runs:  # committed already: run now, on this call's thread
+                run()
+        else:
+            self._unit.after.extend(runs)
 
     def flush_after(self) -> None:
-        """Run queued ``after`` hooks (after commit)."""
-        pending, self._pending_after = self._pending_after, []
+        """Run queued ``after`` hooks (after commit); the shared database queues none."""
+        if self._unit is None:
+            return
+        pending, self._unit.after = self._unit.after, []
         for run in pending:
             run()
 
@@ -78,23 +102,29 @@ class Database:
         Returns a view bound to the transaction; its ``after`` hooks run on commit.
         """
         view = Database(self.storage, self._hooks, self.secondary)
+        unit = view._unit = _Unit()
         try:
             with self.storage.transaction() as tx:
-                view._tx = tx
+                unit.tx = tx
                 yield view
         except BaseException:
+            unit.tx = None
             view._undo()
             raise
-        view._tx = None
+        unit.tx = None
+        unit.rollback.clear()
         view.flush_after()
 
     def on_rollback(self, undo: Callable[[], None]) -> None:
         """Undo a change outside the database (secondary storage) if this transaction
-        rolls back."""
-        self._pending_rollback.append(undo)
+        rolls back. Outside a transaction there is nothing to roll back: ignored."""
+        if self._unit is not None and self._unit.tx is not None:
+            self._unit.rollback.append(undo)
 
     def _undo(self) -> None:
-        pending, self._pending_rollback = self._pending_rollback, []
+        if self._unit is None:
+            return
+        pending, self._unit.rollback = self._unit.rollback, []
         for undo in reversed(pending):
             try:
                 undo()

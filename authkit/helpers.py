@@ -15,8 +15,9 @@ from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, TypeVar, cast, overload
 
 from .errors import APIError
-from .middleware import RequestAuth, has_any_role, role_model
+from .middleware import RequestAuth
 from .models import SessionWithUser
+from .roles import has_any_role, role_model
 
 F = TypeVar("F", bound=Callable[..., Any])
 

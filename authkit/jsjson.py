@@ -14,9 +14,9 @@ import math
 import re
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
+from .js import number_to_string, refuse_constant
 from .models import iso
 
 # Better Auth's iso8601Regex (core/utils/json): only UTC "Z" strings are revived.
@@ -55,13 +55,9 @@ def _revive(value: Any) -> Any:
     return value
 
 
-def _no_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def parse(text: str | bytes, *, revive: bool = True) -> Any:
     """``JSON.parse`` (NaN/Infinity refused), with Better Auth's date reviver by default."""
-    value = json.loads(text, parse_constant=_no_constant)
+    value = json.loads(text, parse_constant=refuse_constant)
     return _revive(value) if revive else value
 
 
@@ -71,7 +67,7 @@ def revive(value: Any) -> Any:
 
 
 def js_number(value: float) -> str:
-    """ECMA-262 ``Number::toString`` for a finite number."""
+    """ECMA-262 ``Number::toString`` as ``JSON.stringify`` writes it (non-finite: ``null``)."""
     if isinstance(value, bool):
         raise TypeError("booleans are not numbers")
     if isinstance(value, int):
@@ -80,26 +76,7 @@ def js_number(value: float) -> str:
         value = float(value)
     if not math.isfinite(value):
         return "null"  # JSON.stringify writes non-finite numbers as null
-    if value == 0:
-        return "0"
-    sign = "-" if value < 0 else ""
-    # repr() gives the shortest round-tripping digits, as V8 does; only the layout differs.
-    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
-    assert isinstance(exponent, int)
-    n = exponent + len(digit_tuple)  # the decimal point sits after the n-th digit
-    digits = "".join(map(str, digit_tuple)).rstrip("0") or "0"
-    k = len(digits)
-    if k <= n <= 21:
-        out = digits + "0" * (n - k)
-    elif 0 < n <= 21:
-        out = digits[:n] + "." + digits[n:]
-    elif -6 < n <= 0:
-        out = "0." + "0" * (-n) + digits
-    else:
-        e = n - 1
-        mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-        out = f"{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-    return sign + out
+    return number_to_string(value)
 
 
 def _string(value: str) -> str:

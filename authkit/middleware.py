@@ -29,20 +29,46 @@ import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from enum import Enum
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
 from .models import SessionWithUser, User
+from .roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
 
 if TYPE_CHECKING:
     from .core import AuthKit
 
-# A rule beyond "signed in": takes the session, says whether it may pass. Role names and the
-# admin plugin's permission requests (``{"report": ["read"]}``) both compile to one.
-Requirement = Callable[[SessionWithUser], bool]
+# The role names are authkit.roles' (the one role model), kept importable from here.
+__all__ = [
+    "MAX_REDIRECT_LENGTH",
+    "OPEN",
+    "WS_CLOSE_CODES",
+    "AuthMiddlewareWarning",
+    "AuthRules",
+    "IsAPIRequest",
+    "PathSet",
+    "Plan",
+    "RequestAuth",
+    "Requirement",
+    "RoleModel",
+    "RoleSpec",
+    "Verdict",
+    "canonical_path",
+    "compile_pattern",
+    "has_any_role",
+    "has_permission",
+    "judge",
+    "local_target",
+    "merge_set_cookies",
+    "role_model",
+    "safe_redirect_path",
+    "user_roles",
+]
+
+
 RoleSpec = str | Sequence[str] | Mapping[str, Any] | Requirement
 IsAPIRequest = Callable[[Request], bool]
 
@@ -52,60 +78,6 @@ class AuthMiddlewareWarning(UserWarning):
 
 
 # -- roles ---------------------------------------------------------------------------------
-
-
-class RoleModel(Protocol):
-    """Who holds which roles and may do what: the admin plugin (``authkit.plugins.admin``)."""
-
-    def roles_of(self, user: User) -> Sequence[str]:
-        """The user's roles (the default role when none is stored)."""
-
-    def allows(self, user: User, permissions: Mapping[str, Any]) -> bool:
-        """Does any of the user's roles grant ``permissions`` (``{"report": ["read"]}``)?"""
-
-
-def role_model(auth: AuthKit) -> RoleModel | None:
-    """The role model of ``auth``: its admin plugin, or ``None`` without one."""
-    for plugin in auth.plugins:
-        if callable(getattr(plugin, "roles_of", None)) and callable(
-                getattr(plugin, "allows", None)):
-            return plugin  # type: ignore[return-value]
-    return None
-
-
-def user_roles(user: User, model: RoleModel | None = None) -> frozenset[str]:
-    """The roles of ``user``: the admin plugin's comma-joined ``role`` column, read through
-    ``model`` when there is one (so an empty column means its default role, and roles split
-    exactly as its permission checks split them)."""
-    if model is not None:
-        return frozenset(model.roles_of(user))
-    raw = user.extra.get("role")
-    if not isinstance(raw, str):
-        return frozenset()
-    return frozenset(part.strip() for part in raw.split(",") if part.strip())
-
-
-def has_any_role(*roles: str, model: RoleModel | None = None) -> Requirement:
-    """A requirement met by a user holding at least one of ``roles``."""
-    wanted = frozenset(roles)
-
-    def check(session: SessionWithUser) -> bool:
-        return not wanted.isdisjoint(user_roles(session.user, model))
-
-    check.__name__ = f"has_any_role({', '.join(sorted(wanted))})"
-    return check
-
-
-def has_permission(permissions: Mapping[str, Any], model: RoleModel) -> Requirement:
-    """A requirement met by a user whose roles grant ``permissions`` (admin plugin rules,
-    ``admin_user_ids`` included)."""
-    asked = dict(permissions)
-
-    def check(session: SessionWithUser) -> bool:
-        return model.allows(session.user, asked)
-
-    check.__name__ = f"has_permission({asked!r})"
-    return check
 
 
 def _requirement(spec: RoleSpec, pattern: str, model: RoleModel | None = None) -> Requirement:

@@ -7,7 +7,7 @@ Attributes are snake_case; ``to_json()`` gives Better Auth's camelCase JSON with
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,6 +33,39 @@ def parse_iso(text: str) -> datetime:
 def to_ms(value: datetime) -> datetime:
     """Truncate to milliseconds: JS dates, and so Better Auth's rows, have no finer precision."""
     return value.replace(microsecond=value.microsecond - value.microsecond % 1000)
+
+
+# Words that make a column a credential: its value never appears in a record's ``repr`` (so
+# logging a session or a user cannot leak a token, a hash, an OTP or a key).
+_CREDENTIAL_WORDS = ("token", "secret", "password", "hash", "otp", "key", "code")
+MASK = "'***'"
+
+
+def is_credential_name(name: str) -> bool:
+    """Does a column named ``name`` hold a credential (``token``, ``twoFactorSecret``,
+    ``backupCodes``, ``apiKey``...)? Timestamps about one (``…ExpiresAt``) do not."""
+    low = name.lower().replace("_", "")
+    return not low.endswith("expiresat") and any(word in low for word in _CREDENTIAL_WORDS)
+
+
+def masked_repr(record: Any, secret_fields: frozenset[str] = frozenset()) -> str:
+    """``Name(field=value, ...)`` of a dataclass record with credentials shown as ``'***'``:
+    the fields in ``secret_fields``, any field or ``extra`` key named like a credential."""
+    parts = []
+    for f in fields(record):
+        if not f.repr:
+            continue
+        value = getattr(record, f.name)
+        if value is not None and (f.name in secret_fields or is_credential_name(f.name)):
+            text = MASK
+        elif f.name == "extra" and isinstance(value, dict):
+            text = "{" + ", ".join(
+                f"{k!r}: {MASK if v is not None and is_credential_name(k) else repr(v)}"
+                for k, v in value.items()) + "}"
+        else:
+            text = repr(value)
+        parts.append(f"{f.name}={text}")
+    return f"{type(record).__name__}({', '.join(parts)})"
 
 
 def _wire(value: Any) -> Any:
@@ -73,6 +106,10 @@ class User:
                 out[key] = _wire(value)
         out["id"] = self.id
         return out
+
+    def __repr__(self) -> str:
+        # Plugin columns that are credentials (a 2FA secret, say) never print.
+        return masked_repr(self)
 
     def __getattr__(self, name: str) -> Any:
         # Plugin fields read naturally: ``user.role`` for the admin plugin's ``role`` column.
@@ -116,6 +153,10 @@ class Session:
         out["id"] = self.id
         return out
 
+    def __repr__(self) -> str:
+        # The raw token is the credential the cookie carries: it never prints.
+        return masked_repr(self)
+
     def __getattr__(self, name: str) -> Any:
         extra = self.__dict__.get("extra", {})
         camel = _camel(name)
@@ -156,8 +197,7 @@ class Account:
 
     def __repr__(self) -> str:
         # The password hash and provider tokens never print.
-        return (f"Account(id={self.id!r}, provider_id={self.provider_id!r}, "
-                f"user_id={self.user_id!r})")
+        return masked_repr(self)
 
     def to_json(self) -> dict[str, Any]:
         """The list-accounts shape: never the hash or provider tokens."""
@@ -182,6 +222,11 @@ class Verification:
     expires_at: datetime
     created_at: datetime
     updated_at: datetime
+
+    def __repr__(self) -> str:
+        # The identifier often embeds the token (``reset-password:<token>``) and the value
+        # is a token, an OTP or what it unlocks: neither prints.
+        return masked_repr(self, frozenset({"identifier", "value"}))
 
 
 def _camel(name: str) -> str:

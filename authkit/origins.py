@@ -40,7 +40,6 @@ Every other string gets Better Auth's decision; the differential table in
 from __future__ import annotations
 
 import logging
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -51,6 +50,7 @@ from urllib.parse import unquote, urlsplit
 
 from .errors import APIError, ConfigError
 from .http import Request
+from .js import truthy
 
 __all__ = [
     "CALLBACK_FIELDS",
@@ -524,16 +524,6 @@ def check_csrf(request: Request, policy: OriginPolicy, *, form_route: bool) -> N
         _validate_origin(request, policy)
 
 
-def _js_truthy(value: object) -> bool:
-    # Better Auth skips falsy values (`callbackURL && validate(...)`): null, false, 0, NaN
-    # and "" pass unchecked, while [] and {} are truthy in JS and get the type error.
-    if value is None or value is False or value == "":
-        return False
-    if isinstance(value, (int, float)) and not isinstance(value, bool):
-        return bool(value) and not math.isnan(value)
-    return True
-
-
 def _describe(value: str) -> str:
     # For logs: the origin only. Callback URLs can carry tokens in their query.
     target = _analyse(value) if not value.startswith("/") else None
@@ -558,9 +548,9 @@ def check_callback_urls(
     q: Mapping[str, Any] = query if isinstance(query, Mapping) else {}
     for field, code, label in CALLBACK_FIELDS:
         value = b.get(field)
-        if field == "callbackURL" and not _js_truthy(value):
+        if field == "callbackURL" and not truthy(value):
             value = q.get("callbackURL")
-        if not _js_truthy(value):
+        if not truthy(value):
             continue
         if not isinstance(value, str):
             raise APIError(400, None, f"Invalid {label}: expected a string", body_kind="message")
@@ -582,7 +572,7 @@ def check_callback_url(
     (a list) has every item checked; anything untrusted → ``APIError(403, code)``.
     """
     for item in value if isinstance(value, (list, tuple)) else (value,):
-        if not _js_truthy(item):
+        if not truthy(item):
             continue
         if not isinstance(item, str) or not policy.is_trusted_url(item, request):
             logger.info("%s: %s is not trusted", code,

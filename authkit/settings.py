@@ -1,7 +1,11 @@
-"""``authkit serve`` configuration from ``AUTHKIT_*`` environment variables.
+"""Configuration from ``AUTHKIT_*`` environment variables: the one place they are read.
 
-Everything not set takes Better Auth's default; an unknown ``AUTHKIT_*`` name or a malformed
-value is refused with a message that says what to write instead.
+``AuthKit.from_env()`` (and so ``authkit serve``) builds on ``from_env`` here; ``AuthKit(...)``
+itself reads no variable. Everything not set takes Better Auth's default; an unknown
+``AUTHKIT_*`` name or a malformed value is refused with a message that says what to write
+instead. One production switch (``AUTHKIT_ENV``, or ``ENV``, set to ``production``) and one
+development-secret policy: without a secret outside production, a generated secret kept in
+``AUTHKIT_SECRET_FILE``; in production a secret is required.
 """
 
 from __future__ import annotations
@@ -14,9 +18,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from .config import RATE_LIMIT_STORAGES
 from .errors import ConfigError
 from .ip import parse_networks
-from .production_settings import production_options
 
 KNOWN = {
     "AUTHKIT_SECRET": "signing secret (comma list to rotate: newest first)",
@@ -101,6 +105,23 @@ def dev_secret(env: Mapping[str, str]) -> str:
     return value
 
 
+def is_production(env: Mapping[str, str]) -> bool:
+    """The one production switch: ``AUTHKIT_ENV`` (or else ``ENV``) is ``production``."""
+    return (env.get("AUTHKIT_ENV") or env.get("ENV") or "").strip().lower() == "production"
+
+
+def overlay(base: dict[str, Any], overrides: Mapping[str, Any]) -> dict[str, Any]:
+    """``base`` with ``overrides`` laid over it: where both hold a dict (an option group) the
+    keys merge, recursively; any other value replaces."""
+    out = dict(base)
+    for key, value in overrides.items():
+        if isinstance(value, Mapping) and isinstance(out.get(key), Mapping):
+            out[key] = overlay(dict(out[key]), value)
+        else:
+            out[key] = value
+    return out
+
+
 def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     """``AuthKit(**kwargs)`` keyword arguments for ``authkit serve``."""
     env = os.environ if env is None else env
@@ -108,8 +129,9 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     pending = sorted(k for k in NOT_YET if env.get(k))
     if pending:
         raise ConfigError(f"{', '.join(pending)} is not supported by this version of authkit yet")
-    production = (env.get("AUTHKIT_ENV") or "").lower() == "production"
-    secret_env = csv(env, "AUTHKIT_SECRET")
+    production = is_production(env)
+    # BETTER_AUTH_SECRET / BETTER_AUTH_URL: the names a Better Auth deployment already has.
+    secret_env = csv(env, "AUTHKIT_SECRET") or csv(env, "BETTER_AUTH_SECRET")
     versioned = env.get("AUTHKIT_SECRETS") or None
     if not secret_env and not versioned:
         if production:
@@ -125,7 +147,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         "secret": secret_env or None,
         "secrets": versioned,
         "database": env.get("AUTHKIT_DATABASE_URL") or "sqlite:///authkit.db",
-        "base_url": env.get("AUTHKIT_BASE_URL") or None,
+        "base_url": env.get("AUTHKIT_BASE_URL") or env.get("BETTER_AUTH_URL") or None,
         "trusted_origins": csv(env, "AUTHKIT_TRUSTED_ORIGINS"),
         "production": production,
         "advanced": {"trusted_proxies": proxies},
@@ -200,6 +222,50 @@ def _add_serve_plugins(env: Mapping[str, str], kwargs: dict[str, Any], *, app_na
     result = configure(names, ctx)
     kwargs["plugins"] = [*kwargs["plugins"], *result.plugins]
     merge_options(kwargs, result.options)
+
+
+_STRATEGIES = ("compact", "jwt", "jwe")
+
+
+def production_options(env: Mapping[str, str]) -> dict[str, Any]:
+    """``AuthKit`` keyword arguments from the cookie-cache, CORS, session-storage and
+    rate-limit-storage variables."""
+    out: dict[str, Any] = {}
+    strategy = (env.get("AUTHKIT_COOKIE_CACHE") or "off").strip().lower()
+    max_age = env.get("AUTHKIT_COOKIE_CACHE_MAX_AGE")
+    if strategy not in ("off", *_STRATEGIES):
+        raise ConfigError(f"AUTHKIT_COOKIE_CACHE={strategy!r}: use off, compact, jwt or jwe")
+    if strategy != "off":
+        cache: dict[str, Any] = {"enabled": True, "strategy": strategy}
+        if max_age:
+            try:
+                cache["max_age"] = int(max_age)
+            except ValueError:
+                raise ConfigError(f"AUTHKIT_COOKIE_CACHE_MAX_AGE={max_age!r}: use a whole "
+                                  "number of seconds") from None
+        out["session"] = {"cookie_cache": cache}
+    elif max_age:
+        raise ConfigError("AUTHKIT_COOKIE_CACHE_MAX_AGE is set but AUTHKIT_COOKIE_CACHE is off")
+    if flag(env, "AUTHKIT_CORS", False):
+        out["cors"] = True
+    redis = bool(env.get("AUTHKIT_REDIS_URL"))
+    keep = flag(env, "AUTHKIT_STORE_SESSION_IN_DATABASE", None)
+    if keep is not None:
+        if not redis:
+            # Without secondary storage sessions live in the database anyway.
+            raise ConfigError("AUTHKIT_STORE_SESSION_IN_DATABASE only applies with "
+                              "AUTHKIT_REDIS_URL; set that too, or unset this")
+        out.setdefault("session", {})["store_session_in_database"] = keep
+    storage = (env.get("AUTHKIT_RATE_LIMIT_STORAGE") or "").strip().lower()
+    if storage:
+        if storage not in RATE_LIMIT_STORAGES:
+            raise ConfigError(f"AUTHKIT_RATE_LIMIT_STORAGE={storage!r}: use memory, database "
+                              "or secondary-storage")
+        if storage == "secondary-storage" and not redis:
+            raise ConfigError("AUTHKIT_RATE_LIMIT_STORAGE=secondary-storage needs "
+                              "AUTHKIT_REDIS_URL")
+        out["rate_limit"] = {"storage": storage}
+    return out
 
 
 def health_path(env: Mapping[str, str] | None = None) -> str | None:

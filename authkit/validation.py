@@ -25,7 +25,6 @@ import math
 import re
 import types
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Final, Literal, TypeVar, Union, get_args, get_origin
 from urllib.parse import parse_qsl
 
@@ -41,6 +40,8 @@ from pydantic.fields import FieldInfo
 from pydantic_core import ErrorDetails, PydanticCustomError
 
 from .errors import APIError
+from .js import number_to_string, refuse_constant, truthy
+from .models import MASK, is_credential_name
 
 __all__ = [
     "MISSING",
@@ -72,6 +73,8 @@ class _Sentinel:
     def __bool__(self) -> bool:
         return False
 
+
+_MASKED: Final[Any] = _Sentinel(MASK)
 
 #: "undefined": no body at all, or an absent value.
 MISSING: Final[Any] = _Sentinel("MISSING")
@@ -124,11 +127,11 @@ def js_string(value: Any) -> str:
         if abs(value) <= 2**53:
             return str(value)
         try:
-            return _js_number(float(value))
+            return number_to_string(float(value))
         except OverflowError:
             return "Infinity" if value > 0 else "-Infinity"
     if isinstance(value, float):
-        return _js_number(value)
+        return number_to_string(value)
     if isinstance(value, list | tuple):
         return ",".join("" if item is None or item is _NULL else js_string(item) for item in value)
     if isinstance(value, Mapping):
@@ -136,43 +139,12 @@ def js_string(value: Any) -> str:
     return str(value)
 
 
-def _js_number(value: float) -> str:
-    """ECMAScript Number::toString; Python's repr gives the same shortest digits."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    if value == 0:
-        return "0"
-    _, digit_tuple, exponent = Decimal(repr(abs(value))).as_tuple()
-    digits = "".join(map(str, digit_tuple)).rstrip("0")
-    assert isinstance(exponent, int)
-    k = len(digits)
-    n = exponent + len(digit_tuple)  # value = 0.<digits> * 10**n
-    prefix = "-" if value < 0 else ""
-    if k <= n <= 21:
-        return prefix + digits + "0" * (n - k)
-    if 0 < n <= 21:
-        return prefix + digits[:n] + "." + digits[n:]
-    if -6 < n <= 0:
-        return prefix + "0." + "0" * -n + digits
-    e = n - 1
-    mantissa = digits if k == 1 else digits[0] + "." + digits[1:]
-    return f"{prefix}{mantissa}e{'+' if e >= 0 else '-'}{abs(e)}"
-
-
 def coerce_bool(value: Any) -> bool:
     """JavaScript's ``Boolean(value)``: ``z.coerce.boolean()``. Any non-empty string is true,
     ``"false"`` included (get-session's query flags, spec §2.3)."""
     if value is None or value is MISSING or value is _NULL:
         return False
-    if isinstance(value, bool):
-        return value
-    if isinstance(value, int | float):
-        return value != 0 and not math.isnan(value)
-    if isinstance(value, str):
-        return value != ""
-    return True  # arrays and objects, even empty ones
+    return truthy(value)
 
 
 class _Coerced:
@@ -220,6 +192,14 @@ class Body(BaseModel):
     model_config = ConfigDict(strict=True, extra="allow", allow_inf_nan=False)
 
     schema_types: ClassVar[tuple[str, ...]] = ("object",)
+
+    def __repr_args__(self) -> Any:
+        # Passwords, tokens and OTPs in a body never print (a logged ctx.body leaks nothing).
+        for name, value in super().__repr_args__():
+            if name is not None and value is not None and is_credential_name(name):
+                yield name, _MASKED
+            else:
+                yield name, value
 
     @model_validator(mode="before")
     @classmethod
@@ -339,7 +319,7 @@ def _parsed_type(value: Any) -> str:
             return "Infinity" if value > 0 else "-Infinity"
         return "number"
     if isinstance(value, float):
-        return "number" if math.isfinite(value) else _js_number(value)
+        return "number" if math.isfinite(value) else number_to_string(value)
     if isinstance(value, str):
         return "string"
     if isinstance(value, list | tuple):
@@ -494,10 +474,6 @@ def validate(model: type[M], data: Any, location: Literal["body", "query"]) -> M
 
 # -- body parsers ------------------------------------------------------------------------------
 
-def _refuse_constant(name: str) -> Any:
-    raise ValueError(f"{name} is not JSON")
-
-
 def _js_float(text: str) -> float | int:
     value = float(text)
     if not math.isfinite(value):
@@ -525,7 +501,7 @@ def parse_json_body(raw: bytes) -> Any:
     try:
         text = raw.decode("utf-8")
         text = text.removeprefix("\ufeff")
-        return json.loads(text, parse_constant=_refuse_constant, parse_float=_js_float,
+        return json.loads(text, parse_constant=refuse_constant, parse_float=_js_float,
                           parse_int=_bounded_int)
     except (ValueError, RecursionError):  # UnicodeDecodeError and JSONDecodeError included
         raise APIError(400, "BAD_REQUEST", "Invalid JSON in request body") from None

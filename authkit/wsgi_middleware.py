@@ -21,9 +21,9 @@ from .middleware import (
     Verdict,
     judge,
     merge_set_cookies,
-    role_model,
 )
 from .pipeline import error_response
+from .roles import role_model
 from .storage import StorageUnavailable
 from .wsgi import Environ, StartResponse, environ_headers, reason, wsgi_path
 

@@ -84,3 +84,36 @@ def test_dev_secret_is_generated_once_and_kept(tmp_path, capsys):
     assert first == second and len(first[0]) >= 32
     assert (tmp_path / "secret").stat().st_mode & 0o077 == 0
     assert "WARNING" in capsys.readouterr().err
+
+
+def test_the_constructor_reads_no_environment(tmp_path, monkeypatch):
+    # AuthKit(...) is configured by its arguments alone; the environment is from_env's job.
+    monkeypatch.setenv("AUTHKIT_ENV", "production")
+    monkeypatch.setenv("ENV", "production")
+    monkeypatch.setenv("AUTHKIT_SECRET", "env-secret-" + "x" * 40)
+    monkeypatch.setenv("AUTHKIT_BASE_URL", "https://env.example.com")
+    monkeypatch.setenv("AUTHKIT_TRUSTED_ORIGINS", "https://trusted.example.com")
+    with pytest.warns(RuntimeWarning, match="development secret"):
+        auth = AuthKit(database=f"sqlite:///{tmp_path}/a.db")
+    assert auth.production is False and auth.base_url is None
+    assert "env-secret" not in auth.secrets.current.reveal()
+    assert not auth.origins.is_trusted_origin("https://trusted.example.com")
+
+
+@pytest.mark.parametrize("switch", ["AUTHKIT_ENV", "ENV"])
+def test_from_env_is_the_one_configuration_path(tmp_path, switch):
+    env = {switch: "production", "BETTER_AUTH_SECRET": SECRET,
+           "BETTER_AUTH_URL": "https://auth.example.com",
+           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/e.db",
+           "AUTHKIT_TRUSTED_ORIGINS": "https://trusted.example.com",
+           "AUTHKIT_COOKIE_CACHE": "compact"}
+    auth = AuthKit.from_env(env, session={"expires_in": 3600}, app_name="overridden")
+    assert auth.production is True and auth.base_url == "https://auth.example.com"
+    assert auth.secrets.current.reveal() == SECRET
+    assert auth.origins.is_trusted_origin("https://trusted.example.com")
+    # A dict override merges into the environment's option group instead of replacing it.
+    assert auth.options.session.expires_in == 3600
+    assert auth.options.session.cookie_cache.enabled is True
+    assert auth.app_name == "overridden"
+    with pytest.raises(ConfigError, match="AUTHKIT_SECRET is required"):
+        AuthKit.from_env({switch: "production"})

@@ -191,3 +191,50 @@ def test_db_session_hooks_on_sign_in_and_sign_out(kind, make_auth):
     uid = client.post(SU, json=BODY).json["user"]["id"]
     client.post("/api/auth/sign-out")
     assert events == [("create", uid), ("delete", True)]
+
+
+def test_db_after_hooks_stay_with_their_call_under_threads(make_auth):
+    # ``auth.db`` is shared by every request thread (the ASGI path runs ``handle`` on a thread
+    # pool). An after hook must run exactly once, on the thread whose write queued it: a ban
+    # hook's error landing in another request, or a hook lost, would be silent corruption.
+    # Several rounds, because a race shows itself in a fraction of them.
+    import sys
+    import threading
+
+    from authkit.db import Database
+
+    rounds, calls, workers, groups = 6, 250, 6, 40
+    ran: list[tuple[str, str]] = []
+
+    def after(record, ctx):
+        ran.append((record["id"], threading.current_thread().name))
+
+    # One hook group per plugin observing account writes, as an app with many plugins has.
+    auth = make_auth()
+    db = Database(auth.storage, [{"account": {"update": {"after": after}}}] * groups)
+
+    def work(start: threading.Barrier) -> None:
+        name = threading.current_thread().name
+        start.wait()
+        for i in range(calls):
+            db.update_account(None, f"{name}:{i}", {"scope": None})
+
+    expected = sorted(f"w{n}:{i}" for n in range(workers) for i in range(calls)
+                      for _ in range(groups))
+    old = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        for _ in range(rounds):
+            ran.clear()
+            start = threading.Barrier(workers)
+            threads = [threading.Thread(target=work, args=(start,), name=f"w{n}")
+                       for n in range(workers)]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+            strays = [(rid, thread) for rid, thread in ran if rid.split(":")[0] != thread]
+            assert strays == []
+            assert sorted(rid for rid, _ in ran) == expected
+    finally:
+        sys.setswitchinterval(old)

@@ -757,10 +757,11 @@ def test_user_roles_reads_the_comma_joined_role() -> None:
 
     from authkit import User
 
+    # Split as Better Auth splits (no trimming); no stored role is the default role "user".
     now = datetime.now(UTC)
-    user = User("u1", "A", "a@x.com", False, None, now, now, {"role": "user, admin,"})
+    user = User("u1", "A", "a@x.com", False, None, now, now, {"role": "user,admin"})
     assert user_roles(user) == {"user", "admin"}
-    assert user_roles(User("u2", "B", "b@x.com", False, None, now, now)) == frozenset()
+    assert user_roles(User("u2", "B", "b@x.com", False, None, now, now)) == {"user"}
 
 
 def test_a_fault_in_the_session_lookup_is_not_a_signed_out_visitor(

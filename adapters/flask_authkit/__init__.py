@@ -30,7 +30,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Flask in
 from authkit import APIError, AuthKit, ConfigError, SessionWithUser, User
 from authkit.helpers import request_auth
 from authkit.http import Response
-from authkit.middleware import RequestAuth, Verdict, has_any_role
+from authkit.middleware import RequestAuth, Verdict
 from authkit.pipeline import error_response
 from authkit.wsgi_middleware import AuthMiddleware
 
@@ -130,7 +130,9 @@ def _guard(roles: tuple[str, ...]) -> Callable[[F], F]:
             session = state.session
             if session is None:
                 return to_flask(state.refusal(Verdict.UNAUTHENTICATED))
-            if roles and not has_any_role(*roles)(session):
+            # The role model of the app's AuthKit (admin plugin's default role, Better Auth's
+            # split), the same one the middleware's rules and the core use.
+            if roles and state.roles().isdisjoint(roles):
                 return to_flask(state.refusal(Verdict.FORBIDDEN))
             return view(*args, **kwargs)
 

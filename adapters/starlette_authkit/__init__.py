@@ -34,7 +34,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
 from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
 from authkit.helpers import forbidden, request_auth, unauthorized
-from authkit.middleware import IsAPIRequest, RoleSpec, has_any_role, user_roles
+from authkit.middleware import IsAPIRequest, RoleSpec
 from authkit.pipeline import error_response
 
 __all__ = [
@@ -79,10 +79,11 @@ class AuthKitBackend(AuthenticationBackend):
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                  BaseUser] | None:
-        session = await request_auth(conn).load()
+        state = request_auth(conn)
+        session = await state.load()
         if session is None:
             return None
-        scopes = ["authenticated", *sorted(user_roles(session.user))]
+        scopes = ["authenticated", *sorted(state.roles())]
         return AuthCredentials(scopes), AuthKitUser(session)
 
 
@@ -140,11 +141,11 @@ async def current_session(request: Request) -> SessionWithUser:
 def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[SessionWithUser]]:
     """FastAPI dependency factory: the session when its user has ``role`` (or one of
     ``more``); 401 when signed out, 403 otherwise."""
-    check = has_any_role(role, *more)
+    wanted = frozenset((role, *more))
 
     async def dependency(request: Request) -> SessionWithUser:
         session = await current_session(request)
-        if not check(session):
+        if request_auth(request).roles().isdisjoint(wanted):
             raise forbidden()
         return session
 

@@ -16,7 +16,8 @@ from typing import Any, ClassVar
 from ..callbacks import call_user_callback
 from ..cookies import encode_value
 from ..errors import APIError, Redirect
-from ..models import Account, Session, User, Verification
+from ..js import truthy
+from ..models import Account, Session, User, Verification, masked_repr
 from ..origins import check_callback_url
 from ..passwords import verify_any
 from ..tokens import LOWER_ALPHANUMERIC, generate_id, random_string
@@ -47,6 +48,9 @@ class ChangePasswordResult:
 
     token: str | None
     user: User
+
+    def __repr__(self) -> str:
+        return masked_repr(self)  # the session token never prints
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape."""
@@ -114,10 +118,6 @@ class _Image(Body):
     image: str
 
 
-def _js_truthy(value: Any) -> bool:
-    return value is not None and value is not False and value != "" and value != 0
-
-
 def update_user(ctx: Context) -> dict[str, Any]:
     """Change ``name``, ``image`` and declared additional fields; never the email.
 
@@ -127,7 +127,7 @@ def update_user(ctx: Context) -> dict[str, Any]:
     auth = ctx.auth
     current = ctx.require_session()
     data: dict[str, Any] = dict(ctx.body.model_extra or {})
-    if _js_truthy(data.get("email")):
+    if truthy(data.get("email")):
         raise APIError(400, "EMAIL_CAN_NOT_BE_UPDATED")
     # Better Auth stores name and image as given; authkit still refuses a non-string, which
     # would otherwise be a 500 from a NOT NULL or text column (validation.py, SEC-82).

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..email_verification import send_verification_email
 from ..errors import APIError
-from ..models import User
+from ..models import User, masked_repr
 from ..observability import log_event
 from ..passwords import password_length, verify_any
 from ..validation import Body, is_valid_email
@@ -32,6 +32,9 @@ class SignInResult:
     token: str
     url: str | None
     user: User
+
+    def __repr__(self) -> str:
+        return masked_repr(self)  # the session token never prints
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape; ``url`` is left out when there was no callback URL."""

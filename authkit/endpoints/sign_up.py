@@ -10,7 +10,7 @@ from pydantic import Field
 
 from ..email_verification import send_verification_email
 from ..errors import APIError
-from ..models import Account, User
+from ..models import Account, User, masked_repr
 from ..observability import log_event
 from ..passwords import password_length
 from ..storage import DuplicateError, StorageUnavailable
@@ -43,6 +43,9 @@ class SignUpResult:
 
     token: str | None
     user: User
+
+    def __repr__(self) -> str:
+        return masked_repr(self)  # the session token never prints
 
     def to_json(self) -> dict[str, Any]:
         """The wire shape."""

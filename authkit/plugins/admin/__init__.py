@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 from ...errors import ConfigError
 from ...hooks import HookMatcher
 from ...models import SessionWithUser, User
+from ...roles import split_roles, stored_role
 from ..base import Plugin
 from . import impersonation, routes
 from .access import (
@@ -35,7 +36,6 @@ from .access import (
     Role,
     create_access_control,
     has_permission,
-    split_roles,
 )
 from .errors import ADMIN_ERROR_CODES, no_session
 from .schema import (
@@ -151,8 +151,7 @@ class AdminPlugin(Plugin):
 
 
 def _role(user: User) -> str | None:
-    value = user.extra.get("role")
-    return value if isinstance(value, str) else None
+    return stored_role(user)
 
 
 def admin(

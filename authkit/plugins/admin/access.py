@@ -28,6 +28,7 @@ from ...access_control import (
     Statements,
     create_access_control,
 )
+from ...roles import DEFAULT_ROLE, split_roles
 
 __all__ = [
     "ADMIN_ROLE", "DEFAULT_AC", "DEFAULT_ROLES", "DEFAULT_STATEMENTS", "USER_ROLE",
@@ -53,18 +54,9 @@ USER_ROLE = DEFAULT_AC.new_role({"user": [], "session": []})
 DEFAULT_ROLES: dict[str, Role] = {"admin": ADMIN_ROLE, "user": USER_ROLE}
 
 
-def split_roles(role: str | None, default_role: str = "user") -> list[str]:
-    """The roles in a stored ``role`` value; a user without one has ``default_role``.
-
-    Split on ``,`` exactly as Better Auth does (no trimming): ``"user, admin"`` holds a role
-    named ``" admin"``, which is not ``admin`` on either server.
-    """
-    return (role or default_role or "user").split(",")
-
-
 def has_permission(*, user_id: str | None, role: str | None, permissions: PermissionRequest,
                    roles: Mapping[str, Role] = DEFAULT_ROLES,
-                   admin_user_ids: Collection[str] = (), default_role: str = "user") -> bool:
+                   admin_user_ids: Collection[str] = (), default_role: str = DEFAULT_ROLE) -> bool:
     """Better Auth's admin check: an ``admin_user_ids`` member, or any role granting it all."""
     if user_id and user_id in admin_user_ids:
         return True

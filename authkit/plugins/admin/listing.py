@@ -14,6 +14,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
+from ...js import truthy
 from ...models import User
 from ...storage.query import Condition, QueryError, Sort
 from ...validation import Body
@@ -77,7 +78,7 @@ def js_number(value: str | float | None) -> float | None:
             return None
     else:
         number = float(value)
-    if number == 0 or math.isnan(number):
+    if not truthy(number):  # Number(value) || undefined
         return None
     return number
 

@@ -220,3 +220,15 @@ def test_changing_2fa_needs_a_session_the_store_still_has(make_auth: MakeAuth,
     for path in ("enable", "disable", "get-totp-uri", "generate-backup-codes"):
         res = client.post(f"{API}/two-factor/{path}", json={"password": PASSWORD})
         assert (res.status, res.json["code"]) == (401, "UNAUTHORIZED"), path
+
+
+def test_two_factor_paths_are_rate_limited(make_auth: MakeAuth, clock: Clock) -> None:
+    auth = make_auth(plugins=[two_factor()], rate_limit={"enabled": True})
+    alice = enable_totp(auth, clock, "alice@example.com")
+    clock.advance(11)  # the set-up's own verify-totp is out of the window
+    browser = challenged(auth, alice.email)
+    assert [verify(browser, "totp", WRONG).status for _ in range(3)] == [401, 401, 401]
+    limited = verify(browser, "totp", alice.code(clock))
+    assert limited.status == 429 and limited.header("x-retry-after") is not None
+    clock.advance(11)
+    assert verify(browser, "totp", alice.code(clock)).status == 200

@@ -9,11 +9,12 @@ import threading
 import pytest
 
 from authkit import AuthKit
-from authkit.plugins.two_factor import two_factor
+from authkit.plugins.two_factor import totp, two_factor
+from authkit.plugins.username import username
 from tests.support.clients import make_client
 from tests.support.fixtures import Clock, MakeAuth, sign_up
 
-from .helpers import API, PASSWORD, Outbox, challenged, enable_totp, verify
+from .helpers import API, PASSWORD, Outbox, challenged, enable_totp, secret_of, verify
 
 WRONG = "000000"
 
@@ -232,3 +233,17 @@ def test_two_factor_paths_are_rate_limited(make_auth: MakeAuth, clock: Clock) ->
     assert limited.status == 429 and limited.header("x-retry-after") is not None
     clock.advance(11)
     assert verify(browser, "totp", alice.code(clock)).status == 200
+
+
+def test_username_sign_in_is_intercepted_too(make_auth: MakeAuth, clock: Clock) -> None:
+    auth = make_auth(plugins=[username(), two_factor()])
+    client = make_client("wsgi", auth)
+    sign_up(client, email="erin@example.com", password=PASSWORD, username="erin_u")
+    res = client.post(f"{API}/two-factor/enable", json={"password": PASSWORD})
+    secret = secret_of(res.json["totpURI"])
+    assert verify(client, "totp", totp.code_at(secret, clock.now)).status == 200
+    browser = make_client("wsgi", auth)
+    res = browser.post(f"{API}/sign-in/username", json={"username": "erin_u",
+                                                        "password": PASSWORD})
+    assert res.json == {"twoFactorRedirect": True, "twoFactorMethods": ["totp"]}
+    assert verify(browser, "totp", totp.code_at(secret, clock.now)).status == 200

@@ -174,3 +174,28 @@ def test_registration_needs_a_fresh_session_from_the_store(auth: AuthKit, alice:
     clock.advance(auth.options.session.fresh_age + 1)
     res = alice.get(f"{API}/passkey/generate-register-options")
     assert (res.status, res.json["code"]) == (403, "SESSION_NOT_FRESH")
+
+
+def test_register_sign_in_rename_delete_on_every_database(make_auth: MakeAuth,
+                                                          db_url: str) -> None:
+    auth = make_auth(database=db_url, plugins=[passkey()])
+    owner = make_client("wsgi", auth)
+    sign_up(owner)
+    dev = SoftAuthenticator(ORIGIN, fmt="packed", backup_eligible=True, backed_up=True)
+    created = register(owner, dev).json
+    assert (created["deviceType"], created["backedUp"], created["counter"]) == (
+        "multiDevice", True, 0)
+    for expected in (1, 2):
+        assert sign_in(make_client("wsgi", auth), dev).status == 200
+        assert counter(auth) == expected
+    assert sign_in(make_client("wsgi", auth), dev, counter=2).status == 400
+    renamed = owner.post(f"{API}/passkey/update-passkey", json={"id": created["id"],
+                                                                "name": "  phone  "})
+    assert renamed.json["passkey"]["name"] == "phone"
+    assert owner.post(f"{API}/passkey/update-passkey",
+                      json={"id": created["id"], "name": "   "}).json["code"] == "VALIDATION_ERROR"
+    assert [p["id"] for p in owner.get(f"{API}/passkey/list-user-passkeys").json] == \
+        [created["id"]]
+    assert owner.post(f"{API}/passkey/delete-passkey", json={"id": created["id"]}).json == \
+        {"status": True}
+    assert sign_in(make_client("wsgi", auth), dev).json["code"] == "PASSKEY_NOT_FOUND"

@@ -144,3 +144,57 @@ def test_the_code_email_goes_through_smtp_with_a_replaceable_template(
         assert verify(browser, "otp", code).status == 200
     with pytest.raises(ConfigError):
         OTPTemplate(subject="$url", text="x")
+
+
+def test_allow_passwordless_only_for_users_without_a_password(make_auth: MakeAuth) -> None:
+    auth = make_auth(plugins=[two_factor(allow_passwordless=True)])
+    with_password = make_client("wsgi", auth)
+    sign_up(with_password, password=PASSWORD)
+    res = with_password.post(f"{API}/two-factor/enable", json={})
+    assert (res.status, res.json["code"]) == (400, "INVALID_PASSWORD")
+    without = make_client("wsgi", auth)
+    sign_up(without, email="social@example.com", password=PASSWORD)
+    user = auth.db.get_user_by_email("social@example.com")
+    assert user is not None
+    auth.storage.delete_rows("account", {"userId": user.id})  # as a social-only user
+    assert without.post(f"{API}/two-factor/enable", json={}).status == 200
+
+
+def test_skip_verification_turns_2fa_on_at_once(make_auth: MakeAuth) -> None:
+    auth = make_auth(plugins=[two_factor(skip_verification_on_enable=True)])
+    client = make_client("wsgi", auth)
+    sign_up(client, password=PASSWORD)
+    before = client.jar["better-auth.session_token"]
+    assert client.post(f"{API}/two-factor/enable", json={"password": PASSWORD}).status == 200
+    assert client.jar["better-auth.session_token"] != before
+    assert client.get(f"{API}/get-session").json["user"]["twoFactorEnabled"] is True
+    res = make_client("wsgi", auth).post(f"{API}/sign-in/email", json={
+        "email": "alice@example.com", "password": PASSWORD})
+    assert res.json == {"twoFactorRedirect": True, "twoFactorMethods": ["totp"]}
+
+
+def test_totp_switched_off(make_auth: MakeAuth, clock: Clock) -> None:
+    outbox = Outbox()
+    auth = make_auth(plugins=[two_factor(totp_options={"disable": True},
+                                         otp_options={"send_otp": outbox})])
+    client = make_client("wsgi", auth)
+    sign_up(client, password=PASSWORD)
+    res = client.post(f"{API}/two-factor/enable", json={"password": PASSWORD})
+    assert (res.status, res.json) == (400, {"message": "TOTP is not available",
+                                            "code": "TOTP_NOT_CONFIGURED"})
+    res = client.post(f"{API}/two-factor/verify-totp", json={"code": "123456"})
+    assert res.json == {"message": "totp isn't configured", "code": "TOTP_NOT_CONFIGURED"}
+    assert client.post(f"{API}/two-factor/enable",
+                       json={"password": PASSWORD, "method": "otp"}).json == {"method": "otp"}
+    browser = challenged(auth, "alice@example.com")
+    assert browser.post(f"{API}/sign-in/email", json={
+        "email": "alice@example.com", "password": PASSWORD}).json["twoFactorMethods"] == ["otp"]
+
+
+def test_otp_method_needs_a_sender(auth_plain: AuthKit) -> None:
+    client = make_client("wsgi", auth_plain)
+    sign_up(client, password=PASSWORD)
+    res = client.post(f"{API}/two-factor/enable", json={"password": PASSWORD, "method": "otp"})
+    assert (res.status, res.json["code"]) == (400, "OTP_NOT_CONFIGURED")
+    res = client.post(f"{API}/two-factor/send-otp")
+    assert res.json == {"message": "otp isn't configured", "code": "OTP_NOT_CONFIGURED"}

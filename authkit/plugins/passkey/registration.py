@@ -145,7 +145,11 @@ def verify_registration(plugin: PasskeyPlugin, ctx: Context) -> dict[str, Any]:
         log.info("passkey registration refused for user %s: %s", found.user.id, exc)
         raise pk_error(400, "FAILED_TO_VERIFY_REGISTRATION") from None
     credential_id = bytes_to_base64url(verified.credential_id)
-    if len(credential_id) > MAX_CREDENTIAL_ID_LENGTH:
+    # WebAuthn's step "the credential id is not yet registered": with attestation "none" any
+    # client can claim any id, and a second row with someone else's id would shadow theirs
+    # at sign-in (Better Auth does not check; authkit refuses).
+    if (len(credential_id) > MAX_CREDENTIAL_ID_LENGTH
+            or auth.storage.count_rows(TABLE, {"credentialID": credential_id})):
         raise pk_error(400, "FAILED_TO_VERIFY_REGISTRATION")
     row = auth.storage.create_row(TABLE, {
         "name": body.name or None,

@@ -67,9 +67,11 @@ class SoftAuthenticator:
 
     def register(self, options: dict[str, Any], *, origin: str | None = None,
                  rp_id: str | None = None, challenge: str | None = None,
-                 att_stmt: dict[str, Any] | None = None) -> dict[str, Any]:
+                 att_stmt: dict[str, Any] | None = None,
+                 cred_id: str | None = None) -> dict[str, Any]:
         """A RegistrationResponseJSON for ``options`` (overrides bend it)."""
-        cred = Credential(os.urandom(16), ec.generate_private_key(ec.SECP256R1()),
+        raw_id = unb64u(cred_id) if cred_id else os.urandom(16)
+        cred = Credential(raw_id, ec.generate_private_key(ec.SECP256R1()),
                           options["rp"]["id"], unb64u(options["user"]["id"]))
         rp_hash = hashlib.sha256((rp_id or cred.rp_id).encode()).digest()
         auth_data = (rp_hash + bytes([self._flags(attested=True)]) + (0).to_bytes(4, "big")

@@ -199,3 +199,18 @@ def test_register_sign_in_rename_delete_on_every_database(make_auth: MakeAuth,
     assert owner.post(f"{API}/passkey/delete-passkey", json={"id": created["id"]}).json == \
         {"status": True}
     assert sign_in(make_client("wsgi", auth), dev).json["code"] == "PASSKEY_NOT_FOUND"
+
+
+def test_a_credential_id_cannot_be_registered_twice(auth: AuthKit, alice: HTTPClient,
+                                                    device: SoftAuthenticator) -> None:
+    """Mallory claims alice's credential id for a key of her own (attestation "none" proves
+    nothing about ids): refused, and alice's passkey keeps working."""
+    mallory = make_client("wsgi", auth)
+    sign_up(mallory, email="mallory@example.com")
+    alice_id = next(iter(device.creds))
+    options = mallory.get(f"{API}/passkey/generate-register-options").json
+    forged = SoftAuthenticator(ORIGIN).register(options, cred_id=alice_id)
+    res = mallory.post(f"{API}/passkey/verify-registration", json={"response": forged})
+    assert (res.status, res.json["code"]) == (400, "FAILED_TO_VERIFY_REGISTRATION")
+    assert auth.storage.count_rows("passkey", {"credentialID": alice_id}) == 1
+    assert sign_in(make_client("wsgi", auth), device).status == 200

@@ -203,3 +203,28 @@ def test_a_passkey_registered_on_one_signs_in_on_the_other(servers: tuple[Server
         res = other.post(server, "/passkey/verify-authentication",
                          {"response": device.assert_(options, counter=3)})
         assert res.status_code in (400, 401), (server.name, res.text)
+
+
+def test_passkey_challenges_cross_over_and_deletes_are_shared(
+        servers: tuple[Server, Server]) -> None:
+    node, py = servers
+    email = "passkey-cross@example.com"
+    b = Browser()
+    assert b.post(py, "/sign-up/email", {"email": email, "password": PASSWORD,
+                                          "name": "X"}).status_code == 200
+    device = SoftAuthenticator(py.base_url)
+    # Registration options (and challenge) from Node, the answer verified by authkit.
+    options = b.call(node, "GET", "/passkey/generate-register-options").json()
+    res = b.post(py, "/passkey/verify-registration", {"response": device.register(options)})
+    assert res.status_code == 200, res.text
+    passkey_id = res.json()["id"]
+    # Sign-in options from authkit, the assertion verified by Node.
+    other = Browser()
+    options = other.call(py, "GET", "/passkey/generate-authenticate-options").json()
+    device.origin = node.base_url
+    res = other.post(node, "/passkey/verify-authentication",
+                     {"response": device.assert_(options)})
+    assert res.status_code == 200, res.text
+    # Deleted on Node: gone for authkit too.
+    assert b.post(node, "/passkey/delete-passkey", {"id": passkey_id}).json() == {"status": True}
+    assert b.call(py, "GET", "/passkey/list-user-passkeys").json() == []

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import logging
 import re
+import time
 from typing import Any
 
 _QUERY_TOKEN = re.compile(r"((?:^|[?&])(?:token|callbackURL)=)[^&\s]*", re.IGNORECASE)
@@ -42,4 +43,23 @@ def uvicorn_log_config() -> dict[str, Any]:
     config: dict[str, Any] = copy.deepcopy(LOGGING_CONFIG)
     config.setdefault("filters", {})["redact_tokens"] = {"()": "authkit.access_log.RedactTokens"}
     config["handlers"]["access"]["filters"] = ["redact_tokens"]
+    # authkit's own records (security events, outages): a UTC timestamp and the level on
+    # every line, INFO and up. Without this they reach Python's last-resort handler, which
+    # drops INFO (every sign-in) and prints warnings as bare text.
+    config["formatters"]["authkit"] = {
+        "()": "authkit.access_log.UTCFormatter",
+        "fmt": "%(asctime)s %(levelname)s %(name)s: %(message)s",
+    }
+    config["handlers"]["authkit"] = {"formatter": "authkit", "class": "logging.StreamHandler",
+                                     "stream": "ext://sys.stderr"}
+    config["loggers"]["authkit"] = {"handlers": ["authkit"], "level": "INFO",
+                                    "propagate": False}
     return config
+
+
+class UTCFormatter(logging.Formatter):
+    """ISO 8601 timestamps in UTC with milliseconds: ``2026-01-31T12:00:00.123Z``."""
+
+    def formatTime(self, record: logging.LogRecord, datefmt: str | None = None) -> str:
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(record.created))
+        return f"{stamp}.{int(record.msecs):03d}Z"

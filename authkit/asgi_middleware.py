@@ -17,6 +17,7 @@ from .errors import APIError
 from .middleware import (
     WS_CLOSE_CODES,
     AuthRules,
+    ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
@@ -31,15 +32,18 @@ from .storage import StorageUnavailable
 if TYPE_CHECKING:
     from .core import AuthKit
 
-SCOPE_KEY = "authkit"
+# Where the app finds this request's ``RequestAuth`` (the same name as in a WSGI environ).
+# ``authkit`` is the earlier name of the same object, kept for existing apps.
+SCOPE_KEY = "authkit.auth"
+LEGACY_SCOPE_KEY = "authkit"
 
 
 class AuthMiddleware:
     """Wrap an ASGI app: ``app = AuthMiddleware(app, auth, protect=["/dashboard/:path*"])``.
 
     Options as the WSGI ``AuthMiddleware`` (see ``authkit.middleware.AuthRules``). The app
-    finds a ``RequestAuth`` in ``scope["authkit"]``: ``await scope["authkit"].load()`` gives
-    the session (``None`` when signed out).
+    finds a ``RequestAuth`` in ``scope["authkit.auth"]``: ``await scope["authkit.auth"].load()``
+    gives the session (``None`` when signed out).
     """
 
     def __init__(
@@ -55,6 +59,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -62,6 +67,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            forbidden_page=forbidden_page,
         )
         self.handler = auth.asgi_app()
 
@@ -86,11 +92,12 @@ class AuthMiddleware:
             root=root, path=route_path,
             query_string=scope.get("query_string", b"").decode("latin-1"), is_async=True,
         )
-        scope[SCOPE_KEY] = state
+        scope[SCOPE_KEY] = scope[LEGACY_SCOPE_KEY] = state
         plan = self.rules.plan(method, route_path)
         if plan.needs_session:
             try:
-                verdict = judge(plan, await state.load())
+                # Role and permission rules decide from the store, never the cookie cache.
+                verdict = judge(plan, await state.load(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
             if kind == "websocket" and verdict is Verdict.SIGNED_IN:

@@ -1,9 +1,14 @@
 """The ``authkit`` command: ``serve``, ``migrate``, ``secret``, ``create-user``, and the admin
-plugin's ``set-role``, ``ban``, ``unban``, ``list-users``."""
+plugin's ``set-role``, ``ban``, ``unban``, ``list-users``.
+
+Every mistake an operator can make (a bad option, database URL or variable) ends in one
+``authkit: error: ...`` line and exit status 2, never a traceback.
+"""
 
 from __future__ import annotations
 
 import argparse
+import getpass
 import importlib
 import os
 import secrets
@@ -13,6 +18,7 @@ from typing import Any
 
 from .access_log import uvicorn_log_config
 from .errors import AuthError, ConfigError
+from .storage import StorageUnavailable
 
 
 def load_app(spec: str | None) -> Any:
@@ -30,6 +36,11 @@ def load_app(spec: str | None) -> Any:
     except ImportError as exc:
         raise ConfigError(f"--app {spec!r}: cannot import {module_name!r} ({exc})") from None
     auth = getattr(module, attr, None)
+    if isinstance(auth, type):
+        # The class itself (``--app authkit:AuthKit``) would build a default, unconfigured
+        # server on another database; a factory function is fine, a class is a slip.
+        raise ConfigError(f"--app {spec!r}: {attr!r} is a class; point at your configured "
+                          "instance, e.g. --app myapp:auth where auth = AuthKit(...)")
     if callable(auth) and not isinstance(auth, AuthKit):
         auth = auth()
     if not isinstance(auth, AuthKit):
@@ -42,7 +53,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     try:
         import uvicorn
     except ImportError:
-        raise ConfigError("`authkit serve` needs uvicorn: pip install 'authkit[server]'") from None
+        raise ConfigError("`authkit serve` needs uvicorn: pip install 'authkit-server[server]'") from None
     auth = load_app(args.app)
     done = auth.migrate()
     if done:
@@ -104,8 +115,10 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     from .plugins.admin import find_admin
 
     auth = load_app(args.app)
+    password = args.password if args.password is not None else ask_password()
+    check_password_policy(auth, password)
     auth.migrate()
-    body: dict[str, Any] = {"email": args.email, "password": args.password, "name": args.name}
+    body: dict[str, Any] = {"email": args.email, "password": password, "name": args.name}
     if find_admin(auth) is not None:
         # The admin plugin's create-user: in-process and without headers, so no session is
         # needed (an operator on the server), and the role is set at creation.
@@ -120,19 +133,84 @@ def cmd_create_user(args: argparse.Namespace) -> int:
     return 0
 
 
+def ask_password() -> str:
+    """The new user's password from the terminal (asked twice), or one line of stdin."""
+    if not sys.stdin.isatty():
+        return sys.stdin.readline().rstrip("\r\n")
+    first = getpass.getpass("Password: ")
+    if getpass.getpass("Repeat the password: ") != first:
+        raise ConfigError("the two passwords differ")
+    return first
+
+
+def check_password_policy(auth: Any, password: str) -> None:
+    """The configured length bounds, as sign-up applies them."""
+    from .passwords import password_length
+
+    opts = auth.options.email_and_password
+    length = password_length(password)
+    if length < opts.min_password_length:
+        raise ConfigError(f"the password is too short: use at least "
+                          f"{opts.min_password_length} characters")
+    if length > opts.max_password_length:
+        raise ConfigError(f"the password is too long: use at most "
+                          f"{opts.max_password_length} characters")
+
+
+def port_number(value: str) -> int:
+    """An argparse type: a TCP port, 1-65535."""
+    try:
+        port = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise argparse.ArgumentTypeError(f"{port} is outside 1-65535")
+    return port
+
+
+def positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is less than 1")
+    return number
+
+
+def version() -> str:
+    """The installed distribution's version."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    for name in (DISTRIBUTION, "authkit"):
+        try:
+            return dist_version(name)
+        except PackageNotFoundError:
+            continue
+    return "unknown"
+
+
+# The name on the package index; the import package is ``authkit``.
+DISTRIBUTION = "authkit-server"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser (exposed for tests and docs)."""
-    parser = argparse.ArgumentParser(prog="authkit", description=__doc__)
+    parser = argparse.ArgumentParser(
+        prog="authkit", description="Run and administer an authkit (Better Auth) server.")
+    parser.add_argument("--version", action="version", version=f"authkit {version()}")
     sub = parser.add_subparsers(dest="command", required=True)
     app_help = "module:attr of your AuthKit (default: configure from AUTHKIT_* variables)"
 
     p = sub.add_parser("serve", help="run the auth server (uvicorn)")
     p.add_argument("--host", default="127.0.0.1")
-    p.add_argument("--port", type=int, default=3000)
+    p.add_argument("--port", type=port_number, default=3000)
     p.add_argument("--app", default=None, help=app_help)
     p.add_argument("--log-level", default="info")
     p.add_argument("--access-log", action="store_true")
-    p.add_argument("--workers", type=int, default=1,
+    p.add_argument("--workers", type=positive, default=1,
                    help="worker processes (the core is CPU-bound per process: use one per core)")
     p.set_defaults(func=cmd_serve)
 
@@ -145,7 +223,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("create-user", help="create a user with a password")
     p.add_argument("--email", required=True)
-    p.add_argument("--password", required=True)
+    p.add_argument("--password", default=None,
+                   help="asked for (not echoed) when left out; read from stdin when piped")
     p.add_argument("--name", required=True)
     p.add_argument("--role", default=None)
     p.add_argument("--app", default=None, help=app_help)
@@ -159,15 +238,36 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``authkit`` command."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from .settings import health_path
+
     args = build_parser().parse_args(argv)
     try:
+        health_path()  # a malformed AUTHKIT_HEALTH_PATH is refused by every command
         result: int = args.func(args)
         return result
     except AuthError as exc:
         # APIError from create-user (e.g. duplicate email) and ConfigError: one clear line.
         message = getattr(exc, "message", None) or str(exc)
+        cause = exc.__cause__ or exc.__context__
+        if isinstance(exc, StorageUnavailable) and cause is not None:
+            message = f"{message}: {_first_line(getattr(cause, 'orig', None) or cause)}"
         print(f"authkit: error: {message}", file=sys.stderr)
         return 2
+    except SQLAlchemyError as exc:
+        # An unknown database, refused credentials, an unreachable server: the driver's
+        # own words, one line (the URL, which may hold a password, is not repeated).
+        reason = _first_line(getattr(exc, "orig", None) or exc)
+        print(f"authkit: error: cannot use the database: {reason}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _first_line(error: object) -> str:
+    lines = str(error).strip().splitlines()
+    return lines[0] if lines else type(error).__name__
 
 
 if __name__ == "__main__":

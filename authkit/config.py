@@ -100,8 +100,12 @@ class CookieCacheOptions:
     max_age: int = 300
     strategy: Literal["compact", "jwt", "jwe"] = "compact"
     version: str = "1"
+    # authkit option: the most the cache's cookies may add to a request's Cookie header
+    # (cookie_cache.MAX_CACHE_HEADER_BYTES says why 6,000); a larger cache is skipped.
+    max_header_bytes: int = 6000
 
     def __post_init__(self) -> None:
+        _positive("session.cookie_cache.max_header_bytes", self.max_header_bytes)
         if self.strategy not in ("compact", "jwt", "jwe"):
             raise ConfigError(
                 f"session.cookie_cache.strategy must be 'compact', 'jwt' or 'jwe', not "

@@ -41,14 +41,22 @@ if TYPE_CHECKING:
 log = logging.getLogger("authkit")
 
 JWE_SALT = "better-auth-session"
-# Per-cookie byte ceiling (Safari's ~4093 floor, minus room), and the chunk cap: the same
-# numbers as Better Auth, so both split a large cache at the same places.
+# Per-cookie byte ceiling (Safari's ~4093 floor, minus room): Better Auth's number, so both
+# split a large cache at the same places. (Better Auth's cap of 100 chunks is replaced by
+# MAX_CACHE_HEADER_BYTES below, which is far lower.)
 MAX_COOKIE_SIZE = 4050
-MAX_COOKIE_CHUNKS = 100
 # Compact expiry of a rememberMe:false session (spec §12 quirk), and the JWT/JWE fallback.
 DONT_REMEMBER_CACHE_SECONDS = 60
 DEFAULT_TOKEN_SECONDS = 300
 _JWT_HEADER = b64url(b'{"alg":"HS256"}')
+# What the cache may add to a request's Cookie header, in bytes ("name=value; " of every
+# chunk). nginx and Apache refuse a request whose single header line passes 8 KB by default
+# (large_client_header_buffers 8k, LimitRequestFieldSize 8190), and the Cookie header also
+# carries the session token and the application's own cookies: 6,000 bytes leaves them
+# 2 KB. A larger cache is skipped (the database answers instead), so no cookie authkit
+# sets can make a browser's next request too large for authkit or the proxy in front.
+MAX_CACHE_HEADER_BYTES = 6000  # the default of session.cookie_cache.max_header_bytes
+HEADER_ROOM = 2048
 # The largest cache value read at all (chunks joined); anything bigger is refused unread.
 MAX_VALUE_SIZE = 64 * 1024
 # Verified compact caches remembered by their exact cookie value: a browser sends the same
@@ -290,11 +298,19 @@ class CookieCache:
         size = MAX_COOKIE_SIZE - len(serialize(f"{name}.99", "", max_age=max_age,
                                                attrs=self.spec.attrs))
         count = math.ceil(len(value) / size) if size > 0 else math.inf
-        if count <= 1:
+        budget = self.header_budget
+        header_bytes = _header_bytes(name, value, count)
+        if header_bytes > budget:
+            log.warning(
+                "session cookie cache skipped: it would add %d bytes to every request's Cookie "
+                "header, over the %d allowed (nginx and Apache refuse a header line over 8 KB "
+                "by default, authkit one over advanced.max_cookie_header_size=%d); this "
+                "session is read from the database instead", header_bytes, budget,
+                self.auth.options.advanced.max_cookie_header_size,
+                extra={"event": "cookie_cache.skipped", "bytes": header_bytes,
+                       "limit": budget})
+        elif count <= 1:
             entries[name] = value
-        elif count > MAX_COOKIE_CHUNKS:
-            log.warning("session cookie cache skipped: %d bytes would need more than %d "
-                        "cookies; cache less data", len(value), MAX_COOKIE_CHUNKS)
         else:
             for i in range(int(count)):
                 entries[f"{name}.{i}"] = value[i * size:(i + 1) * size]
@@ -304,6 +320,20 @@ class CookieCache:
                 ctx.set_cookie(spec, chunk, max_age=max_age)
             else:
                 ctx.expire_cookie(spec)
+
+    @property
+    def header_budget(self) -> int:
+        """The most the cache may add to a Cookie header: ``max_header_bytes`` (default
+        ``MAX_CACHE_HEADER_BYTES``), and always 2 KB under authkit's own
+        ``advanced.max_cookie_header_size``, kept for the session token and other cookies."""
+        return min(self.options.max_header_bytes,
+                   self.auth.options.advanced.max_cookie_header_size - HEADER_ROOM)
+
+    def expired_lines(self, cookies: dict[str, str]) -> list[str]:
+        """Set-Cookie lines deleting every ``session_data`` cookie (and chunk) in ``cookies``."""
+        name = self.spec.name
+        return [CookieSpec(key, self.spec.attrs).render_expired() for key in cookies
+                if key == name or _chunk_index(name, key) is not None]
 
     def clean(self, ctx: Context, present: dict[str, str] | None = None) -> None:
         """Expire every ``session_data`` cookie (and chunk) the request carries."""
@@ -343,6 +373,15 @@ def sign_jwt(claims: dict[str, Any], key: bytes) -> str:
 
 def _hmac_b64url(key: bytes, text: str) -> str:
     return b64url(hmac.new(key, text.encode("utf-8"), hashlib.sha256).digest())
+
+
+def _header_bytes(name: str, value: str, count: float) -> float:
+    """Bytes of ``name=value; `` pairs the cache's cookies add to a Cookie header."""
+    if count <= 1:
+        return len(name) + 1 + len(value) + 2
+    if count == math.inf:
+        return math.inf
+    return len(value) + int(count) * (len(name) + len(".99") + 3)
 
 
 def _chunk_index(name: str, key: str) -> int | None:

@@ -8,7 +8,6 @@ import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -22,6 +21,12 @@ from .config import (
     UserOptions,
     VerificationOptions,
     coerce,
+)
+from .config_checks import (
+    check_trusted_origins,
+    checked_keywords,
+    split_base_url,
+    warn_weak_secrets,
 )
 from .cookies import AuthCookies
 from .cors import CORS, CORSOptions
@@ -78,6 +83,7 @@ class AuthKit:
     limits then live there (spec §9.3).
     """
 
+    @checked_keywords
     def __init__(
         self,
         *,
@@ -85,7 +91,7 @@ class AuthKit:
         secrets: str | Sequence[tuple[int, str]] | None = None,
         database: str | Engine = "sqlite:///authkit.db",
         base_url: str | None = None,
-        base_path: str = "/api/auth",
+        base_path: str | None = None,
         email_and_password: EmailAndPasswordOptions | Mapping[str, Any] | None = None,
         email_verification: EmailVerificationOptions | Mapping[str, Any] | None = None,
         session: SessionOptions | Mapping[str, Any] | None = None,
@@ -135,8 +141,9 @@ class AuthKit:
         # What stored values are encrypted with (Better Auth's secretConfig): the current
         # version when versions are configured, else the signing secret; older ones decrypt.
         self.secret_config = SecretConfig(versions=versions, legacy=legacy)
-        self.base_path = _check_base_path(base_path)
-        self.base_url = _check_base_url(base_url, self.production)
+        self.base_url, self.base_path = split_base_url(base_url, base_path, self.production)
+        _check_base_path(self.base_path)
+        check_trusted_origins(trusted_origins)
         self.disabled_paths = frozenset(disabled_paths)
         self.plugins = tuple(plugins)
         self.hooks = hooks or Hooks()
@@ -190,11 +197,13 @@ class AuthKit:
             plugin.init(self)
 
         from .api import API
+        from .async_api import AsyncAPI
         from .pipeline import Pipeline
 
         self.rate_limiter = RateLimiter(self)
         self.pipeline = Pipeline(self)
         self.api = API(self)
+        self.async_api = AsyncAPI(self.api)  # the same endpoints, awaitable (worker thread)
         self.cors = CORS.build(self, cors)
         self.on_api_error = ErrorHook(on_api_error)
 
@@ -239,6 +248,8 @@ class AuthKit:
                     f"a secret is shorter than {MIN_SECRET_LENGTH} characters; use "
                     "`authkit secret` to generate a strong one"
                 )
+        if not self.production and secret is not DEFAULT_SECRET:
+            warn_weak_secrets(values)
         return SecretList(values)
 
     @classmethod
@@ -328,18 +339,4 @@ def _check_base_path(value: str) -> str:
         )
     return value
 
-
-def _check_base_url(value: str | None, production: bool) -> str | None:
-    if not value:
-        if production:
-            # Without it every emailed link would follow the Host header (SEC-38).
-            raise ConfigError(
-                "base_url is required in production: pass AuthKit(base_url="
-                "'https://auth.example.com') or set AUTHKIT_BASE_URL"
-            )
-        return None
-    parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc:
-        raise ConfigError(f"base_url {value!r} must be an absolute http(s) URL")
-    return f"{parts.scheme}://{parts.netloc}"
 

@@ -26,7 +26,11 @@ def request_auth(request: Any) -> RequestAuth:
     """The ``RequestAuth`` of a WSGI environ, ASGI scope, or Flask/Starlette request."""
     if isinstance(request, RequestAuth):
         return request
-    for container, key in ((getattr(request, "scope", None), "authkit"),
+    for container, key in ((getattr(request, "scope", None), "authkit.auth"),
+                           (getattr(request, "environ", None), "authkit.auth"),
+                           (request, "authkit.auth"),
+                           # The earlier keys, for states attached by older code.
+                           (getattr(request, "scope", None), "authkit"),
                            (getattr(request, "environ", None), "authkit.session"),
                            (request, "authkit"), (request, "authkit.session")):
         if isinstance(container, Mapping):
@@ -71,10 +75,13 @@ def require_session(request: Any) -> SessionWithUser:
 def require_role(request: Any, role: str, *more: str) -> SessionWithUser:
     """The session of ``request`` when its user has ``role`` (or one of ``more``).
 
-    401 when signed out, 403 when signed in without the role.
+    401 when signed out, 403 when signed in without the role. The role is read from the
+    store, never from the cookie cache (a demoted user is refused at once).
     """
     state = request_auth(request)
-    return _check(state, state.session, (role, *more))
+    if state.session is None:  # signed out: no need to read the store again
+        raise unauthorized(state)
+    return _check(state, state.resolve(fresh=True), (role, *more))
 
 
 @overload
@@ -96,7 +103,7 @@ def with_auth(handler: F | None = None, /, *, role: str | None = None) -> Any:
             @functools.wraps(fn)
             async def async_wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
                 state = request_auth(request)
-                session = _check(state, await state.load(), roles)
+                session = _check(state, await state.load(fresh=bool(roles)), roles)
                 result = fn(request, session, *args, **kwargs)
                 return await cast(Awaitable[Any], result)
 
@@ -105,7 +112,8 @@ def with_auth(handler: F | None = None, /, *, role: str | None = None) -> Any:
         @functools.wraps(fn)
         def wrapper(request: Any, *args: Any, **kwargs: Any) -> Any:
             state = request_auth(request)
-            return fn(request, _check(state, state.session, roles), *args, **kwargs)
+            session = state.resolve(fresh=True) if roles else state.session
+            return fn(request, _check(state, session, roles), *args, **kwargs)
 
         return cast(F, wrapper)
 

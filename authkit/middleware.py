@@ -23,6 +23,8 @@ the middleware cannot classify safely is therefore refused rather than let throu
 from __future__ import annotations
 
 import asyncio
+import functools
+import html
 import re
 import threading
 import warnings
@@ -303,9 +305,17 @@ _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
 
 
-def _html(status: int, title: str, text: str) -> bytes:
-    return (f"<!doctype html><html><head><meta charset=\"utf-8\"><title>{title}</title></head>"
-            f"<body><h1>{title}</h1><p>{text}</p></body></html>").encode()
+def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
+    # A viewport so it reads on a phone, and a way back: a refusal is not a dead end.
+    return (f"<!doctype html><html><head><meta charset=\"utf-8\">"
+            f"<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">"
+            f"<title>{title}</title></head><body><h1>{title}</h1><p>{text}</p>"
+            f"<p><a href=\"{html.escape(home)}\">Back to the home page</a></p>"
+            f"</body></html>").encode()
+
+
+# ``forbidden_page``: the app's own 403 page, as a finished HTML document or a callable.
+ForbiddenPage = str | Callable[[Request], str | Response]
 
 
 class AuthRules:
@@ -317,8 +327,11 @@ class AuthRules:
     [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection) and ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``).
+    replacing the default detection), ``access`` (the ``RoleModel`` that role and
+    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
+    HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
+    link home).
     """
 
     def __init__(
@@ -334,8 +347,13 @@ class AuthRules:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.access = access
+        if forbidden_page is not None and not isinstance(forbidden_page, str) \
+                and not callable(forbidden_page):
+            raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
+        self.forbidden_page = forbidden_page
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -461,7 +479,8 @@ class AuthRules:
                 return Response(503, [_JSON, *headers], self._503)
             return Response(503, [("Content-Type", "text/html; charset=utf-8"), *headers],
                             _html(503, "Service unavailable",
-                                  "Please try again in a few seconds."))
+                                  "Please try again in a few seconds.",
+                                  home=local_target(root or "/")))
         api = self.is_api_request(request)
         if verdict is Verdict.UNAUTHENTICATED:
             if api:
@@ -471,8 +490,17 @@ class AuthRules:
             return Response(302, headers, b"")
         if api:
             return Response(403, [_JSON, *headers], self._403)
-        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers],
-                        _html(403, "Forbidden", "Your account may not open this page."))
+        page = self.forbidden_page
+        if callable(page):
+            made = page(request)
+            if isinstance(made, Response):
+                made.headers.extend(headers)
+                return made
+            page = made
+        body = page.encode() if isinstance(page, str) else _html(
+            403, "Forbidden", "Your account may not open this page.",
+            home=local_target(root or "/"))
+        return Response(403, [("Content-Type", "text/html; charset=utf-8"), *headers], body)
 
 
 # -- the per-request state -----------------------------------------------------------------
@@ -481,15 +509,23 @@ class AuthRules:
 class RequestAuth:
     """The session of one request, resolved on first use and then remembered.
 
-    The middleware stores one in ``environ["authkit.session"]`` (WSGI) and
-    ``scope["authkit"]`` (ASGI). ``session``/``user`` resolve synchronously; async code calls
-    ``await load()``, which runs the database work in a worker thread. The cookies the core
+    The middleware stores one under the key ``"authkit.auth"`` in the WSGI environ and in the
+    ASGI scope alike. It is falsy when nobody is signed in (``if environ["authkit.auth"]:``
+    lets only signed-in visitors through); ``session``/``user`` resolve synchronously and are
+    ``None`` when signed out; async code calls ``await load()`` first, which runs the
+    database work in a worker thread. The cookies the core
     wants to set while resolving (a sliding refresh, clearing a dead session) are collected
     in ``set_cookies`` and added to the response by the middleware.
+
+    ``resolve(fresh=True)`` / ``load(fresh=True)`` read the session from the store, never
+    from the cookie cache: every role or permission decision (the middleware's ``roles``,
+    ``require_role``, ``roles()``, the adapters' role guards) uses it, so a revoked session
+    or a demoted user is refused at once rather than when the cache expires.
     """
 
     __slots__ = (
         "_async",
+        "_fresh",
         "_headers",
         "_headers_of",
         "_lock",
@@ -517,6 +553,7 @@ class RequestAuth:
         self._headers_of = headers_of
         self._session: SessionWithUser | None = None
         self._resolved = False
+        self._fresh = False
         self._lock = threading.Lock()
         self._async = is_async
         self.set_cookies: list[str] = []
@@ -533,14 +570,19 @@ class RequestAuth:
         """Has the session been looked up yet?"""
         return self._resolved
 
-    def resolve(self) -> SessionWithUser | None:
-        """Look the session up (once); raises ``StorageUnavailable`` when the store is down."""
-        if self._resolved:
+    def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
+        """Look the session up (once; again from the store when ``fresh`` asks for it after a
+        cached answer); raises ``StorageUnavailable`` when the store is down."""
+        if self._resolved and (self._fresh or not fresh):
             return self._session
         with self._lock:
-            if not self._resolved:
+            if not self._resolved or (fresh and not self._fresh):
+                # With the cache off every lookup reads the store: already fresh.
+                cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
+                query = None if cached_ok else {"disableCookieCache": "true"}
                 try:
-                    out = self.auth.api.get_session(headers=self.headers, return_headers=True)
+                    out = self.auth.api.get_session(headers=self.headers, query=query,
+                                                    return_headers=True)
                 except APIError as exc:
                     if exc.status >= 500:
                         raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
@@ -550,17 +592,30 @@ class RequestAuth:
                 else:
                     lines = out.headers.get_all("set-cookie")
                     session = out.response
-                self.set_cookies.extend(lines)
+                # A store read after a cached one sees the same request cookies and decides
+                # anew: its cookies replace the first read's.
+                self.set_cookies[:] = lines
                 self._session = session
+                self._fresh = not cached_ok
                 self._resolved = True
         return self._session
 
-    async def load(self) -> SessionWithUser | None:
+    async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""
-        if self._resolved:
+        if self._resolved and (self._fresh or not fresh):
             return self._session
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, self.resolve)
+        return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
+
+    def __bool__(self) -> bool:
+        """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""
+        return self.session is not None
+
+    def __repr__(self) -> str:
+        if not self._resolved:
+            return "<RequestAuth (not loaded yet)>"
+        user = self._session.user.id if self._session is not None else None
+        return f"<RequestAuth signed_in={user is not None} user_id={user!r}>"
 
     @property
     def session(self) -> SessionWithUser | None:
@@ -568,7 +623,7 @@ class RequestAuth:
         if not self._resolved and self._async and _in_event_loop():
             raise RuntimeError(
                 "the session of an ASGI request is not loaded yet and looking it up here "
-                "would block the event loop: use `await scope['authkit'].load()` (or the "
+                "would block the event loop: use `await scope['authkit.auth'].load()` (or the "
                 "Starlette adapter's request.user / FastAPI's Depends(current_session))"
             )
         return self.resolve()
@@ -580,8 +635,12 @@ class RequestAuth:
         return session.user if session is not None else None
 
     def roles(self) -> frozenset[str]:
-        """The signed-in user's roles (empty when signed out)."""
-        user = self.user
+        """The signed-in user's roles as the store holds them (empty when signed out)."""
+        if not (self._resolved and self._fresh) and self._async and _in_event_loop():
+            raise RuntimeError("roles() of an ASGI request reads the store: "
+                               "`await scope['authkit'].load(fresh=True)` first")
+        found = self.resolve(fresh=True)
+        user = found.user if found is not None else None
         model = self.rules.access if self.rules is not None else role_model(self.auth)
         return user_roles(user, model) if user is not None else frozenset()
 

@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
 
-from .errors import BASE_ERROR_CODES
+from .errors import BASE_ERROR_CODES, ConfigError
 from .http import Response
 from .plugins.base import Plugin
 from .storage.fields import FieldSpec
@@ -257,10 +257,18 @@ class OpenAPIPlugin(Plugin):
 
     id = "open-api"
 
-    def __init__(self, *, path: str = "/reference", disable_default_reference: bool = False
-                 ) -> None:
+    def __init__(self, *, path: str = "/reference", disable_default_reference: bool = False,
+                 viewer: str = "table") -> None:
+        if viewer not in ("table", "swagger-ui"):
+            raise ConfigError(f"open_api(viewer=...) must be 'table' or 'swagger-ui', not "
+                              f"{viewer!r}")
+        if viewer == "swagger-ui":
+            from .openapi_viewer import assets_dir
+
+            assets_dir()  # a missing package fails here, at construction
         self.path = path
         self.disable_default_reference = disable_default_reference
+        self.viewer = viewer
 
     def endpoints(self) -> Sequence[Endpoint]:
         from .endpoints.registry import endpoint
@@ -268,16 +276,42 @@ class OpenAPIPlugin(Plugin):
         out = [endpoint("generate_open_api_schema", "/open-api/generate-schema", "GET",
                         _generate_endpoint, summary="The OpenAPI 3.1 document",
                         plugin=self.id)]
-        if not self.disable_default_reference:
+        if self.disable_default_reference:
+            return out
+        if self.viewer == "swagger-ui":
+            from .openapi_viewer import asset_response, document_30_response, page_response
+
+            path = self.path
+
+            def swagger_page(ctx: Context) -> Response:
+                return page_response(ctx, path)
+
+            out.append(endpoint("open_api_reference", path, "GET", swagger_page,
+                                summary="Interactive API reference (Swagger UI)",
+                                plugin=self.id))
+            out.append(endpoint("open_api_document_30", f"{path}/openapi-3.0.json", "GET",
+                                document_30_response,
+                                summary="The OpenAPI document as 3.0, for Swagger UI",
+                                plugin=self.id))
+            out.append(endpoint("open_api_reference_asset", f"{path}/assets/:file", "GET",
+                                asset_response, summary="Swagger UI's files",
+                                plugin=self.id))
+        else:
             out.append(endpoint("open_api_reference", self.path, "GET", _reference_endpoint,
                                 summary="HTML API reference", plugin=self.id))
         return out
 
 
-def open_api(*, path: str = "/reference", disable_default_reference: bool = False
-             ) -> OpenAPIPlugin:
-    """Better Auth's ``openAPI()`` plugin: the document and a reference page."""
-    return OpenAPIPlugin(path=path, disable_default_reference=disable_default_reference)
+def open_api(*, path: str = "/reference", disable_default_reference: bool = False,
+             viewer: str = "table") -> OpenAPIPlugin:
+    """Better Auth's ``openAPI()`` plugin: the document and a reference page.
+
+    ``viewer="swagger-ui"`` serves Swagger UI (from the ``swagger-ui-bundle`` package,
+    offline) instead of the script-free table: it renders the schemas with examples and
+    can send requests.
+    """
+    return OpenAPIPlugin(path=path, disable_default_reference=disable_default_reference,
+                         viewer=viewer)
 
 
 def _generate_endpoint(ctx: Context) -> dict[str, Any]:

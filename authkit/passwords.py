@@ -48,7 +48,7 @@ _ARGON2_PREFIX = "$argon2"
 
 # bcrypt only reads the first 72 bytes of its key; bcrypt >= 5 raises past them instead.
 _BCRYPT_MAX_BYTES = 72
-_ARGON2_MISSING = "argon2id hashing needs the argon2-cffi package: pip install 'authkit[argon2]'"
+_ARGON2_MISSING = "argon2id hashing needs the argon2-cffi package: pip install 'authkit-server[argon2]'"
 
 
 def password_length(password: str) -> int:

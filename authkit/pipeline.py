@@ -8,6 +8,7 @@ import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from .cookies import parse_cookie_header
 from .endpoints.context import Context
 from .endpoints.registry import Endpoint
 from .errors import APIError
@@ -66,10 +67,11 @@ class Pipeline:
         if limited is not None:
             return limited
         cookie_header = request.headers.cookie()
-        if (cookie_header is not None
-                and len(cookie_header) > self.auth.options.advanced.max_cookie_header_size):
-            raise APIError(431, "REQUEST_HEADER_FIELDS_TOO_LARGE")
+        oversized = (cookie_header is not None
+                     and len(cookie_header) > self.auth.options.advanced.max_cookie_header_size)
         matched = self.auth.registry.match(request.method, sub)
+        if oversized and (matched is None or not matched[0].any_cookie_size):
+            raise self._too_large(cookie_header or "")
         if matched is None:
             return _copy(_EMPTY_404)
         ep, params = matched
@@ -83,6 +85,14 @@ class Pipeline:
             self._origin_checks(ctx, request, body)
         result = self.run(ctx)
         return render(ctx, result)
+
+    def _too_large(self, cookie_header: str) -> APIError:
+        """431, deleting the session cache cookies the request carries: a browser holding
+        more than the limit (a cache written by an older version, or before the limit was
+        lowered) recovers on its next request instead of being locked out."""
+        lines = self.auth.sessions.cookie_cache.expired_lines(parse_cookie_header(cookie_header))
+        return APIError(431, "REQUEST_HEADER_FIELDS_TOO_LARGE",
+                        headers=[("Set-Cookie", line) for line in lines])
 
     def _parse_body(self, ep: Endpoint, request: Request) -> Any:
         if not request.body:

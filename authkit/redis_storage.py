@@ -68,7 +68,7 @@ class RedisStorage:
                  socket_timeout: float = 2.0, connect_timeout: float = 2.0,
                  max_connections: int | None = None, client: Any = None) -> None:
         if redis is None:
-            raise ConfigError("RedisStorage needs redis-py: pip install 'authkit[redis]'")
+            raise ConfigError("RedisStorage needs redis-py: pip install 'authkit-server[redis]'")
         if client is None:
             if not url:
                 raise ConfigError("RedisStorage needs a url or a client")

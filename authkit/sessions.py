@@ -120,10 +120,15 @@ class SessionService:
 
         A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
         row clears the cookies, and an expired row is deleted. A session a plugin verified
-        for this request (``ctx.verified_session``: an API key) answers first.
+        for this request (``ctx.verified_session``: an API key) answers first. The cookie cache
+        is consulted only when ``ctx.endpoint`` is declared ``freshness="cache"`` (registry.py).
         """
         if ctx.verified_session is not None:
             return ctx.verified_session
+        # The freshness rule, enforced here for every caller: only an endpoint declared
+        # freshness="cache" (get-session) may be answered from the cookie cache.
+        if ctx.endpoint.freshness != "cache":
+            disable_cookie_cache = True
         token = self.token_from(ctx)
         cached = self.cookie_cache.read(ctx, token, disable=disable_cookie_cache)
         if cached is not None:

@@ -47,6 +47,8 @@ KNOWN = {
     "AUTHKIT_COOKIE_CACHE_MAX_AGE": "seconds a cookie cache lives (default 300)",
     "AUTHKIT_CORS": "on/off: CORS for the trusted origins (default off, as Better Auth)",
     "AUTHKIT_HEALTH_PATH": "path of the health endpoint",
+    "AUTHKIT_OPENAPI": "on/off: the OpenAPI document at <base>/open-api/generate-schema and an "
+                       "interactive reference (Swagger UI, offline) at <base>/reference",
     "AUTHKIT_STORE_SESSION_IN_DATABASE": "on/off: with Redis, also keep sessions in the database",
     "AUTHKIT_PLUGINS": "comma list of plugins to turn on, by Better Auth's names "
                        "(two-factor, organization, jwt, ...)",
@@ -55,6 +57,9 @@ KNOWN = {
                                   "AUTHKIT_REDIS_URL is set, else memory)",
 }
 
+
+# Not AUTHKIT_-prefixed on purpose: the name check refuses unknown AUTHKIT_* variables.
+_WARNED_ENV = "_AUTHKIT_DEV_SECRET_WARNED"
 
 # Known names whose feature has not landed yet: refused rather than silently ignored.
 NOT_YET: frozenset[str] = frozenset()
@@ -138,9 +143,13 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
             raise ConfigError("AUTHKIT_SECRET is required when AUTHKIT_ENV=production; "
                               "generate one with `authkit secret`")
         secret_env = [dev_secret(env)]
-        print("authkit: WARNING no AUTHKIT_SECRET set; using a generated development secret "
-              f"kept in {env.get('AUTHKIT_SECRET_FILE') or '.authkit-secret'}. Set "
-              "AUTHKIT_SECRET in production.", file=sys.stderr)
+        if not os.environ.get(_WARNED_ENV):
+            # Once per command: `serve --workers N` builds the app again in every worker,
+            # which inherit this marker.
+            os.environ[_WARNED_ENV] = "1"
+            print("authkit: WARNING no AUTHKIT_SECRET set; using a generated development "
+                  f"secret kept in {env.get('AUTHKIT_SECRET_FILE') or '.authkit-secret'}. "
+                  "Set AUTHKIT_SECRET in production.", file=sys.stderr)
     proxies = csv(env, "AUTHKIT_TRUSTED_PROXIES")
     parse_networks(proxies, "AUTHKIT_TRUSTED_PROXIES")
     kwargs: dict[str, Any] = {
@@ -196,6 +205,10 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
     from .plugins.admin import admin, admin_emails_hooks
 
     kwargs["plugins"] = [bearer(), admin()]
+    if flag(env, "AUTHKIT_OPENAPI", False):
+        from .openapi import open_api
+
+        kwargs["plugins"].append(open_api(viewer="swagger-ui"))
     app_name = env.get("AUTHKIT_APP_NAME") or "authkit"
     kwargs["app_name"] = app_name
     _add_serve_plugins(env, kwargs, app_name=app_name, production=production)

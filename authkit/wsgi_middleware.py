@@ -15,6 +15,7 @@ from .errors import APIError
 from .http import Response
 from .middleware import (
     AuthRules,
+    ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
@@ -30,7 +31,10 @@ from .wsgi import Environ, StartResponse, environ_headers, reason, wsgi_path
 if TYPE_CHECKING:
     from .core import AuthKit
 
-ENVIRON_KEY = "authkit.session"
+# Where the app finds this request's ``RequestAuth`` (the same name as in the ASGI scope).
+# ``authkit.session`` is the earlier name of the same object, kept for existing apps.
+ENVIRON_KEY = "authkit.auth"
+LEGACY_ENVIRON_KEY = "authkit.session"
 
 
 class AuthMiddleware:
@@ -38,9 +42,10 @@ class AuthMiddleware:
 
     Requests below ``auth.base_path`` go to the auth handler; the rest go to ``app`` after the
     path rules (see ``authkit.middleware.AuthRules`` for ``protect``, ``public``,
-    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` and
-    ``is_api_request``). The app finds a ``RequestAuth`` in ``environ["authkit.session"]``:
-    ``.session`` and ``.user`` look the session up on first use.
+    ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths``,
+    ``is_api_request`` and ``forbidden_page``). The app finds a ``RequestAuth`` in ``environ["authkit.auth"]``:
+    falsy when nobody is signed in; ``.session`` and ``.user`` (``None`` when signed out)
+    look the session up on first use.
     """
 
     def __init__(
@@ -56,6 +61,7 @@ class AuthMiddleware:
         after_sign_in_path: str = "/",
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
+        forbidden_page: ForbiddenPage | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -63,6 +69,7 @@ class AuthMiddleware:
             base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
+            forbidden_page=forbidden_page,
         )
         self.handler = auth.wsgi_app()
 
@@ -78,11 +85,12 @@ class AuthMiddleware:
             path=_text(environ.get("PATH_INFO", "")) or "/",
             query_string=environ.get("QUERY_STRING", ""),
         )
-        environ[ENVIRON_KEY] = state
+        environ[ENVIRON_KEY] = environ[LEGACY_ENVIRON_KEY] = state
         plan = self.rules.plan(method, state.path)
         if plan.needs_session:
             try:
-                verdict = judge(plan, state.resolve())
+                # Role and permission rules decide from the store, never the cookie cache.
+                verdict = judge(plan, state.resolve(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
             if verdict is not Verdict.ALLOW:

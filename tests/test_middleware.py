@@ -53,7 +53,7 @@ JSON = {"Accept": "application/json"}
 
 def wsgi_app(environ: dict[str, Any], start_response: Any) -> list[bytes]:
     """A catch-all app: 200 for every path, reporting the session it sees."""
-    state = environ.get("authkit.session")
+    state = environ.get("authkit.auth")
     session = state.session if isinstance(state, RequestAuth) else None
     body = json.dumps({"app": True, "path": environ.get("PATH_INFO"),
                        "user": session.user.email if session else None}).encode()
@@ -67,7 +67,7 @@ async def asgi_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         message = await receive()
         await send({"type": "lifespan.startup.complete", "seen": message["type"]})
         return
-    state = scope.get("authkit")
+    state = scope.get("authkit.auth")
     session = await state.load() if isinstance(state, RequestAuth) else None
     user = session.user.email if session else None
     if scope["type"] == "websocket":
@@ -660,14 +660,14 @@ def test_sync_session_access_on_the_loop_is_refused(auth: AuthKit) -> None:
 
     async def app(scope: dict[str, Any], receive: Any, send: Any) -> None:
         try:
-            _ = scope["authkit"].session
+            _ = scope["authkit.auth"].session
         except RuntimeError as exc:
             seen.append(str(exc))
         await send({"type": "http.response.start", "status": 204, "headers": []})
         await send({"type": "http.response.body", "body": b""})
 
     raw_call("asgi", ASGIAuthMiddleware(app, auth), "GET", "/x")
-    assert seen and "await scope['authkit'].load()" in seen[0]
+    assert seen and "await scope['authkit.auth'].load()" in seen[0]
 
 
 # -- errors raised by handlers ---------------------------------------------------------------
@@ -680,7 +680,7 @@ def test_api_errors_from_handlers_are_rendered(kind: str, auth: AuthKit) -> None
         return [session.user.email.encode()]
 
     async def guarded_asgi(scope: dict[str, Any], receive: Any, send: Any) -> None:
-        await scope["authkit"].load()
+        await scope["authkit.auth"].load()
         session = require_session(scope)
         await send({"type": "http.response.start", "status": 200, "headers": []})
         await send({"type": "http.response.body", "body": session.user.email.encode()})

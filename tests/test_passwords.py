@@ -284,7 +284,7 @@ def test_argon2_round_trip() -> None:
 
 def test_argon2_missing_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "argon2", None)  # makes `import argon2` fail
-    with pytest.raises(ImportError, match=r"pip install 'authkit\[argon2\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'authkit-server\[argon2\]'"):
         Argon2Hasher()
     with pytest.raises(ImportError, match="authkit"):
         make_hasher("argon2id")

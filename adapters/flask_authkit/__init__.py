@@ -8,11 +8,17 @@ the path rules from ``AUTHKIT_*`` config keys), registers itself in
 
 Config keys (all optional): ``AUTHKIT_PROTECT``, ``AUTHKIT_PUBLIC``, ``AUTHKIT_AUTH_PAGES``
 (lists of path patterns), ``AUTHKIT_ROLES`` (``{pattern: role}``), ``AUTHKIT_SIGN_IN_PATH``,
-``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``.
+``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_FORBIDDEN_PAGE``. Any other
+``AUTHKIT_*`` key is refused at ``init_app`` (with a "did you mean"): a misspelt
+``AUTHKIT_PROTCT`` would otherwise leave the routes open.
+
+``current_user`` is always an object: an ``AuthenticatedUser`` (``is_authenticated``, the
+user's fields as attributes) or, signed out, an ``AnonymousUser``, as in Flask-Login.
 """
 
 from __future__ import annotations
 
+import difflib
 import functools
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,17 +30,21 @@ try:
     from werkzeug.local import LocalProxy
 except ImportError as exc:  # pragma: no cover - exercised only without Flask installed
     raise ImportError(
-        "flask_authkit needs Flask: pip install 'authkit[flask]'"
+        "flask_authkit needs Flask: pip install 'authkit-server[flask]'"
     ) from exc
 
-from authkit import APIError, AuthKit, ConfigError, SessionWithUser, User
+from authkit import APIError, AuthKit, ConfigError, SessionWithUser
 from authkit.helpers import request_auth
 from authkit.http import Response
 from authkit.middleware import RequestAuth, Verdict
 from authkit.pipeline import error_response
 from authkit.wsgi_middleware import AuthMiddleware
 
+from .users import ANONYMOUS, AnonymousUser, AuthenticatedUser
+
 __all__ = [
+    "AnonymousUser",
+    "AuthenticatedUser",
     "FlaskAuthKit",
     "current_session",
     "current_user",
@@ -52,7 +62,22 @@ _CONFIG = {
     "AUTHKIT_SIGN_IN_PATH": ("sign_in_path", "/sign-in"),
     "AUTHKIT_AFTER_SIGN_IN_PATH": ("after_sign_in_path", "/"),
     "AUTHKIT_API_PATHS": ("api_paths", ("/api/:path*",)),
+    "AUTHKIT_FORBIDDEN_PAGE": ("forbidden_page", None),
 }
+
+
+def check_config_keys(config: Any) -> None:
+    """Refuse ``AUTHKIT_*`` keys this extension does not read, suggesting the likely one."""
+    unknown = sorted(k for k in config if isinstance(k, str) and k.startswith("AUTHKIT_")
+                     and k not in _CONFIG)
+    if not unknown:
+        return
+    parts = []
+    for key in unknown:
+        close = difflib.get_close_matches(key, list(_CONFIG), n=1, cutoff=0.8)
+        parts.append(f"{key}" + (f" (did you mean {close[0]}?)" if close else ""))
+    raise ConfigError(f"unknown Flask config key(s) {', '.join(parts)}; flask_authkit reads "
+                      f"{', '.join(_CONFIG)}")
 
 
 @dataclass(frozen=True)
@@ -80,6 +105,7 @@ class FlaskAuthKit:
                               " or init_app(app, auth=...)")
         if "authkit" in app.extensions:
             raise ConfigError("authkit is already initialised on this Flask app")
+        check_config_keys(app.config)
         options: dict[str, Any] = {name: app.config.get(key, default)
                                    for key, (name, default) in _CONFIG.items()}
         middleware = AuthMiddleware(app.wsgi_app, auth, **options)
@@ -98,13 +124,15 @@ def _session() -> SessionWithUser | None:
     return _state().session
 
 
-def _user() -> User | None:
-    return _state().user
+def _user() -> AuthenticatedUser | AnonymousUser:
+    session = _state().session
+    return AuthenticatedUser(session) if session is not None else ANONYMOUS
 
 
-# Proxies to this request's session and user (None when signed out; test with ``if``).
+# This request's session (None when signed out) and user (an AnonymousUser when signed out:
+# ``current_user.is_authenticated``, or ``if current_user``).
 current_session = cast(SessionWithUser | None, LocalProxy(_session))
-current_user = cast(User | None, LocalProxy(_user))
+current_user = cast(AuthenticatedUser | AnonymousUser, LocalProxy(_user))
 
 
 def get_auth() -> AuthKit:
@@ -131,7 +159,8 @@ def _guard(roles: tuple[str, ...]) -> Callable[[F], F]:
             if session is None:
                 return to_flask(state.refusal(Verdict.UNAUTHENTICATED))
             # The role model of the app's AuthKit (admin plugin's default role, Better Auth's
-            # split), the same one the middleware's rules and the core use.
+            # split), the same one the middleware's rules and the core use, read from the
+            # store, never from the cookie cache.
             if roles and state.roles().isdisjoint(roles):
                 return to_flask(state.refusal(Verdict.FORBIDDEN))
             return view(*args, **kwargs)

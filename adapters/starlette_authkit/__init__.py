@@ -1,6 +1,8 @@
 """Starlette and FastAPI integration for authkit.
 
-``Starlette(middleware=authkit_middleware(auth, protect=[...]))`` installs authkit's ASGI
+One call wires everything into an existing app: ``install(app, auth, protect=[...],
+roles={...})`` (FastAPI or Starlette). Equivalently, for a Starlette app built in one
+expression, ``Starlette(middleware=authkit_middleware(auth, protect=[...]))`` installs authkit's ASGI
 ``AuthMiddleware`` (the auth handler at the base path, the path rules) and Starlette's
 ``AuthenticationMiddleware`` with ``AuthKitBackend``, so ``request.user``, ``request.auth``
 and ``@requires("authenticated")`` / ``@requires("admin")`` work unchanged: the credentials'
@@ -8,12 +10,16 @@ scopes are ``"authenticated"`` plus the user's roles.
 
 FastAPI: ``Depends(current_session)`` (401 when signed out), ``Depends(optional_session)``,
 ``Depends(require_role("admin"))`` (403 without the role). Their ``APIError``s are rendered
-as the JSON envelope by the middleware.
+as the JSON envelope by the middleware. Routes using them show the session cookie and a
+bearer token as security schemes in FastAPI's ``/docs``. Used in an app where ``install``
+was not called, they answer 500 with the line to add, and log it.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any
 
 try:
     from starlette.authentication import (
@@ -28,14 +34,23 @@ try:
     from starlette.routing import Mount
 except ImportError as exc:  # pragma: no cover - exercised only without Starlette installed
     raise ImportError(
-        "starlette_authkit needs Starlette: pip install 'authkit[starlette]'"
+        "starlette_authkit needs Starlette: pip install 'authkit-server[starlette]'"
     ) from exc
 
 from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
 from authkit.helpers import forbidden, request_auth, unauthorized
-from authkit.middleware import IsAPIRequest, RoleSpec
+from authkit.middleware import (
+    ForbiddenPage,
+    IsAPIRequest,
+    RequestAuth,
+    RoleSpec,
+)
 from authkit.pipeline import error_response
+
+from .security import NOT_INSTALLED, not_installed, security_parameters
+
+log = logging.getLogger("authkit")
 
 __all__ = [
     "AuthKitBackend",
@@ -44,6 +59,7 @@ __all__ = [
     "auth_mount",
     "authkit_middleware",
     "current_session",
+    "install",
     "optional_session",
     "require_role",
 ]
@@ -80,7 +96,11 @@ class AuthKitBackend(AuthenticationBackend):
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,
                                                                  BaseUser] | None:
         state = request_auth(conn)
-        session = await state.load()
+        if await state.load() is None:
+            return None
+        # Role scopes (``@requires("admin")``) are decided from the store, never from the
+        # cookie cache: with the cache on this is one store read per request.
+        session = await state.load(fresh=True)
         if session is None:
             return None
         scopes = ["authenticated", *sorted(state.roles())]
@@ -98,15 +118,50 @@ def authkit_middleware(
     after_sign_in_path: str = "/",
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
+    forbidden_page: ForbiddenPage | None = None,
 ) -> list[Middleware]:
     """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``."""
     return [
         Middleware(AuthMiddleware, auth=auth, protect=protect, public=public,
                    auth_pages=auth_pages, roles=roles, sign_in_path=sign_in_path,
                    after_sign_in_path=after_sign_in_path, api_paths=api_paths,
-                   is_api_request=is_api_request),
+                   is_api_request=is_api_request, forbidden_page=forbidden_page),
         Middleware(AuthenticationMiddleware, backend=AuthKitBackend()),
     ]
+
+
+def install(
+    app: Any,
+    auth: AuthKit,
+    *,
+    protect: Sequence[str] = (),
+    public: Sequence[str] = (),
+    auth_pages: Sequence[str] = (),
+    roles: Mapping[str, RoleSpec] | None = None,
+    sign_in_path: str = "/sign-in",
+    after_sign_in_path: str = "/",
+    api_paths: Sequence[str] = ("/api/:path*",),
+    is_api_request: IsAPIRequest | None = None,
+    forbidden_page: ForbiddenPage | None = None,
+) -> None:
+    """Wire authkit into a FastAPI or Starlette ``app`` in one call.
+
+    The auth handler answers at ``auth.base_path``, the path rules guard the rest,
+    ``request.user`` / ``@requires`` and the FastAPI dependencies work, and ``APIError``
+    becomes the JSON envelope. Options as ``authkit_middleware``.
+    """
+    if getattr(app.state, "authkit", None) is not None:
+        raise RuntimeError("starlette_authkit.install() was already called on this app")
+    # add_middleware puts each new one outside the previous: authkit's goes on last so it
+    # runs first, before the authentication middleware that reads what it attached.
+    outer, inner = authkit_middleware(
+        auth, protect=protect, public=public, auth_pages=auth_pages, roles=roles,
+        sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
+        api_paths=api_paths, is_api_request=is_api_request, forbidden_page=forbidden_page)
+    app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
+    app.add_middleware(outer.cls, *outer.args, **outer.kwargs)
+    app.add_exception_handler(APIError, api_error_response)
+    app.state.authkit = auth
 
 
 def auth_mount(auth: AuthKit) -> Mount:
@@ -124,32 +179,52 @@ def api_error_response(request: Request, exc: Exception) -> StarletteResponse:
     return out
 
 
-async def optional_session(request: Request) -> SessionWithUser | None:
+def _state(request: Request) -> RequestAuth:
+    try:
+        return request_auth(request)
+    except RuntimeError:
+        # A dependency in an app without the middleware: say the one line to add instead of
+        # a bare 500 (FastAPI renders the HTTPException's detail).
+        log.error(NOT_INSTALLED)
+        raise not_installed() from None
+
+
+async def optional_session(request: Request, **_credentials: Any) -> SessionWithUser | None:
     """FastAPI dependency: the session, or ``None`` when signed out."""
-    return await request_auth(request).load()
+    return await _state(request).load()
 
 
-async def current_session(request: Request) -> SessionWithUser:
+async def current_session(request: Request, **_credentials: Any) -> SessionWithUser:
     """FastAPI dependency: the session; 401 (with a sign-in ``Location``) when signed out."""
-    state = request_auth(request)
+    state = _state(request)
     session = await state.load()
     if session is None:
         raise unauthorized(state)
     return session
 
 
-def require_role(role: str, *more: str) -> Callable[[Request], Awaitable[SessionWithUser]]:
+def require_role(role: str, *more: str) -> Callable[..., Awaitable[SessionWithUser]]:
     """FastAPI dependency factory: the session when its user has ``role`` (or one of
     ``more``); 401 when signed out, 403 otherwise."""
     wanted = frozenset((role, *more))
 
-    async def dependency(request: Request) -> SessionWithUser:
-        session = await current_session(request)
-        if request_auth(request).roles().isdisjoint(wanted):
+    async def dependency(request: Request, **credentials: Any) -> SessionWithUser:
+        await current_session(request)
+        state = request_auth(request)
+        # The role is read from the store, never from the cookie cache.
+        session = await state.load(fresh=True)
+        if session is None:
+            raise unauthorized(state)
+        if state.roles().isdisjoint(wanted):
             raise forbidden()
         return session
 
     dependency.__name__ = f"require_role_{role}"
+    security_parameters(dependency)
     return dependency
 
 
+# FastAPI reads the signature: declare the cookie and bearer schemes on each dependency so
+# protected routes show them in /docs (their values are read by authkit, not from here).
+security_parameters(optional_session)
+security_parameters(current_session)

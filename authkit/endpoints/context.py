@@ -106,9 +106,11 @@ class Context:
     def require_session(self, *, sensitive: bool = False) -> SessionWithUser:
         """The caller's session or 401 ``UNAUTHORIZED`` (Better Auth's sessionMiddleware).
 
-        ``sensitive`` re-reads the session from the store even when a hook or the cookie
-        cache already supplied one, so a revoked session cannot authorise a password change
-        or a deletion (sensitiveSessionMiddleware; CVE-2026-134321).
+        ``sensitive`` re-reads the session from the store even when a hook already supplied
+        one (sensitiveSessionMiddleware). Whether the cookie cache may answer at all is the
+        endpoint's declared ``freshness`` (registry.py), enforced by ``SessionService.resolve``:
+        only "cache" endpoints may, so a revoked session cannot list sessions, change a
+        password or reach an admin route from its cached copy.
         """
         if self.session is None or sensitive:
             self.session = self.auth.sessions.resolve(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel
 
@@ -16,6 +16,15 @@ if TYPE_CHECKING:
     from .context import Context
 
 Handler = Callable[["Context"], Any]
+
+# Where an endpoint may read the caller's session from (the freshness rule, README "Security
+# notes"). "store": the session row is read on every call, so a session revoked, signed out,
+# ended by a password reset, or a user demoted or banned, is refused at once. "cache": the
+# signed ``session_data`` cookie may answer within its window, which only a plain "who is
+# signed in" read may accept. "store" is the default, so an endpoint (a plugin's included)
+# that does not say otherwise can never grant from the cookie cache what the store refuses.
+Freshness = Literal["cache", "store"]
+FRESHNESS_LEVELS: tuple[Freshness, ...] = ("cache", "store")
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,11 @@ class Endpoint:
     summary: str = ""
     error_codes: tuple[str, ...] = ()
     plugin: str | None = None
+    # Served even when the Cookie header is over advanced.max_cookie_header_size (sign-out:
+    # a browser must always be able to drop its cookies, whatever it holds).
+    any_cookie_size: bool = False
+    # See ``Freshness``: only endpoints that merely report the caller's own session say "cache".
+    freshness: Freshness = "store"
     _pattern: re.Pattern[str] | None = field(default=None, compare=False, repr=False)
 
     @property
@@ -53,6 +67,8 @@ def endpoint(name: str, path: str | None, method: str, handler: Handler,
              **kwargs: Any) -> Endpoint:
     """Build an ``Endpoint`` with its path pattern compiled once."""
     pattern = None
+    if kwargs.get("freshness", "store") not in FRESHNESS_LEVELS:
+        raise ConfigError(f"endpoint {name}: freshness must be one of {FRESHNESS_LEVELS}")
     if path is not None:
         if not path.startswith("/"):
             raise ConfigError(f"endpoint {name}: path {path!r} must start with '/'")

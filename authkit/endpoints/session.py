@@ -66,11 +66,12 @@ def sign_out(ctx: Context) -> dict[str, Any]:
 
 
 ENDPOINTS: list[Endpoint] = [
+    # The one endpoint whose answer is only "who is signed in": the cache may give it.
     endpoint("get_session", "/get-session", "GET", get_session, require_headers=True,
-             summary="Get the current session", error_codes=("FAILED_TO_GET_SESSION",)),
+             freshness="cache", summary="Get the current session", error_codes=("FAILED_TO_GET_SESSION",)),
     endpoint("get_session_deferred", "/get-session", "POST", get_session_post,
              require_headers=True, summary="Refresh the session (defer_session_refresh)",
              error_codes=("METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED", "FAILED_TO_GET_SESSION")),
     endpoint("sign_out", "/sign-out", "POST", sign_out, require_headers=True,
-             summary="Sign out"),
+             any_cookie_size=True, summary="Sign out"),
 ]

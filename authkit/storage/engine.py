@@ -39,7 +39,15 @@ _DRIVERS = {
 
 def normalize_url(url: str | URL) -> URL:
     """Pick authkit's driver when the URL names only the database kind."""
-    parsed = make_url(url)
+    try:
+        parsed = make_url(url)
+    except sa_exc.ArgumentError:
+        # "x.db" or "localhost/auth": say what a URL looks like instead of SQLAlchemy's parse
+        # error (the URL may hold a password, so it is not repeated).
+        raise ConfigError(
+            "the database URL is not a URL: write e.g. sqlite:///app.db, "
+            "postgresql://user@host/db or mysql://user@host/db"
+        ) from None
     driver = _DRIVERS.get(parsed.drivername)
     if driver is not None:
         parsed = parsed.set(drivername=driver)
@@ -86,8 +94,8 @@ def create_storage_engine(url: str | URL, options: Mapping[str, Any] = {}) -> En
         engine = create_engine(parsed, **kwargs)
     except ModuleNotFoundError as exc:
         extra = "postgres" if backend == "postgresql" else "mysql"
-        raise ImportError(
-            f"the {backend} driver is missing: pip install 'authkit[{extra}]'"
+        raise ConfigError(
+            f"the {backend} driver is missing: pip install 'authkit-server[{extra}]'"
         ) from exc
     configure_engine(engine)
     return engine

@@ -17,6 +17,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask, Response, redirect, render_template, request
 from flask_authkit import FlaskAuthKit, current_session, current_user
+from werkzeug.wrappers import Response as BaseResponse
 
 from authkit import APIError, AuthKit, FieldSpec
 from authkit.http import Headers
@@ -24,6 +25,7 @@ from authkit.http import Request as AuthRequest
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
 from authkit.plugins.passkey import passkey
+from authkit.plugins.social import SocialPlugin, social
 from authkit.plugins.two_factor import two_factor
 
 try:  # QR codes on the security page when segno is installed; the key as text always
@@ -51,6 +53,49 @@ FRIENDLY = {
                                            "refused.",
 }
 NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+# What the callback's ?error= codes mean to a visitor.
+OAUTH_ERRORS = {
+    "account_not_linked": "An account with this email already exists. Sign in with your "
+                          "password, then link the provider on the Accounts page.",
+    "email_does_not_match": "That provider account uses another email address.",
+    "account_already_linked_to_different_user": "That provider account belongs to someone "
+                                                "else here.",
+    "access_denied": "You cancelled the sign-in at the provider.",
+}
+PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
+
+
+def oauth_error(code: str) -> str:
+    """The message for a provider callback's ``?error=`` code."""
+    return OAUTH_ERRORS.get(code, f"Signing in with the provider failed ({code}).")
+
+
+def social_providers() -> dict[str, dict[str, Any]]:
+    """GitHub and Google, for those whose ``<NAME>_CLIENT_ID``/``_CLIENT_SECRET`` are set.
+
+    ``EXAMPLE_OAUTH_TEST_IDP`` instead points both at the loopback test providers of the
+    reference deployment (its ``idp.mjs``), by overriding the presets' endpoints as you
+    would for GitHub Enterprise: the browser tests sign in through it.
+    """
+    idp = (os.environ.get("EXAMPLE_OAUTH_TEST_IDP") or "").rstrip("/")
+    if idp:
+        return {
+            "github": {"client_id": "ba-github-client", "client_secret": "ba-github-secret",
+                       "authorization_endpoint": f"{idp}/github.com/login/oauth/authorize",
+                       "token_endpoint": f"{idp}/github.com/login/oauth/access_token",
+                       "userinfo_endpoint": f"{idp}/api.github.com/user"},
+            "google": {"client_id": "ba-google-client.apps.googleusercontent.com",
+                       "client_secret": "ba-google-secret",
+                       "authorization_endpoint": f"{idp}/accounts.google.com/o/oauth2/v2/auth",
+                       "token_endpoint": f"{idp}/oauth2.googleapis.com/token"},
+        }
+    found: dict[str, dict[str, Any]] = {}
+    for name in PROVIDER_NAMES:
+        client_id = os.environ.get(f"{name.upper()}_CLIENT_ID")
+        secret = os.environ.get(f"{name.upper()}_CLIENT_SECRET")
+        if client_id and secret:
+            found[name] = {"client_id": client_id, "client_secret": secret}
+    return found
 
 
 def friendly(exc: APIError) -> str:
@@ -71,6 +116,7 @@ def dev_secret() -> str:
 
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
+    providers = social_providers()
     auth = AuthKit(
         secret=dev_secret(),
         database=database or os.environ.get("AUTHKIT_DATABASE_URL",
@@ -78,11 +124,16 @@ def make_auth(database: str | None = None) -> AuthKit:
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
         app_name="authkit example",  # the name authenticator apps show
-        # Passkeys need a domain: open the example at http://localhost:5000, not 127.0.0.1.
-        plugins=[two_factor(), passkey()],
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
+        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
+        # account with a verified address joins the existing user of that address.
+        # Passkeys need a domain: open the example at http://localhost:5000, not 127.0.0.1.
+        plugins=[two_factor(), passkey(),
+                 *([social(providers=providers,
+                           account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])],
     )
     auth.migrate()
     return auth
@@ -93,7 +144,7 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     auth = auth or make_auth()
     app = Flask(__name__, template_folder=str(HERE / "templates"))
     app.config.update(
-        AUTHKIT_PROTECT=["/dashboard", "/profile", "/security", "/api/:path*"],
+        AUTHKIT_PROTECT=["/dashboard", "/profile", "/security", "/accounts", "/api/:path*"],
         AUTHKIT_ROLES={"/admin/*": "admin"},
         AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up"],
         AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
@@ -113,13 +164,21 @@ def create_app(auth: AuthKit | None = None) -> Flask:
             return friendly(exc)
         return None
 
-    def forward(response: Response, api_headers: Headers) -> Response:
+    def forward(response: BaseResponse, api_headers: Headers) -> BaseResponse:
         for line in api_headers.get_all("set-cookie"):
             response.headers.add("Set-Cookie", line)
         return response
 
     def callback(default: str = "/dashboard") -> str:
         return safe_redirect_path(request.values.get("callbackURL"), default)
+
+    social_plugin = next((p for p in auth.plugins if isinstance(p, SocialPlugin)), None)
+    providers = [(p.id, PROVIDER_NAMES.get(p.id, p.name))
+                 for p in (social_plugin.providers if social_plugin else [])]
+
+    @app.context_processor
+    def provider_buttons() -> dict[str, Any]:
+        return {"providers": providers}
 
     @app.get("/")
     def home() -> str:
@@ -147,7 +206,9 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     @app.route("/sign-in", methods=["GET", "POST"])
     def sign_in() -> Any:
         if request.method == "GET":
-            return render_template("sign_in.html", callback=callback())
+            failed = request.args.get("error")
+            return render_template("sign_in.html", callback=callback(),
+                                   error=oauth_error(failed) if failed else None)
         form = request.form
         error = csrf_error()
         if error is None:
@@ -166,6 +227,55 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                 return forward(redirect(callback(), 303), out.headers)
         return render_template("sign_in.html", error=error, form=form,
                                callback=callback()), 400
+
+    @app.post("/sign-in/social")
+    def sign_in_social() -> Any:
+        # The provider's page is where the visitor goes next; the state cookie set here binds
+        # its answer to this browser. Errors come back to /sign-in?error=<code>.
+        error = csrf_error()
+        if error is None:
+            try:
+                out = auth.api.sign_in_social(
+                    body={"provider": request.form.get("provider", ""),
+                          "callbackURL": callback(), "errorCallbackURL": "/sign-in",
+                          "disableRedirect": True},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(out.response["url"], 303), out.headers)
+        return render_template("sign_in.html", error=error, callback=callback()), 400
+
+    @app.route("/accounts", methods=["GET", "POST"])
+    def accounts() -> Any:
+        message = error = None
+        response_headers = Headers()
+        if request.method == "POST":
+            error = csrf_error()
+            if error is None:
+                try:
+                    if request.form.get("action") == "link":
+                        out = auth.api.link_social_account(
+                            body={"provider": request.form.get("provider", ""),
+                                  "callbackURL": "/accounts", "errorCallbackURL": "/accounts",
+                                  "disableRedirect": True},
+                            headers=headers(), return_headers=True)
+                        return forward(redirect(out.response["url"], 303), out.headers)
+                    out = auth.api.unlink_account(
+                        body={"accountId": request.form.get("accountId", "")},
+                        headers=headers(), return_headers=True)
+                    response_headers = out.headers
+                    message = "The account was unlinked."
+                except APIError as exc:
+                    error = friendly(exc)
+        elif request.args.get("error"):
+            error = oauth_error(request.args["error"])
+        linked = auth.api.list_user_accounts(headers=headers())
+        page = render_template("accounts.html", accounts=linked,
+                               linked={a.provider_id for a in linked},
+                               names={**PROVIDER_NAMES, "credential": "Email and password"},
+                               message=message, error=error)
+        return forward(Response(page, 400 if error else 200), response_headers)
 
     @app.post("/sign-out")
     def sign_out() -> Any:

@@ -29,6 +29,7 @@ from authkit.http import Request as AuthRequest
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
 from authkit.plugins.passkey import passkey
+from authkit.plugins.social import SocialPlugin, social
 from authkit.plugins.two_factor import two_factor
 
 try:  # QR codes on the security page when segno is installed; the key as text always
@@ -56,6 +57,49 @@ FRIENDLY = {
                                            "refused.",
 }
 NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+# What the callback's ?error= codes mean to a visitor.
+OAUTH_ERRORS = {
+    "account_not_linked": "An account with this email already exists. Sign in with your "
+                          "password, then link the provider on the Accounts page.",
+    "email_does_not_match": "That provider account uses another email address.",
+    "account_already_linked_to_different_user": "That provider account belongs to someone "
+                                                "else here.",
+    "access_denied": "You cancelled the sign-in at the provider.",
+}
+PROVIDER_NAMES = {"github": "GitHub", "google": "Google"}
+
+
+def oauth_error(code: str) -> str:
+    """The message for a provider callback's ``?error=`` code."""
+    return OAUTH_ERRORS.get(code, f"Signing in with the provider failed ({code}).")
+
+
+def social_providers() -> dict[str, dict[str, Any]]:
+    """GitHub and Google, for those whose ``<NAME>_CLIENT_ID``/``_CLIENT_SECRET`` are set.
+
+    ``EXAMPLE_OAUTH_TEST_IDP`` instead points both at the loopback test providers of the
+    reference deployment (its ``idp.mjs``), by overriding the presets' endpoints as you
+    would for GitHub Enterprise: the browser tests sign in through it.
+    """
+    idp = (os.environ.get("EXAMPLE_OAUTH_TEST_IDP") or "").rstrip("/")
+    if idp:
+        return {
+            "github": {"client_id": "ba-github-client", "client_secret": "ba-github-secret",
+                       "authorization_endpoint": f"{idp}/github.com/login/oauth/authorize",
+                       "token_endpoint": f"{idp}/github.com/login/oauth/access_token",
+                       "userinfo_endpoint": f"{idp}/api.github.com/user"},
+            "google": {"client_id": "ba-google-client.apps.googleusercontent.com",
+                       "client_secret": "ba-google-secret",
+                       "authorization_endpoint": f"{idp}/accounts.google.com/o/oauth2/v2/auth",
+                       "token_endpoint": f"{idp}/oauth2.googleapis.com/token"},
+        }
+    found: dict[str, dict[str, Any]] = {}
+    for name in PROVIDER_NAMES:
+        client_id = os.environ.get(f"{name.upper()}_CLIENT_ID")
+        secret = os.environ.get(f"{name.upper()}_CLIENT_SECRET")
+        if client_id and secret:
+            found[name] = {"client_id": client_id, "client_secret": secret}
+    return found
 
 
 def friendly(exc: APIError) -> str:
@@ -76,6 +120,7 @@ def dev_secret() -> str:
 
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
+    providers = social_providers()
     auth = AuthKit(
         secret=dev_secret(),
         database=database or os.environ.get("AUTHKIT_DATABASE_URL",
@@ -83,11 +128,16 @@ def make_auth(database: str | None = None) -> AuthKit:
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
         app_name="authkit example",  # the name authenticator apps show
-        # Passkeys need a domain: open the example at http://localhost:8000, not 127.0.0.1.
-        plugins=[two_factor(), passkey()],
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
+        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
+        # account with a verified address joins the existing user of that address.
+        # Passkeys need a domain: open the example at http://localhost:8000, not 127.0.0.1.
+        plugins=[two_factor(), passkey(),
+                 *([social(providers=providers,
+                           account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])],
     )
     auth.migrate()
     return auth
@@ -95,7 +145,8 @@ def make_auth(database: str | None = None) -> AuthKit:
 
 def _template_globals(request: Request) -> dict[str, Any]:
     user = request.user
-    return {"current_user": user.user if isinstance(user, AuthKitUser) else None}
+    return {"current_user": user.user if isinstance(user, AuthKitUser) else None,
+            "providers": getattr(request.app.state, "providers", [])}
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"),
@@ -162,8 +213,10 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
 
     async def sign_in(request: Request) -> Response:
         if request.method == "GET":
+            failed = request.query_params.get("error")
             return page(request, "sign_in.html",
-                        callback=callback(request.query_params.get("callbackURL")))
+                        callback=callback(request.query_params.get("callbackURL")),
+                        error=oauth_error(failed) if failed else None)
         form = await form_of(request)
         error = csrf_error(request)
         if error is None:
@@ -182,6 +235,54 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                 return forward(RedirectResponse(target, 303), out.headers)
         return page(request, "sign_in.html", 400, error=error, form=form,
                     callback=callback(form.get("callbackURL")))
+
+    async def sign_in_social(request: Request) -> Response:
+        # The provider's page is where the visitor goes next; the state cookie set here binds
+        # its answer to this browser. Errors come back to /sign-in?error=<code>.
+        form = await form_of(request)
+        error = csrf_error(request)
+        if error is None:
+            try:
+                out = await call("sign_in_social", request, return_headers=True,
+                                 body={"provider": form.get("provider", ""),
+                                       "callbackURL": callback(form.get("callbackURL")),
+                                       "errorCallbackURL": "/sign-in",
+                                       "disableRedirect": True})
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(RedirectResponse(out.response["url"], 303), out.headers)
+        return page(request, "sign_in.html", 400, error=error,
+                    callback=callback(form.get("callbackURL")))
+
+    async def accounts(request: Request) -> Response:
+        message = error = None
+        api_headers = Headers()
+        if request.method == "POST":
+            form = await form_of(request)
+            error = csrf_error(request)
+            if error is None:
+                try:
+                    if form.get("action") == "link":
+                        out = await call("link_social_account", request, return_headers=True,
+                                         body={"provider": form.get("provider", ""),
+                                               "callbackURL": "/accounts",
+                                               "errorCallbackURL": "/accounts",
+                                               "disableRedirect": True})
+                        return forward(RedirectResponse(out.response["url"], 303), out.headers)
+                    out = await call("unlink_account", request, return_headers=True,
+                                     body={"accountId": form.get("accountId", "")})
+                    api_headers = out.headers
+                    message = "The account was unlinked."
+                except APIError as exc:
+                    error = friendly(exc)
+        elif request.query_params.get("error"):
+            error = oauth_error(request.query_params["error"])
+        linked = await call("list_user_accounts", request)
+        return forward(page(request, "accounts.html", 400 if error else 200, accounts=linked,
+                            linked={a.provider_id for a in linked},
+                            names={**PROVIDER_NAMES, "credential": "Email and password"},
+                            message=message, error=error), api_headers)
 
     async def sign_out(request: Request) -> Response:
         if csrf_error(request) is not None:
@@ -306,11 +407,13 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                              "session": {"id": session.session.id,
                                          "expiresAt": session.session.to_json()["expiresAt"]}})
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/", home),
             Route("/sign-up", sign_up, methods=["GET", "POST"]),
             Route("/sign-in", sign_in, methods=["GET", "POST"]),
+            Route("/sign-in/social", sign_in_social, methods=["POST"]),
+            Route("/accounts", accounts, methods=["GET", "POST"]),
             Route("/sign-out", sign_out, methods=["POST"]),
             Route("/dashboard", dashboard),
             Route("/profile", profile, methods=["GET", "POST"]),
@@ -321,12 +424,16 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
         ],
         middleware=authkit_middleware(
             auth,
-            protect=["/dashboard", "/profile", "/security", "/api/:path*"],
+            protect=["/dashboard", "/profile", "/security", "/accounts", "/api/:path*"],
             roles={"/admin/*": "admin"},
             auth_pages=["/sign-in", "/sign-up"],
             after_sign_in_path="/dashboard",
         ),
     )
+    social_plugin = next((p for p in auth.plugins if isinstance(p, SocialPlugin)), None)
+    app.state.providers = [(p.id, PROVIDER_NAMES.get(p.id, p.name))
+                           for p in (social_plugin.providers if social_plugin else [])]
+    return app
 
 
 def make_admin(auth: AuthKit, email: str) -> bool:

@@ -157,5 +157,5 @@ def test_helpers_take_flask_requests(auth: AuthKit) -> None:
 def test_missing_flask_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "flask", None)
     monkeypatch.delitem(sys.modules, "flask_authkit")
-    with pytest.raises(ImportError, match=r"pip install 'authkit\[flask\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'authkit-server\[flask\]'"):
         importlib.import_module("flask_authkit")

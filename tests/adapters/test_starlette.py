@@ -225,5 +225,5 @@ def test_mount_and_error_handler_without_middleware(auth: AuthKit) -> None:
 def test_missing_starlette_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "starlette.authentication", None)
     monkeypatch.delitem(sys.modules, "starlette_authkit")
-    with pytest.raises(ImportError, match=r"pip install 'authkit\[starlette\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'authkit-server\[starlette\]'"):
         importlib.import_module("starlette_authkit")

@@ -123,7 +123,7 @@ class SocialPlugin(Plugin):
             endpoint("callback_oauth_post", "/callback/:id", "POST", bound(callback.callback),
                      allow_form=True, plugin=self.id,
                      summary="OAuth callback for response_mode=form_post"),
-            endpoint("link_social", "/link-social", "POST", bound(routes.link_social),
+            endpoint("link_social_account", "/link-social", "POST", bound(routes.link_social),
                      body=routes.SocialBody, plugin=self.id,
                      summary="Link a social account to the user",
                      error_codes=("UNAUTHORIZED", "PROVIDER_NOT_FOUND",
@@ -191,6 +191,10 @@ class SocialPlugin(Plugin):
         if not disable_redirect:
             ctx.set_header("Location", url)
         return {"success": True, "url": url, "redirect": not disable_redirect}
+
+    def close(self) -> None:
+        """Close the pooled connections to the providers."""
+        self.http.close()
 
     def state_cookie_names(self) -> tuple[str, str]:
         """The names of the two state cookies (for apps that clear cookies themselves)."""

@@ -54,6 +54,9 @@ def _account_args(ctx: Context, data: Any, where: str) -> tuple[str | None, str 
     """``{accountId, userId?}`` or ``{useAccountCookie: true, userId?}``, strictly."""
     if not isinstance(data, dict):
         raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
+    if "accountId" not in data and "useAccountCookie" not in data:
+        # Neither branch of the strict union matches at all.
+        raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
     for key in data:
         if key not in ("accountId", "userId", "useAccountCookie"):
             raise APIError(400, "VALIDATION_ERROR", f'[{where}] Unrecognized key: "{key}"')
@@ -195,7 +198,10 @@ def account_info(ctx: Context, plugin: SocialPlugin) -> dict[str, Any]:
                           refresh_token=account.refresh_token, id_token=account.id_token,
                           access_token_expires_at=account.access_token_expires_at,
                           scopes=_scopes(account))
-    profile = provider.user_info(tokens)
+    try:
+        profile = provider.user_info(tokens)
+    except Exception:  # noqa: BLE001 - an odd profile or a custom hook's bug
+        profile = None
     if profile is None:
         raise social_error(401, "FAILED_TO_GET_USER_INFO")
     return {"user": profile.user.to_json(), "data": profile.data,

@@ -102,6 +102,9 @@ def callback(ctx: Context, plugin: SocialPlugin) -> Any:
     except TokenError as exc:
         log.info("token exchange with %s failed: %s", provider.id, exc)
         raise fail("invalid_code") from None
+    except Exception:  # a custom get_token failed: same answer, logged
+        log.exception("token exchange with %s failed", provider.id)
+        raise fail("invalid_code") from None
     user_param: dict[str, Any] | None = None
     if params.get("user"):
         try:
@@ -109,8 +112,12 @@ def callback(ctx: Context, plugin: SocialPlugin) -> Any:
             user_param = parsed if isinstance(parsed, dict) else None
         except ValueError:
             user_param = None
-    profile = provider.user_info(tokens, nonce=nonce if isinstance(nonce, str) else None,
-                                 user_param=user_param)
+    try:
+        profile = provider.user_info(tokens, nonce=nonce if isinstance(nonce, str) else None,
+                                     user_param=user_param)
+    except Exception:  # an odd profile or a custom hook failed: no user
+        log.exception("reading the user from %s failed", provider.id)
+        profile = None
     if profile is None or not profile.user.id:
         raise fail("unable_to_get_user_info")
     callback_url = data["callbackURL"]

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Mapping
+from http.cookiejar import CookieJar, DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -70,6 +71,9 @@ class OAuthHTTP:
         self._client = httpx.Client(
             transport=inner,
             timeout=timeout if timeout is not None else DEFAULT_TIMEOUT,
+            # One client serves every user: a cookie a provider sets for one user's request
+            # must never ride along on another's, so no cookie is ever kept.
+            cookies=CookieJar(policy=DefaultCookiePolicy(allowed_domains=[])),
         )
 
     def request_json(self, method: str, url: str, *, headers: Mapping[str, str] | None = None,

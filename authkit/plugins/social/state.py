@@ -35,6 +35,7 @@ STATE_COOKIE_PURPOSE = "oauth-state-cookie"
 LINK_TOKEN_PURPOSE = "oauth-link-session-token"
 # A state value is 32 characters; anything much longer never came from us.
 MAX_STATE_LENGTH = 256
+MAX_STATE_JSON = 16_384
 
 
 class StateError(Exception):
@@ -101,6 +102,13 @@ def generate_state(ctx: Context, *, strategy: str, callback_url: str,
         else:
             data[key] = value
     text = stringify(data)
+    if len(text) > MAX_STATE_JSON:
+        # The verification value is a TEXT column (64 KiB on MySQL); a cookie holds ~4 KiB.
+        from ...errors import APIError
+
+        raise APIError(400, "VALIDATION_ERROR",
+                       f"[body] Too big: the OAuth state may hold at most {MAX_STATE_JSON} "
+                       "characters (callback URLs and additionalData)")
     if strategy == "cookie":
         ctx.set_cookie(state_cookie(auth, "oauth_state"),
                        encrypt_for(auth, STATE_COOKIE_PURPOSE, text), max_age=STATE_TTL)
@@ -143,6 +151,8 @@ def parse_state(ctx: Context, state: str, *, strategy: str,
     """
     auth = ctx.auth
     now_ms = auth.now().timestamp() * 1000
+    if len(state) > MAX_STATE_LENGTH:
+        raise StateError("state_mismatch")
     if strategy == "cookie":
         spec = state_cookie(auth, "oauth_state")
         raw = ctx.get_cookie(spec)

@@ -15,7 +15,7 @@ from urllib.parse import quote_plus
 try:
     import pyotp
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ImportError("the two-factor plugin needs pyotp: pip install 'authkit[two-factor]'"
+    raise ImportError("the two-factor plugin needs pyotp: pip install 'authkit-server[two-factor]'"
                       ) from exc
 
 from ...cookies import encode_value

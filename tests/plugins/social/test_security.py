@@ -73,7 +73,8 @@ def _to_callback(b: Browser, provider: str, login: str, **body: Any) -> str:
 def _callback(b: Browser, url: str) -> str | None:
     res = b.request("GET", url)
     assert res.status_code == 302
-    return res.headers.get("location")
+    location: str | None = res.headers.get("location")
+    return location
 
 
 # -- state ---------------------------------------------------------------------------------
@@ -349,3 +350,47 @@ def test_no_link_when_the_provider_has_not_verified_the_email(servers: Any) -> N
     assert isinstance(hop, Hop) and hop.location == "/le?error=unable_to_link_account"
     assert _accounts(db, owner["email"]) == ["credential"]
     local.close()
+
+
+def test_oversized_input_is_a_400_not_a_database_error(servers: Any, browser: Browser) -> None:
+    res = browser.post("/sign-in/social", {"provider": "github",
+                                           "additionalData": {"blob": "x" * 100_000}})
+    assert (res.status_code, res.json()["code"]) == (400, "VALIDATION_ERROR")
+    res = browser.get("/callback/github?code=c&state=" + "s" * 5000)
+    assert res.headers["location"] == f"{browser.api}/error?error=state_mismatch"
+    res = browser.get("/callback/github?code=c&state=" + "s" * 9000)
+    assert (res.status_code, res.json()["code"]) == (400, "VALIDATION_ERROR")
+
+
+def test_token_endpoints_validate_their_body(servers: Any, browser: Browser) -> None:
+    user = idp_user(servers[1].base_url, "body")
+    browser.sign_in("github", user["login"])
+    for path in ("/get-access-token", "/refresh-token"):
+        for body, message in [({"providerId": "github"}, "[body] Invalid input"),
+                              ({"accountId": "x", "extra": 1}, '[body] Unrecognized key: "extra"'),
+                              ({"accountId": 5}, "[body] Invalid input")]:
+            res = browser.post(path, body)
+            assert (res.status_code, res.json()) == (400, {"message": message,
+                                                           "code": "VALIDATION_ERROR"})
+        res = browser.post(path, {"accountId": "not-mine"})
+        assert (res.status_code, res.json()["code"]) == (400, "ACCOUNT_NOT_FOUND")
+    assert browser.get("/account-info").json() == {"message": "[query] Invalid input",
+                                                   "code": "VALIDATION_ERROR"}
+    anonymous = _new(servers)
+    res = anonymous.post("/get-access-token", {"accountId": "x"})
+    assert (res.status_code, res.content) == (401, b"")
+
+
+def test_other_users_accounts_are_not_found(servers: Any, browser: Browser) -> None:
+    alice, bob = idp_user(servers[1].base_url, "al"), idp_user(servers[1].base_url, "bo")
+    browser.sign_in("github", alice["login"])
+    (alice_account,) = browser.get("/list-accounts").json()
+    other = _new(servers)
+    other.sign_in("discord", bob["login"])
+    for path in ("/get-access-token", "/refresh-token", "/unlink-account"):
+        res = other.post(path, {"accountId": alice_account["id"]})
+        assert (res.status_code, res.json()["code"]) in (
+            (400, "ACCOUNT_NOT_FOUND"), (400, "FAILED_TO_UNLINK_LAST_ACCOUNT")), path
+    res = other.get(f"/account-info?accountId={alice_account['id']}")
+    assert (res.status_code, res.json()["code"]) == (400, "ACCOUNT_NOT_FOUND")
+    assert [a["id"] for a in browser.get("/list-accounts").json()] == [alice_account["id"]]

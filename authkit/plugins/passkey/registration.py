@@ -25,7 +25,7 @@ from ...tokens import LOWER_ALPHANUMERIC, random_string
 from ...validation import Body
 from . import challenge
 from .errors import pk_error
-from .schema import MAX_CREDENTIAL_ID_LENGTH, TABLE, wire
+from .schema import MAX_CREDENTIAL_ID_LENGTH, MAX_NAME_LENGTH, TABLE, wire
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -53,7 +53,8 @@ class VerifyRegistrationBody(Body):
     """Body of ``/passkey/verify-registration``."""
 
     response: Any = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True)] | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True,
+                                           max_length=MAX_NAME_LENGTH)] | None = None
     createSession: bool | None = None
 
 

@@ -214,3 +214,13 @@ def test_a_credential_id_cannot_be_registered_twice(auth: AuthKit, alice: HTTPCl
     assert (res.status, res.json["code"]) == (400, "FAILED_TO_VERIFY_REGISTRATION")
     assert auth.storage.count_rows("passkey", {"credentialID": alice_id}) == 1
     assert sign_in(make_client("wsgi", auth), device).status == 200
+
+
+def test_over_long_names_are_400_not_a_database_error(auth: AuthKit, alice: HTTPClient) -> None:
+    options = alice.get(f"{API}/passkey/generate-register-options").json
+    res = alice.post(f"{API}/passkey/verify-registration", json={
+        "response": SoftAuthenticator(ORIGIN).register(options), "name": "n" * 70000})
+    assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR")
+    res = alice.post(f"{API}/passkey/update-passkey", json={"id": "x", "name": "n" * 257})
+    assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR")
+    assert auth.storage.count_rows("passkey") == 0

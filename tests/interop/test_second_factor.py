@@ -228,3 +228,32 @@ def test_passkey_challenges_cross_over_and_deletes_are_shared(
     # Deleted on Node: gone for authkit too.
     assert b.post(node, "/passkey/delete-passkey", {"id": passkey_id}).json() == {"status": True}
     assert b.call(py, "GET", "/passkey/list-user-passkeys").json() == []
+
+
+def test_authkit_creates_the_schema_and_node_joins(
+        tmp_path_factory: pytest.TempPathFactory) -> None:
+    """The other migration order: authkit makes twoFactor and passkey, Node migrates after it
+    (KEEP_DB) and both read each other's rows."""
+    require_node()
+    work = tmp_path_factory.mktemp("second-factor-interop-reverse")
+    db = work / "shared.db"
+    with authkit_server(work, database_url=f"sqlite:///{db}", secret=SECRET,
+                        extra_env={"AUTHKIT_PLUGINS": PLUGINS}) as py, \
+            reference_server(work, db_path=db, secret=SECRET, keep_db=True,
+                             plugins=PLUGINS) as node:
+        secret, codes = setup_totp(py, "reverse@example.com")
+        b = challenge(node, "reverse@example.com")
+        assert b.post(node, "/two-factor/verify-totp", {"code": _code(secret)}).status_code == 200
+        res = challenge(node, "reverse@example.com").post(
+            node, "/two-factor/verify-backup-code", {"code": codes[0]})
+        assert res.status_code == 200, res.text
+        device = SoftAuthenticator(node.base_url)
+        options = b.call(node, "GET", "/passkey/generate-register-options").json()
+        res = b.post(node, "/passkey/verify-registration", {"response": device.register(options)})
+        assert res.status_code == 200, res.text
+        device.origin = py.base_url
+        other = Browser()
+        options = other.call(py, "GET", "/passkey/generate-authenticate-options").json()
+        res = other.post(py, "/passkey/verify-authentication",
+                         {"response": device.assert_(options)})
+        assert res.status_code == 200, res.text

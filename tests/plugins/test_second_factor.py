@@ -12,8 +12,10 @@ from authkit.errors import ConfigError
 from authkit.plugins.passkey import passkey
 from authkit.plugins.second_factor import requires_second_factor, second_factor_of
 from authkit.plugins.two_factor import two_factor
+from authkit.redis_storage import RedisStorage
 from tests.support.clients import HTTPClient
 from tests.support.fixtures import Clock, MakeAuth, sign_up
+from tests.support.redis_server import REDIS_URL, redis_prefix  # noqa: F401 - the fixture
 
 from .passkey.soft_authenticator import SoftAuthenticator
 from .two_factor.helpers import API, PASSWORD, Outbox, enable_totp, verify
@@ -126,3 +128,30 @@ def test_the_mark_cannot_be_set_by_the_client(auth: AuthKit, kind: str) -> None:
 def test_unknown_factors_are_refused_at_configuration() -> None:
     with pytest.raises(ConfigError):
         requires_second_factor("sms")
+
+
+def test_with_sessions_and_challenges_in_redis(make_auth: MakeAuth, clock: Clock,
+                                               redis_prefix: str) -> None:  # noqa: F811
+    """Secondary storage holds sessions and verification rows (challenges, trust, codes):
+    the whole flow and the mark work the same."""
+    store = RedisStorage(REDIS_URL, key_prefix=redis_prefix)
+    outbox = Outbox()
+    auth = make_auth(plugins=[two_factor(otp_options={"send_otp": outbox}), passkey()],
+                     secondary_storage=store)
+    try:
+        alice = enable_totp(auth, clock, "alice@example.com")
+        b = browser(auth, "wsgi")
+        assert sign_in(b, alice.email).json["twoFactorRedirect"] is True
+        assert verify(b, "totp", "000000").status == 401
+        assert verify(b, "totp", alice.code(clock), trustDevice=True).status == 200
+        assert pages(b) == (200, 200, 403)
+        again = browser(auth, "wsgi")
+        again.jar.update({k: v for k, v in b.jar.items() if k.endswith("trust_device")})
+        assert "token" in sign_in(again, alice.email).json
+        assert pages(again) == (200, 200, 403)
+        otp = browser(auth, "wsgi")
+        sign_in(otp, alice.email)
+        otp.post(f"{API}/two-factor/send-otp", json={})
+        assert verify(otp, "otp", outbox.last(alice.email)).status == 200
+    finally:
+        store.close()

@@ -26,14 +26,11 @@ from authkit.http import Request as AuthRequest
 from authkit.mail import ConsoleSender
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
-<<<<<<< HEAD
-from authkit.plugins.passkey import passkey
-=======
 from authkit.outbox import write_outbox_line
 from authkit.plugins import Plugin, email_otp, magic_link
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
->>>>>>> main
+from authkit.plugins.passkey import passkey
 from authkit.plugins.social import SocialPlugin, social
 from authkit.plugins.two_factor import two_factor
 
@@ -163,17 +160,11 @@ def make_auth(database: str | None = None) -> AuthKit:
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
-<<<<<<< HEAD
-        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
-        # account with a verified address joins the existing user of that address.
-        # Passkeys need a domain: open the example at http://localhost:5000, not 127.0.0.1.
-        plugins=[two_factor(), passkey(),
-=======
         # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
         # verifies e-mails, so a Google account with a verified address joins the existing
         # user of that address).
-        plugins=[*passwordless_plugins(),
->>>>>>> main
+        # Passkeys need a domain: run with AUTHKIT_BASE_URL=http://localhost:5000 (README).
+        plugins=[*passwordless_plugins(), two_factor(), passkey(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],

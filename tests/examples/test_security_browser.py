@@ -41,6 +41,8 @@ def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "AUTHKIT_SECRET": "security-browser-secret-0123456789-0123456789",
            "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
+           # The origin the browser uses (and so the passkey RP ID, "localhost").
+           "AUTHKIT_BASE_URL": f"http://localhost:{port}",
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
                                           os.environ.get("PYTHONPATH", "")])}
     log = (tmp_path / "server.log").open("wb")
@@ -104,13 +106,16 @@ def test_totp_backup_codes_and_a_passkey(site: str, browser: Any) -> None:  # no
     browser.get(site + "/security")
     assert "off" in browser.find_element(By.ID, "two-factor-status").text
     fill(browser, {"password": PASSWORD})
-    submit_and_wait(browser, "enable-2fa", site, "/security")
+    # The form posts back to /security: wait for the new page's content, not the URL.
+    browser.find_element(By.ID, "enable-2fa").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "totp-secret"), "the authenticator key")
     assert browser.find_element(By.ID, "totp-qr").get_attribute("src").startswith("data:image")
     key = pyotp.TOTP(browser.find_element(By.ID, "totp-secret").text)
     codes = [li.text for li in browser.find_elements(By.CSS_SELECTOR, "#backup-codes li")]
     assert len(codes) == 10
     fill(browser, {"code": key.now()})
-    submit_and_wait(browser, "confirm-2fa", site, "/security")
+    browser.find_element(By.ID, "confirm-2fa").click()
+    wait_for(browser, lambda d: d.find_elements(By.ID, "disable-2fa"), "2FA turned on")
     assert "on" in browser.find_element(By.ID, "two-factor-status").text
 
     # A passkey from Chromium's virtual authenticator.

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ... import verifications
+from ... import single_use_tokens
 from ...errors import APIError
 from ...tokens import random_string, sign
 from ..second_factor import mark
@@ -55,9 +55,9 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     options = plugin.options
     max_age = options.two_factor_cookie_max_age
     challenge_id = f"2fa-{random_string(20, TRUST_ALPHABET)}"
-    verifications.create(ctx, challenge_id, user.id, max_age)
-    row = verifications.find(auth, challenge_id)
-    verifications.create(ctx, f"2fa-attempts-{challenge_id}", "0", max_age,
+    single_use_tokens.create(ctx, challenge_id, user.id, max_age)
+    row = single_use_tokens.find(auth, challenge_id)
+    single_use_tokens.create(ctx, f"2fa-attempts-{challenge_id}", "0", max_age,
                          expires_at=row.expires_at if row is not None else None)
     ctx.set_cookie(plugin.cookie(ctx, "two_factor"), sign(challenge_id, auth.secrets),
                    max_age=max_age)

@@ -26,8 +26,8 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ...second_factor import SECOND_FACTOR_FIELD
 from ..base import Plugin
-from ..second_factor import SECOND_FACTOR_FIELD
 from . import authentication, management, registration
 from .errors import PASSKEY_ERROR_CODES
 from .options import PasskeyOptions

@@ -21,8 +21,8 @@ from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 
 from ...errors import APIError
+from ...second_factor import FIELD
 from ...validation import Body
-from ..second_factor import FIELD
 from . import challenge
 from .errors import pk_error
 from .registration import _descriptors

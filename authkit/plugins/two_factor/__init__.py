@@ -34,9 +34,9 @@ from ...errors import APIError
 from ...hooks import HookMatcher
 from ...mail.dispatch import one_line
 from ...ratelimit import PluginRateLimit
+from ...second_factor import SECOND_FACTOR_FIELD
 from ...storage.fields import FieldSpec
 from ..base import Plugin
-from ..second_factor import SECOND_FACTOR_FIELD
 from . import backup_codes, interception, setup_routes, verify_routes
 from .errors import TWO_FACTOR_ERROR_CODES
 from .mail import DEFAULT_OTP_TEMPLATE, OTPMailer, OTPTemplate, otp_mailer

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ... import single_use_tokens
 from ...models import Session, User
-from ..second_factor import FIELD, mark
+from ...second_factor import FIELD, mark
 from .errors import tf_error
 
 if TYPE_CHECKING:

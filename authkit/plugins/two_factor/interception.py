@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 
 from ... import single_use_tokens
 from ...errors import APIError
+from ...second_factor import mark
 from ...tokens import random_string, sign
-from ..second_factor import mark
 from .schema import TABLE
 from .trust import TRUST_ALPHABET
 

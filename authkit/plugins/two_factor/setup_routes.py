@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any, Literal
 from ...crypto.symmetric import symmetric_encrypt
 from ...errors import APIError
 from ...models import Session, SessionWithUser, User
+from ...second_factor import FIELD
 from ...validation import Body, CoercedStr
-from ..second_factor import FIELD
 from . import backup_codes, totp
 from .errors import tf_error, totp_not_configured
 from .password import require_password

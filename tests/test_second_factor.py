@@ -10,15 +10,14 @@ import pytest
 from authkit import ASGIAuthMiddleware, AuthKit, WSGIAuthMiddleware
 from authkit.errors import ConfigError
 from authkit.plugins.passkey import passkey
-from authkit.plugins.second_factor import requires_second_factor, second_factor_of
 from authkit.plugins.two_factor import two_factor
 from authkit.redis_storage import RedisStorage
+from authkit.second_factor import requires_second_factor, second_factor_of
+from tests.plugins.passkey.soft_authenticator import SoftAuthenticator
+from tests.plugins.two_factor.helpers import API, PASSWORD, Outbox, enable_totp, verify
 from tests.support.clients import HTTPClient
 from tests.support.fixtures import Clock, MakeAuth, sign_up
 from tests.support.redis_server import REDIS_URL, redis_prefix  # noqa: F401 - the fixture
-
-from .passkey.soft_authenticator import SoftAuthenticator
-from .two_factor.helpers import API, PASSWORD, Outbox, enable_totp, verify
 
 ORIGIN = "http://localhost:3000"
 

@@ -10,7 +10,7 @@ so a rule sees it without a database read.
 ::
 
     from authkit import WSGIAuthMiddleware
-    from authkit.plugins.second_factor import requires_second_factor
+    from authkit.second_factor import requires_second_factor
 
     app = WSGIAuthMiddleware(app, auth, protect=["/account/*"],
                              roles={"/admin/*": requires_second_factor()})   # 403 without
@@ -21,13 +21,13 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING
 
-from ..errors import ConfigError
-from ..models import Session, SessionWithUser
-from ..storage.fields import FieldSpec
+from .errors import ConfigError
+from .models import Session, SessionWithUser
+from .storage.fields import FieldSpec
 
 if TYPE_CHECKING:
-    from ..endpoints.context import Context
-    from ..models import User
+    from .endpoints.context import Context
+    from .models import User
 
 FIELD = "secondFactor"
 FACTORS = ("totp", "otp", "backup-code", "trusted-device", "passkey")

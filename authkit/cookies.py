@@ -132,7 +132,7 @@ class AuthCookies:
         if str(attrs.get("same_site", "")).lower() == "none" or attrs.get("partitioned"):
             attrs["secure"] = True
         if str(name).startswith("__Host-"):
-            # __Host- requires Secure, Path=/ and no Domain (SEC-26).
+            # __Host- requires Secure, Path=/ and no Domain, or browsers refuse the cookie.
             attrs.update(secure=True, path="/")
             attrs.pop("domain", None)
         elif secure:

@@ -173,7 +173,8 @@ class AuthKit:
         extra_tables: dict[str, Sequence[FieldSpec]] = {}
         for plugin in self.plugins:
             user_fields.extend(plugin.user_fields)
-            session_fields.extend(plugin.session_fields)
+            # Identical fields from several plugins are one column (the second-factor mark).
+            session_fields.extend(f for f in plugin.session_fields if f not in session_fields)
             account_fields.extend(plugin.account_fields)
             for name, specs in plugin.tables.items():
                 if name in extra_tables:

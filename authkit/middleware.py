@@ -37,6 +37,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
+from .loop_guard import Blocked, may_answer_from_cache, try_without_blocking
 from .models import SessionWithUser, User
 from .roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
 
@@ -604,6 +605,12 @@ class RequestAuth:
         """``resolve()`` for async code: the database work runs off the event loop."""
         if self._resolved and (self._fresh or not fresh):
             return self._session
+        if not fresh and may_answer_from_cache(self.auth, self.headers, http=False):
+            # A cookie-cache hit does no I/O: answered here, without the thread hand-off
+            # (a read that needs the store stops before it and runs in the thread below).
+            found = try_without_blocking(lambda: self.resolve(fresh=False))
+            if not isinstance(found, Blocked):
+                return found
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
 

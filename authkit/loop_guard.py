@@ -66,7 +66,16 @@ def may_answer_from_cache(auth: AuthKit, headers: Headers, *, http: bool) -> boo
     if hooks.before is not None or hooks.after is not None:
         return False  # user code, which may do anything
     if any(p.before or p.after for p in auth.plugins):
-        return False
+        # A plugin hook for this endpoint may do anything too; the matchers are predicates
+        # every request runs anyway (the admin plugin's, say, matches list-sessions only).
+        from .endpoints.context import Context
+
+        endpoint = auth.registry.get("get_session")
+        if endpoint is None:
+            return False
+        ctx = Context(auth, endpoint, headers)
+        if any(m.matcher(ctx) for p in auth.plugins for m in (*p.before, *p.after)):
+            return False
     if http:
         from .ratelimit import MemoryStore  # here: storage imports this module
 

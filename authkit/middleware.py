@@ -319,6 +319,9 @@ def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
 ForbiddenPage = str | Callable[[Request], str | Response]
 
 
+_PLAN_MEMO_SIZE = 4096
+
+
 class AuthRules:
     """Path rules compiled once, and the responses of the refusals.
 
@@ -350,6 +353,7 @@ class AuthRules:
         access: RoleModel | None = None,
         forbidden_page: ForbiddenPage | None = None,
     ) -> None:
+        self._plans: dict[str, Plan] = {}
         self.access = access
         if forbidden_page is not None and not isinstance(forbidden_page, str) \
                 and not callable(forbidden_page):
@@ -420,6 +424,17 @@ class AuthRules:
         """The rules that apply to ``path`` (app-relative, decoded, as the router sees it)."""
         if method in _NOT_GUARDED:
             return OPEN
+        # Remembered per path: the rules are fixed, and matching them is a few regexes per
+        # request. Bounded: a client sending endless distinct paths only empties it.
+        plans = self._plans
+        found = plans.get(path)
+        if found is None:
+            if len(plans) >= _PLAN_MEMO_SIZE:
+                plans.clear()
+            found = plans[path] = self._plan(path)
+        return found
+
+    def _plan(self, path: str) -> Plan:
         canonical = canonical_path(path)
         readings = (path,) if canonical == path else (path, canonical)
         requirements = tuple(req for regex, req in self.role_paths

@@ -107,3 +107,15 @@ def test_storage_calls_are_refused_inside_the_guard(make_auth: Any) -> None:
     assert try_without_blocking(lambda: auth.db.get_session_with_user("x")) is BLOCKED
     assert try_without_blocking(lambda: auth.storage.get_user_by_id("x")) is BLOCKED
     assert auth.db.get_session_with_user("x") is None  # outside it, as before
+
+
+def test_a_plugin_hook_on_another_endpoint_keeps_the_loop(make_auth: Any) -> None:
+    from authkit.plugins import admin
+
+    # The admin plugin hooks list-sessions only: get-session is still answered on the loop.
+    auth = make_auth(session=CACHE, plugins=[admin()])
+    client, handed = counting_client(auth)
+    sign_up(client)
+    handed.clear()
+    assert client.get(GS).status == 200
+    assert handed == []

@@ -60,6 +60,7 @@ class AuthMiddleware:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         forbidden_page: ForbiddenPage | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -68,6 +69,7 @@ class AuthMiddleware:
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
             forbidden_page=forbidden_page,
+            credentials=credentials,
         )
         self.handler = auth.asgi_app()
 
@@ -100,6 +102,14 @@ class AuthMiddleware:
                 verdict = judge(plan, await state.load(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
+            except APIError as exc:  # an API key over its limit: 429 with its details
+                if exc.status != 429:
+                    raise  # a fault (500 FAILED_TO_GET_SESSION) surfaces as the server's 500
+                if kind == "websocket":
+                    await _close_websocket(receive, send, 1013)
+                else:
+                    await send_response(error_response(exc), send)
+                return
             if kind == "websocket" and verdict is Verdict.SIGNED_IN:
                 verdict = Verdict.ALLOW  # "go to the dashboard" means nothing to a socket
             if verdict is not Verdict.ALLOW:

@@ -34,6 +34,7 @@ from enum import Enum
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
+from . import credentials as creds
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
@@ -332,10 +333,11 @@ class AuthRules:
     ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
     an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
     replacing the default detection), ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``) and
+    permission rules read: the admin plugin, found by ``role_model(auth)``),
     ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
     HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
-    link home).
+    link home) and ``credentials`` (``{pattern: ("session", "api-key", "jwt")}``: what a path accepts besides
+    the browser session, see ``authkit.credentials``).
     """
 
     def __init__(
@@ -352,6 +354,7 @@ class AuthRules:
         is_api_request: IsAPIRequest | None = None,
         access: RoleModel | None = None,
         forbidden_page: ForbiddenPage | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self._plans: dict[str, Plan] = {}
         self.access = access
@@ -359,6 +362,10 @@ class AuthRules:
                 and not callable(forbidden_page):
             raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
         self.forbidden_page = forbidden_page
+        # Accepting more credentials widens access: like `public`, a rule applies only when
+        # both readings of the path match it with exact case (SEC-76).
+        self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
+                                 for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
                             ("auth_pages", auth_pages), ("api_paths", api_paths)):
             if isinstance(value, str):
@@ -447,6 +454,19 @@ class AuthRules:
         if not protected and not auth_page:
             return OPEN
         return Plan(protected, requirements, auth_page)
+
+    def accepts(self, path: str) -> frozenset[str]:
+        """The credentials ``path`` accepts: the browser session, plus what a matching
+        ``credentials`` rule lists (several matching rules add up)."""
+        if not self.credential_paths:
+            return creds.SESSION_ONLY
+        canonical = canonical_path(path)
+        readings = (path,) if canonical == path else (path, canonical)
+        found: frozenset[str] = frozenset()
+        for regex, kinds in self.credential_paths:
+            if all(regex.match(r) for r in readings):
+                found |= kinds
+        return found or creds.SESSION_ONLY
 
     def default_is_api_request(self, request: Request) -> bool:
         """API unless it looks like a browser page load: an ``api_paths`` match, an XHR, or
@@ -541,6 +561,7 @@ class RequestAuth:
 
     __slots__ = (
         "_async",
+        "_by_kinds",
         "_fresh",
         "_headers",
         "_headers_of",
@@ -572,6 +593,7 @@ class RequestAuth:
         self._fresh = False
         self._lock = threading.Lock()
         self._async = is_async
+        self._by_kinds: dict[frozenset[str], SessionWithUser | None] = {}
         self.set_cookies: list[str] = []
 
     @property
@@ -588,7 +610,8 @@ class RequestAuth:
 
     def resolve(self, *, fresh: bool = False) -> SessionWithUser | None:
         """Look the session up (once; again from the store when ``fresh`` asks for it after a
-        cached answer); raises ``StorageUnavailable`` when the store is down."""
+        cached answer); raises ``StorageUnavailable`` when the store is down. Only the
+        credentials the path accepts count (``AuthRules.accepts``)."""
         if self._resolved and (self._fresh or not fresh):
             return self._session
         with self._lock:
@@ -596,18 +619,14 @@ class RequestAuth:
                 # With the cache off every lookup reads the store: already fresh.
                 cached_ok = not fresh and self.auth.options.session.cookie_cache.enabled
                 query = None if cached_ok else {"disableCookieCache": "true"}
+                kinds = self.rules.accepts(self.path) if self.rules else creds.SESSION_ONLY
                 try:
-                    out = self.auth.api.get_session(headers=self.headers, query=query,
-                                                    return_headers=True)
+                    session, lines = self._lookup(kinds, query)
                 except APIError as exc:
-                    if exc.status >= 500:
-                        raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
-                    # A refresh that lost a race with a sign-out: signed out, cookies cleared.
-                    lines = [v for k, v in exc.headers if k.lower() == "set-cookie"]
-                    session = None
-                else:
-                    lines = out.headers.get_all("set-cookie")
-                    session = out.response
+                    if exc.status == 429:
+                        # A key over its limit is answered once; later reads see no session.
+                        self._resolved = self._fresh = True
+                    raise
                 # A store read after a cached one sees the same request cookies and decides
                 # anew: its cookies replace the first read's.
                 self.set_cookies[:] = lines
@@ -615,6 +634,50 @@ class RequestAuth:
                 self._fresh = not cached_ok
                 self._resolved = True
         return self._session
+
+    def resolve_with(self, kinds: frozenset[str]) -> SessionWithUser | None:
+        """The session under an explicit choice of credentials (a route's own rule, such as
+        a FastAPI dependency's), whatever the path rules say; read from the store and
+        remembered per choice."""
+        with self._lock:
+            if kinds not in self._by_kinds:
+                session, lines = self._lookup(kinds, {"disableCookieCache": "true"})
+                self.set_cookies.extend(line for line in lines if line not in self.set_cookies)
+                self._by_kinds[kinds] = session
+            return self._by_kinds[kinds]
+
+    @property
+    def credential(self) -> str | None:
+        """How the request authenticated: ``"session"``, ``"api-key"``, ``"jwt"`` or ``None``."""
+        return creds.credential_of(self.session)
+
+    def _lookup(self, kinds: frozenset[str], query: dict[str, str] | None
+                ) -> tuple[SessionWithUser | None, list[str]]:
+        headers = self.headers
+        if "jwt" in kinds:
+            token = creds.bearer_jwt(headers)
+            if token is not None:
+                return creds.jwt_session(self.auth, token, self.auth.base_url_for(
+                    self.request())), []
+        key_headers = creds.api_key_headers(self.auth)
+        carries_key = any(headers.get(name) for name in key_headers)
+        if key_headers and "api-key" not in kinds:
+            headers = creds.without(headers, key_headers)
+            carries_key = False
+        if "session" not in kinds:
+            if not carries_key:
+                return None, []
+            headers = creds.without(headers, ("cookie", "authorization"))
+        try:
+            out = self.auth.api.get_session(headers=headers, query=query, return_headers=True)
+        except APIError as exc:
+            if exc.status >= 500:
+                raise  # FAILED_TO_GET_SESSION: a fault, not a signed-out visitor
+            if carries_key and exc.status == 429:
+                raise  # a key over its quota or rate limit: the client should wait, not re-auth
+            # A refresh that lost a race with a sign-out, or a refused key: signed out.
+            return None, [v for k, v in exc.headers if k.lower() == "set-cookie"]
+        return out.response, out.headers.get_all("set-cookie")
 
     async def load(self, *, fresh: bool = False) -> SessionWithUser | None:
         """``resolve()`` for async code: the database work runs off the event loop."""

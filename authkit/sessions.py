@@ -65,10 +65,11 @@ class SessionService:
                     dont_remember: bool = False) -> None:
         """Queue the session cookie (and the ``dont_remember`` marker) for ``session``.
 
-        Nothing for a request authenticated by a plugin-verified credential (an API key): its
-        session exists for that request only, and a cookie would carry the credential itself.
+        Nothing for the session of a plugin-verified credential (an API key): it exists for
+        that request only, and its cookie would carry the credential itself.
         """
-        if ctx.verified_session is not None:
+        verified = ctx.verified_session
+        if verified is not None and verified.session.token == session.token:
             return
         max_age = None if dont_remember else self.options.expires_in
         ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),

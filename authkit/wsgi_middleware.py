@@ -43,9 +43,9 @@ class AuthMiddleware:
     Requests below ``auth.base_path`` go to the auth handler; the rest go to ``app`` after the
     path rules (see ``authkit.middleware.AuthRules`` for ``protect``, ``public``,
     ``auth_pages``, ``roles``, ``sign_in_path``, ``after_sign_in_path``, ``api_paths``,
-    ``is_api_request`` and ``forbidden_page``). The app finds a ``RequestAuth`` in ``environ["authkit.auth"]``:
-    falsy when nobody is signed in; ``.session`` and ``.user`` (``None`` when signed out)
-    look the session up on first use.
+    ``is_api_request``, ``forbidden_page`` and ``credentials``). The app finds a
+    ``RequestAuth`` in ``environ["authkit.auth"]``: falsy when nobody is signed in;
+    ``.session`` and ``.user`` (``None`` when signed out) look the session up on first use.
     """
 
     def __init__(
@@ -62,6 +62,7 @@ class AuthMiddleware:
         api_paths: Sequence[str] = ("/api/:path*",),
         is_api_request: IsAPIRequest | None = None,
         forbidden_page: ForbiddenPage | None = None,
+        credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
         self.app = app
         self.auth = auth
@@ -70,6 +71,7 @@ class AuthMiddleware:
             roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
             api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
             forbidden_page=forbidden_page,
+            credentials=credentials,
         )
         self.handler = auth.wsgi_app()
 
@@ -93,6 +95,10 @@ class AuthMiddleware:
                 verdict = judge(plan, state.resolve(fresh=bool(plan.requirements)))
             except StorageUnavailable:
                 verdict = judge(plan, None, unavailable=True)
+            except APIError as exc:  # an API key over its limit: 429 with its details
+                if exc.status != 429:
+                    raise  # a fault (500 FAILED_TO_GET_SESSION) surfaces as the server's 500
+                return _send(error_response(exc), start_response)
             if verdict is not Verdict.ALLOW:
                 return _send(state.refusal(verdict), start_response)
 

@@ -8,7 +8,9 @@ the path rules from ``AUTHKIT_*`` config keys), registers itself in
 
 Config keys (all optional): ``AUTHKIT_PROTECT``, ``AUTHKIT_PUBLIC``, ``AUTHKIT_AUTH_PAGES``
 (lists of path patterns), ``AUTHKIT_ROLES`` (``{pattern: role}``), ``AUTHKIT_SIGN_IN_PATH``,
-``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_FORBIDDEN_PAGE``. Any other
+``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_FORBIDDEN_PAGE``,
+``AUTHKIT_CREDENTIALS`` (``{pattern: ("session", "api-key", "jwt")}``: paths that also
+accept API keys or bearer JWTs). Any other
 ``AUTHKIT_*`` key is refused at ``init_app`` (with a "did you mean"): a misspelt
 ``AUTHKIT_PROTCT`` would otherwise leave the routes open.
 
@@ -63,6 +65,7 @@ _CONFIG = {
     "AUTHKIT_AFTER_SIGN_IN_PATH": ("after_sign_in_path", "/"),
     "AUTHKIT_API_PATHS": ("api_paths", ("/api/:path*",)),
     "AUTHKIT_FORBIDDEN_PAGE": ("forbidden_page", None),
+    "AUTHKIT_CREDENTIALS": ("credentials", None),
 }
 
 

@@ -9,7 +9,9 @@ and ``@requires("authenticated")`` / ``@requires("admin")`` work unchanged: the 
 scopes are ``"authenticated"`` plus the user's roles.
 
 FastAPI: ``Depends(current_session)`` (401 when signed out), ``Depends(optional_session)``,
-``Depends(require_role("admin"))`` (403 without the role). Their ``APIError``s are rendered
+``Depends(require_role("admin"))`` (403 without the role), and
+``Depends(authenticated("session", "api-key", "jwt"))`` for a route that machine clients call
+with an API key or a bearer JWT. Their ``APIError``s are rendered
 as the JSON envelope by the middleware. Routes using them show the session cookie and a
 bearer token as security schemes in FastAPI's ``/docs``. Used in an app where ``install``
 was not called, they answer 500 with the line to add, and log it.
@@ -17,6 +19,7 @@ was not called, they answer 500 with the line to add, and log it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from typing import Any
@@ -39,6 +42,7 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
 
 from authkit import APIError, AuthKit, SessionWithUser, User
 from authkit.asgi_middleware import AuthMiddleware
+from authkit.credentials import credential_of, kinds_of
 from authkit.helpers import forbidden, request_auth, unauthorized
 from authkit.middleware import (
     ForbiddenPage,
@@ -57,7 +61,9 @@ __all__ = [
     "AuthKitUser",
     "api_error_response",
     "auth_mount",
+    "authenticated",
     "authkit_middleware",
+    "credential_of",
     "current_session",
     "install",
     "optional_session",
@@ -119,13 +125,17 @@ def authkit_middleware(
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
     forbidden_page: ForbiddenPage | None = None,
+    credentials: Mapping[str, Sequence[str] | str] | None = None,
 ) -> list[Middleware]:
-    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``."""
+    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``;
+    ``credentials={pattern: ("session", "api-key", "jwt")}`` lets those paths accept API
+    keys and bearer JWTs too."""
     return [
         Middleware(AuthMiddleware, auth=auth, protect=protect, public=public,
                    auth_pages=auth_pages, roles=roles, sign_in_path=sign_in_path,
                    after_sign_in_path=after_sign_in_path, api_paths=api_paths,
-                   is_api_request=is_api_request, forbidden_page=forbidden_page),
+                   is_api_request=is_api_request, forbidden_page=forbidden_page,
+                   credentials=credentials),
         Middleware(AuthenticationMiddleware, backend=AuthKitBackend()),
     ]
 
@@ -143,6 +153,7 @@ def install(
     api_paths: Sequence[str] = ("/api/:path*",),
     is_api_request: IsAPIRequest | None = None,
     forbidden_page: ForbiddenPage | None = None,
+    credentials: Mapping[str, Sequence[str] | str] | None = None,
 ) -> None:
     """Wire authkit into a FastAPI or Starlette ``app`` in one call.
 
@@ -157,7 +168,8 @@ def install(
     outer, inner = authkit_middleware(
         auth, protect=protect, public=public, auth_pages=auth_pages, roles=roles,
         sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-        api_paths=api_paths, is_api_request=is_api_request, forbidden_page=forbidden_page)
+        api_paths=api_paths, is_api_request=is_api_request, forbidden_page=forbidden_page,
+        credentials=credentials)
     app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
     app.add_middleware(outer.cls, *outer.args, **outer.kwargs)
     app.add_exception_handler(APIError, api_error_response)
@@ -201,6 +213,25 @@ async def current_session(request: Request, **_credentials: Any) -> SessionWithU
     if session is None:
         raise unauthorized(state)
     return session
+
+
+def authenticated(*kinds: str) -> Callable[[Request], Awaitable[SessionWithUser]]:
+    """FastAPI dependency factory: the session from any of ``kinds`` (``"session"``,
+    ``"api-key"``, ``"jwt"``) for this route, whatever the path rules say; 401 without one.
+    ``request.state`` is untouched; ``credential_of(session)`` tells which one it was."""
+    accepted = kinds_of(kinds, "authenticated(...)")
+
+    async def dependency(request: Request, **_credentials: Any) -> SessionWithUser:
+        state = _state(request)
+        loop = asyncio.get_running_loop()
+        session = await loop.run_in_executor(None, state.resolve_with, accepted)
+        if session is None:
+            raise unauthorized(state)
+        return session
+
+    dependency.__name__ = f"authenticated_{'_'.join(sorted(accepted))}"
+    security_parameters(dependency)
+    return dependency
 
 
 def require_role(role: str, *more: str) -> Callable[..., Awaitable[SessionWithUser]]:

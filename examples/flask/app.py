@@ -1,4 +1,5 @@
-"""A small Flask app on authkit: sign-up, sign-in, profile, an admin page, a JSON API.
+"""A small Flask app on authkit: sign-up, sign-in (with a password, an emailed link or an
+emailed code), profile, an admin page, a JSON API.
 
 Run it with ``python examples/flask/app.py`` (see README.md). Handlers call ``auth.api``
 server-side and turn ``APIError`` into form messages; ``FlaskAuthKit`` mounts the auth API at
@@ -21,8 +22,13 @@ from werkzeug.wrappers import Response as BaseResponse
 from authkit import APIError, AuthKit, FieldSpec
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
+from authkit.mail import ConsoleSender
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
+from authkit.outbox import write_outbox_line
+from authkit.plugins import Plugin, email_otp, magic_link
+from authkit.plugins.email_otp import email_otp_mail
+from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
@@ -43,6 +49,9 @@ FRIENDLY = {
     "MISSING_OR_NULL_ORIGIN": "This form was sent from another site and was refused.",
     "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED": "This form was sent from another site and was "
                                            "refused.",
+    "INVALID_OTP": "That code is not right, or it was already used.",
+    "OTP_EXPIRED": "That code has expired. Ask for a new one.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new one.",
 }
 NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
 # What the callback's ?error= codes mean to a visitor.
@@ -106,6 +115,30 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def passwordless_plugins() -> list[Plugin]:
+    """Sign-in by emailed link or code. Mail is printed on the console, or with
+    AUTHKIT_EMAIL_OUTBOX appended to that file as JSON lines (what the browser test reads)."""
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    link_mail = magic_link_mail(ConsoleSender(), app_name="authkit example")
+    code_mail = email_otp_mail(ConsoleSender(), app_name="authkit example")
+
+    def send_link(*, email: str, url: str, token: str, **_: Any) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "magic-link", "email": email, "url": url,
+                                       "token": token})
+        else:
+            link_mail(email=email, url=url, token=token)
+
+    def send_code(*, email: str, otp: str, type: str) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "email-otp", "email": email, "url": None,
+                                       "token": None, "otp": otp, "otpType": type})
+        else:
+            code_mail(email=email, otp=otp, type=type)
+
+    return [magic_link(send_magic_link=send_link), email_otp(send_verification_otp=send_code)]
+
+
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
     providers = social_providers()
@@ -118,10 +151,13 @@ def make_auth(database: str | None = None) -> AuthKit:
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
-        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
-        # account with a verified address joins the existing user of that address.
-        plugins=[social(providers=providers, account_linking={"trusted_providers": ["google"]})]
-        if providers else [],
+        # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
+        # verifies e-mails, so a Google account with a verified address joins the existing
+        # user of that address).
+        plugins=[*passwordless_plugins(),
+                 *([social(providers=providers,
+                           account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])],
     )
     auth.migrate()
     return auth
@@ -134,7 +170,7 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     app.config.update(
         AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/api/:path*"],
         AUTHKIT_ROLES={"/admin/*": "admin"},
-        AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up"],
+        AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
         AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
     )
     FlaskAuthKit(app, auth=auth)
@@ -261,6 +297,47 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                                message=message, error=error)
         return forward(Response(page, 400 if error else 200), response_headers)
 
+    @app.route("/sign-in/email", methods=["GET", "POST"])
+    def sign_in_by_email() -> Any:
+        """Ask for a sign-in link or a code; a new address gets an account when it signs in."""
+        if request.method == "GET":
+            return render_template("sign_in_email.html", callback=callback())
+        form = request.form
+        email = form.get("email", "")
+        error = csrf_error()
+        if error is None:
+            try:
+                if form.get("method") == "code":
+                    auth.api.send_verification_otp(body={"email": email, "type": "sign-in"},
+                                                   headers=headers())
+                    return render_template("sign_in_code.html", email=email,
+                                           callback=callback())
+                auth.api.sign_in_magic_link(body={"email": email, "callbackURL": callback()},
+                                            headers=headers())
+                return render_template("sign_in_email.html", sent_to=email,
+                                       callback=callback())
+            except APIError as exc:
+                error = friendly(exc)
+        return render_template("sign_in_email.html", error=error, form=form,
+                               callback=callback()), 400
+
+    @app.post("/sign-in/code")
+    def sign_in_with_code() -> Any:
+        form = request.form
+        email = form.get("email", "")
+        error = csrf_error()
+        if error is None:
+            try:
+                out = auth.api.sign_in_email_otp(
+                    body={"email": email, "otp": form.get("otp", "").strip()},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(callback(), 303), out.headers)
+        return render_template("sign_in_code.html", error=error, email=email,
+                               callback=callback()), 400
+
     @app.post("/sign-out")
     def sign_out() -> Any:
         if csrf_error() is not None:
@@ -352,6 +429,9 @@ def main(argv: list[str] | None = None) -> None:
             sys.exit(f"no user with email {args.email!r}: sign up first")
         print(f"{args.email} is now an admin")
         return
+    # Emailed links are built from the configured origin, never from a request's Host header
+    # (which a client controls): default it to where this server listens.
+    os.environ.setdefault("AUTHKIT_BASE_URL", f"http://{args.host}:{args.port}")
     create_app().run(host=args.host, port=args.port)
 
 

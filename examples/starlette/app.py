@@ -1,4 +1,5 @@
-"""A small Starlette app on authkit: sign-up, sign-in, profile, an admin page, a JSON API.
+"""A small Starlette app on authkit: sign-up, sign-in (with a password, an emailed link or an
+emailed code), profile, an admin page, a JSON API.
 
 Run it with ``python examples/starlette/app.py`` (see README.md). Handlers call ``auth.api``
 in a worker thread and turn ``APIError`` into form messages; ``authkit_middleware`` mounts
@@ -26,8 +27,13 @@ from starlette_authkit import AuthKitUser, authkit_middleware
 from authkit import APIError, AuthKit, FieldSpec
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
+from authkit.mail import ConsoleSender
 from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
+from authkit.outbox import write_outbox_line
+from authkit.plugins import Plugin, email_otp, magic_link
+from authkit.plugins.email_otp import email_otp_mail
+from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
@@ -48,6 +54,9 @@ FRIENDLY = {
     "MISSING_OR_NULL_ORIGIN": "This form was sent from another site and was refused.",
     "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED": "This form was sent from another site and was "
                                            "refused.",
+    "INVALID_OTP": "That code is not right, or it was already used.",
+    "OTP_EXPIRED": "That code has expired. Ask for a new one.",
+    "TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new one.",
 }
 NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
 # What the callback's ?error= codes mean to a visitor.
@@ -111,6 +120,30 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def passwordless_plugins() -> list[Plugin]:
+    """Sign-in by emailed link or code. Mail is printed on the console, or with
+    AUTHKIT_EMAIL_OUTBOX appended to that file as JSON lines (what the browser test reads)."""
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    link_mail = magic_link_mail(ConsoleSender(), app_name="authkit example")
+    code_mail = email_otp_mail(ConsoleSender(), app_name="authkit example")
+
+    def send_link(*, email: str, url: str, token: str, **_: Any) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "magic-link", "email": email, "url": url,
+                                       "token": token})
+        else:
+            link_mail(email=email, url=url, token=token)
+
+    def send_code(*, email: str, otp: str, type: str) -> None:
+        if outbox:
+            write_outbox_line(outbox, {"type": "email-otp", "email": email, "url": None,
+                                       "token": None, "otp": otp, "otpType": type})
+        else:
+            code_mail(email=email, otp=otp, type=type)
+
+    return [magic_link(send_magic_link=send_link), email_otp(send_verification_otp=send_code)]
+
+
 def make_auth(database: str | None = None) -> AuthKit:
     """The AuthKit of this example (SQLite next to the app unless AUTHKIT_DATABASE_URL)."""
     providers = social_providers()
@@ -123,10 +156,13 @@ def make_auth(database: str | None = None) -> AuthKit:
         # The admin plugin will own this column; until then the example declares it.
         user={"additional_fields": [FieldSpec("role", "string", input=False,
                                               default="user")]},
-        # "Sign in with GitHub/Google" when configured; Google verifies e-mails, so a Google
-        # account with a verified address joins the existing user of that address.
-        plugins=[social(providers=providers, account_linking={"trusted_providers": ["google"]})]
-        if providers else [],
+        # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
+        # verifies e-mails, so a Google account with a verified address joins the existing
+        # user of that address).
+        plugins=[*passwordless_plugins(),
+                 *([social(providers=providers,
+                           account_linking={"trusted_providers": ["google"]})]
+                   if providers else [])],
     )
     auth.migrate()
     return auth
@@ -270,6 +306,43 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                             names={**PROVIDER_NAMES, "credential": "Email and password"},
                             message=message, error=error), api_headers)
 
+    async def sign_in_by_email(request: Request) -> Response:
+        """Ask for a sign-in link or a code; a new address gets an account when it signs in."""
+        if request.method == "GET":
+            return page(request, "sign_in_email.html",
+                        callback=callback(request.query_params.get("callbackURL")))
+        form = await form_of(request)
+        email, target = form.get("email", ""), callback(form.get("callbackURL"))
+        error = csrf_error(request)
+        if error is None:
+            try:
+                if form.get("method") == "code":
+                    await call("send_verification_otp", request,
+                               body={"email": email, "type": "sign-in"})
+                    return page(request, "sign_in_code.html", email=email, callback=target)
+                await call("sign_in_magic_link", request,
+                           body={"email": email, "callbackURL": target})
+                return page(request, "sign_in_email.html", sent_to=email, callback=target)
+            except APIError as exc:
+                error = friendly(exc)
+        return page(request, "sign_in_email.html", 400, error=error, form=form,
+                    callback=target)
+
+    async def sign_in_with_code(request: Request) -> Response:
+        form = await form_of(request)
+        email, target = form.get("email", ""), callback(form.get("callbackURL"))
+        error = csrf_error(request)
+        if error is None:
+            try:
+                out = await call("sign_in_email_otp", request, return_headers=True,
+                                 body={"email": email, "otp": form.get("otp", "").strip()})
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(RedirectResponse(target, 303), out.headers)
+        return page(request, "sign_in_code.html", 400, error=error, email=email,
+                    callback=target)
+
     async def sign_out(request: Request) -> Response:
         if csrf_error(request) is not None:
             return RedirectResponse("/", 303)
@@ -330,6 +403,8 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             Route("/", home),
             Route("/sign-up", sign_up, methods=["GET", "POST"]),
             Route("/sign-in", sign_in, methods=["GET", "POST"]),
+            Route("/sign-in/email", sign_in_by_email, methods=["GET", "POST"]),
+            Route("/sign-in/code", sign_in_with_code, methods=["POST"]),
             Route("/sign-in/social", sign_in_social, methods=["POST"]),
             Route("/accounts", accounts, methods=["GET", "POST"]),
             Route("/sign-out", sign_out, methods=["POST"]),
@@ -342,7 +417,7 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             auth,
             protect=["/dashboard", "/profile", "/accounts", "/api/:path*"],
             roles={"/admin/*": "admin"},
-            auth_pages=["/sign-in", "/sign-up"],
+            auth_pages=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
             after_sign_in_path="/dashboard",
         ),
     )
@@ -377,6 +452,9 @@ def main(argv: list[str] | None = None) -> None:
         return
     import uvicorn
 
+    # Emailed links are built from the configured origin, never from a request's Host header
+    # (which a client controls): default it to where this server listens.
+    os.environ.setdefault("AUTHKIT_BASE_URL", f"http://{args.host}:{args.port}")
     uvicorn.run(create_app(), host=args.host, port=args.port)
 
 

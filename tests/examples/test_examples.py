@@ -139,3 +139,46 @@ def test_cross_site_forms_are_refused(example: Any) -> None:
                       headers={**HTML, "Origin": "https://evil.example"})
     assert res.status == 400 and b"from another site" in res.body
     assert res.cookie("better-auth.session_token") is None
+
+
+def test_sign_in_by_emailed_code_and_link(example: Any, tmp_path: Path,
+                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    import json
+
+    module, _, plain = example
+    outbox = tmp_path / "outbox.jsonl"
+    monkeypatch.setenv("AUTHKIT_EMAIL_OUTBOX", str(outbox))
+    # The mail callbacks read the outbox path when the AuthKit is built: build one with it.
+    auth = module.make_auth(f"sqlite:///{tmp_path}/example.db")
+    client = HTTPClient(plain.kind, module.create_app(auth), origin=plain.origin)
+
+    def mails() -> list[dict[str, Any]]:
+        return [json.loads(line) for line in outbox.read_text().splitlines()]
+
+    res = client.post("/sign-in/email", data={"email": "nia@example.com", "method": "code",
+                                              "callbackURL": "/profile"}, headers=HTML)
+    assert res.status == 200 and b"Enter your code" in res.body
+    code = mails()[-1]["otp"]
+    wrong = "000000" if code != "000000" else "111111"
+    res = client.post("/sign-in/code", data={"email": "nia@example.com", "otp": wrong,
+                                             "callbackURL": "/profile"}, headers=HTML)
+    assert res.status == 400 and b"That code is not right" in res.body
+    res = client.post("/sign-in/code", data={"email": "nia@example.com", "otp": code,
+                                             "callbackURL": "/profile"}, headers=HTML)
+    assert res.status == 303 and res.header("Location") == "/profile"
+    assert client.get("/api/me").json["user"]["email"] == "nia@example.com"
+    # Signed in, the email sign-in pages send the visitor on.
+    assert client.get("/sign-in/email", headers=HTML).status == 302
+
+    other = HTTPClient(client.kind, client.app, origin=client.origin)
+    res = other.post("/sign-in/email", data={"email": "nia@example.com", "method": "link"},
+                     headers=HTML)
+    assert res.status == 200 and b"We sent a sign-in link to nia@example.com" in res.body
+    assert mails()[-1]["type"] == "magic-link"
+    # A form posted from another site is refused before anything is sent.
+    count = len(mails())
+    res = other.post("/sign-in/email", data={"email": "nia@example.com", "method": "code"},
+                     headers={**HTML, "Origin": "https://evil.example",
+                              "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    assert res.status == 400 and b"refused" in res.body and len(mails()) == count
+    auth.storage.engine.dispose()

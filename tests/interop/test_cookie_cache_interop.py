@@ -42,7 +42,11 @@ def _authkit(tmp_path: Path, strategy: str) -> AuthKit:
     auth = AuthKit(secret=SECRET, database=f"sqlite:///{tmp_path}/authkit.db",
                    base_url="http://localhost:3000",
                    email_and_password={"enabled": True, "password_hasher": FastScrypt()},
-                   session={"cookie_cache": {"enabled": True, "strategy": strategy}})
+                   # A budget above the default 6000 bytes, so the chunked (.0, .1, .2) form
+                   # Node must join can still be produced here.
+                   session={"cookie_cache": {"enabled": True, "strategy": strategy,
+                                             "max_header_bytes": 12000}},
+                   advanced={"max_cookie_header_size": 16384})
     auth.migrate()
     return auth
 

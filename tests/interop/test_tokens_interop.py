@@ -186,3 +186,35 @@ def test_disabled_on_one_side_fails_on_the_other(pair: Pair) -> None:
     client.close()
     res = _session(pair.authkit, created["key"])
     assert (res.status_code, res.json()["code"]) == (401, "KEY_DISABLED")
+
+
+def test_versioned_secrets_on_both_sides(tmp_path: Path) -> None:
+    """A key row written under the plain secret still decrypts on both sides once versioned
+    secrets are on; the next key is written in the `$ba$2$` envelope and Node uses it."""
+    require_node()
+    db = tmp_path / "versioned.db"
+    env = {"AUTHKIT_PLUGINS": "jwt"}
+    with authkit_server(tmp_path, database_url=f"sqlite:///{db}", secret=SECRET,
+                        extra_env=env) as ak:
+        old_kid = httpx.get(ak.base_url + "/api/auth/jwks", timeout=30).json()["keys"][0]["kid"]
+    (row,) = Pair(ak, ak, db).rows("select privateKey from jwks")
+    assert not row["privateKey"].startswith('"$ba$')
+    versions = f"2:second-secret-value-0123456789abcdef,1:{SECRET}"
+    with authkit_server(tmp_path, database_url=f"sqlite:///{db}", secret=SECRET,
+                        extra_env={**env, "AUTHKIT_SECRETS": versions}) as ak, \
+            reference_server(tmp_path, db_path=db, secret=SECRET, keep_db=True, plugins="jwt",
+                             extra_env={"BETTER_AUTH_SECRETS": versions}) as node:
+        pair = Pair(node, ak, db)
+        node_client, _ = _sign_up(node, "v-node@example.com")
+        ak_client, ak_user = _sign_up(ak, "v-authkit@example.com")
+        assert _kid(node_client.get("/token").json()["token"]) == old_kid
+        assert _kid(ak_client.get("/token").json()["token"]) == old_kid
+        pair.execute("update jwks set expiresAt = '2000-01-01T00:00:00.000Z'")
+        token = ak_client.get("/token").json()["token"]
+        rows = pair.rows("select id, privateKey from jwks where id = ?", _kid(token))
+        assert rows[0]["privateKey"].startswith('"$ba$2$')
+        node_token = node_client.get("/token").json()["token"]
+        assert _kid(node_token) == _kid(token)
+        assert _pyjwt_verify(token, ak)["sub"] == ak_user
+        node_client.close()
+        ak_client.close()

@@ -1,10 +1,6 @@
-"""Running one of the reference repository's plugin scenarios (scenarios/<name>.mjs, driven by
-the official client) against a running server.
-
-The scenarios sit in the cached copy of the reference (``reference_dir()``) next to its
-node_modules (better-auth for the client, better-sqlite3 for the optional row checks), so they
-run there unmodified. ``shared_database_pair`` runs the Node reference and ``authkit serve``
-on one SQLite file for the interop tests. Skipped without node or the reference folder.
+"""Plugin tests against the Node reference: its scenarios (scenarios/<name>.mjs, driven by the
+official client) against ``authkit serve``, and both servers on one SQLite file for interop.
+Skipped without node or the reference folder.
 """
 
 from __future__ import annotations
@@ -16,8 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from .live_servers import (
     Server,
     Steps,
@@ -25,28 +19,26 @@ from .live_servers import (
     reference_dir,
     reference_server,
     require_node,
-    run_scenario,
+    run_reference_scenario,
 )
 
 
-def scenario_script(name: str) -> Path:
-    """``scenarios/<name>.mjs`` in the installed reference copy (skips when absent)."""
+def require_reference() -> None:
+    """Skip the calling test without node or the reference folder (before starting servers)."""
     require_node()
-    script = reference_dir() / "scenarios" / f"{name}.mjs"
-    if not script.is_file():
-        pytest.skip(f"{script.name} is not in the reference folder")
-    return script
+    reference_dir()
 
 
-def run_against(script: Path, server: Server, *, outbox: Path, db_path: Path | None = None,
+def run_against(name: str, server: Server, *, outbox: Path, db_path: Path | None = None,
                 env: Mapping[str, str] | None = None) -> Steps:
-    """Run ``script`` against ``server`` (its outbox, and its SQLite file for row checks)."""
+    """Run ``scenarios/<name>.mjs`` against ``server`` (its outbox, and its SQLite file for
+    the row checks)."""
     run_env = {"BASE_URL": server.base_url, "OUTBOX": str(outbox), "RATE_LIMIT": "off",
                "BETTER_AUTH_SECRET": server.env.get("AUTHKIT_SECRET", "")}
     if db_path is not None:
         run_env["DB_PATH"] = str(db_path)
     run_env.update(env or {})
-    return run_scenario(script, cwd=script.parent.parent, env=run_env)
+    return run_reference_scenario(name, env=run_env)
 
 
 @dataclass
@@ -71,7 +63,7 @@ class Pair:
 def shared_database_pair(workdir: Path, *, secret: str, node_env: Mapping[str, str],
                          authkit_env: Mapping[str, str]) -> Iterator[Pair]:
     """Node creates the schema (with its plugins' knobs), authkit joins the same file."""
-    require_node()
+    require_reference()
     db = workdir / "shared.db"
     node_outbox, authkit_outbox = workdir / "node-outbox.jsonl", workdir / "authkit-outbox.jsonl"
     with reference_server(workdir, db_path=db, secret=secret, keep_db=False, outbox=node_outbox,

@@ -31,6 +31,9 @@ _PREFIX_MESSAGE = ("Invalid prefix format, must be alphanumeric and contain only
                    "and hyphens.")
 # Long enough for any real use, short enough for every database's text columns.
 _MAX_TEXT = 1024
+# metadata is stored as JSON text; MariaDB's TEXT holds 64 KiB, so a larger value would fail
+# in the database instead of answering 400.
+MAX_METADATA = 16384
 Count = Annotated[int, Field(ge=0)]
 
 
@@ -121,6 +124,14 @@ def _number(value: Any, name: str, minimum: int) -> Any:
     return int(value) if float(value).is_integer() else value
 
 
+def _metadata_text(value: Any) -> str:
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    if len(text.encode("utf-8")) > MAX_METADATA:
+        raise APIError(400, "VALIDATION_ERROR",
+                       f"[body.metadata] Too big: at most {MAX_METADATA} bytes of JSON")
+    return text
+
+
 def _is_client(ctx: Context) -> bool:
     return ctx.request is not None or ctx.has_headers
 
@@ -204,8 +215,7 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "expiresAt": now + timedelta(seconds=expires_in) if expires_in else None,
         "referenceId": reference_id,
         "lastRefillAt": None, "lastRequest": None,
-        "metadata": json.dumps(metadata if metadata else None, separators=(",", ":"),
-                               ensure_ascii=False),
+        "metadata": _metadata_text(metadata if metadata else None),
         "rateLimitMax": body.rateLimitMax if body.rateLimitMax is not None
         else opts.rate_limit_max,
         "rateLimitTimeWindow": body.rateLimitTimeWindow if body.rateLimitTimeWindow is not None
@@ -280,8 +290,7 @@ def update(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     if _given(body, "metadata") and opts.enable_metadata:
         if body.metadata is not None and not isinstance(body.metadata, (dict, list)):
             raise key_error(400, "INVALID_METADATA_TYPE")
-        values["metadata"] = json.dumps(body.metadata, separators=(",", ":"),
-                                        ensure_ascii=False)
+        values["metadata"] = _metadata_text(body.metadata)
     if _given(body, "remaining"):
         values["remaining"] = remaining_given
     if _given(body, "refillAmount") or _given(body, "refillInterval"):

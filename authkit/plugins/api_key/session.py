@@ -27,6 +27,16 @@ if TYPE_CHECKING:
     from . import ApiKeyPlugin
 
 
+class KeySession(SessionWithUser):
+    """The session of a key-authenticated request; on the wire ``user`` comes first, as Better
+    Auth's hook answers get-session."""
+
+    credential = "api-key"
+
+    def to_json(self) -> dict[str, Any]:
+        return {"user": self.user.to_json(), "session": self.session.to_json()}
+
+
 def presented_key(plugin: ApiKeyPlugin, ctx: Context) -> str | None:
     """The first non-empty configured header."""
     for name in plugin.options.api_key_headers:
@@ -72,9 +82,8 @@ def authenticate(plugin: ApiKeyPlugin, ctx: Context) -> Any:
         created_at=now, updated_at=now,
         ip_address=str(ip) if ip is not None else None,
         user_agent=ctx.headers.get("user-agent"))
-    found = SessionWithUser(session, user)
+    found = KeySession(session, user)
     ctx.session = ctx.verified_session = found
     if ctx.endpoint.name == "get_session":
-        # Answered here, user first, as Better Auth's hook answers it.
-        return {"user": user.to_json(), "session": session.to_json()}
+        return found  # answered here: no refresh, no cache headers, no set-auth-jwt
     return None

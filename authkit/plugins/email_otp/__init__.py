@@ -34,7 +34,6 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import timedelta
-from importlib import import_module
 from typing import TYPE_CHECKING, Any, Literal
 
 from ... import verifications
@@ -113,7 +112,9 @@ class EmailOTPPlugin(Plugin):
             PluginRateLimit(path_matcher=_exactly(path), window=options.rate_limit_window, max=options.rate_limit_max)
             for path in sorted(RATE_LIMITED_PATHS))
         self.routes, self._endpoints = endpoints.build(self)
-        if options.send_verification_on_sign_up:
+        # With the override, the core's own send-on-sign-up already mails a code.
+        if (options.send_verification_on_sign_up
+                and not options.override_default_email_verification):
             self.after = (HookMatcher(hooks.is_sign_up, hooks.send_on_sign_up(self)),)
 
     def init(self, auth: AuthKit) -> None:
@@ -220,12 +221,6 @@ def email_otp(
         _positive(name, value)
     if store_otp not in ("plain", "hashed", "encrypted"):
         raise ConfigError("email_otp(store_otp=...) must be 'plain', 'hashed' or 'encrypted'")
-    if store_otp == "encrypted":
-        try:
-            import_module("authkit.crypto.symmetric")
-        except ImportError:
-            raise ConfigError("email_otp(store_otp='encrypted') needs authkit.crypto.symmetric, "
-                              "which this version of authkit lacks") from None
     if resend_strategy not in ("rotate", "reuse"):
         raise ConfigError("email_otp(resend_strategy=...) must be 'rotate' or 'reuse'")
     change = {"enabled": False, "verify_current_email": False, **(change_email or {})}

@@ -17,6 +17,7 @@ from ...endpoints.verification import run_user_hook
 from ...errors import APIError
 from ...models import Account
 from ...observability import log_event
+from ...storage import DuplicateError
 from ...tokens import generate_id
 from ...validation import Body
 from .errors import message_only, otp_error
@@ -162,8 +163,6 @@ class AccountRoutes:
             raise APIError(400, "USER_NOT_FOUND")
         if auth.db.get_user_by_email(new_email) is not None:
             raise message_only("Email already in use")
-        from ...storage import DuplicateError
-
         try:
             updated = auth.db.update_user(ctx, user.id, {
                 "email": new_email, "emailVerified": True, "updatedAt": auth.now()})

@@ -8,8 +8,11 @@ the stored row is removed again and nothing is sent.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
+from pydantic import Field
+
+from ... import verifications
 from ...endpoints.context import Context
 from ...endpoints.fields import parse_input_fields
 from ...endpoints.verification import optional_session, run_user_hook
@@ -20,6 +23,7 @@ from ...tokens import generate_id
 from ...unproven_access import revoke_unproven_access
 from ...validation import Body, is_valid_email
 from .errors import message_only, otp_error
+from .store import split_value
 
 if TYPE_CHECKING:
     from . import EmailOTPPlugin
@@ -49,13 +53,20 @@ class VerifyEmailBody(Body):
     otp: str
 
 
+# Bounds the reference does not have: MySQL/MariaDB keep names in a varchar(255) and image
+# URLs in a 64 KB text, so longer values would fail as a 500 when the user is created.
+MAX_NAME = 255
+MAX_IMAGE = 4096
+MAX_EMAIL = 254
+
+
 class SignInBody(Body):
     """Body of ``/sign-in/email-otp``; other keys are the user's additional fields."""
 
     email: str
     otp: str
-    name: str | None = None
-    image: str | None = None
+    name: Annotated[str, Field(max_length=MAX_NAME)] | None = None
+    image: Annotated[str, Field(max_length=MAX_IMAGE)] | None = None
 
 
 class EmailQuery(Body):
@@ -102,9 +113,10 @@ class VerifyEmailResult:
 
 
 def checked_email(value: str) -> str:
-    """The lower-cased address, or 400 ``INVALID_EMAIL``."""
+    """The lower-cased address, or 400 ``INVALID_EMAIL`` (also beyond 254 characters, the
+    longest address SMTP delivers to and what a varchar(255) email column holds)."""
     email = value.lower()
-    if not is_valid_email(email):
+    if len(email) > MAX_EMAIL or not is_valid_email(email):
         raise APIError(400, "INVALID_EMAIL", "Invalid email")
     return email
 
@@ -159,9 +171,6 @@ class Routes:
 
     def get_verification_otp(self, ctx: Context) -> dict[str, Any]:
         """Server-only: ``{"otp": <the live code> | null}`` (null when stored hashed)."""
-        from ... import verifications
-        from .store import split_value
-
         query: EmailQuery = ctx.query
         email = checked_email(query.email)
         row = verifications.find(ctx.auth, identifier(query.type, email))

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Literal
 
 from ... import verifications
+from ...crypto import DecryptionError, symmetric_decrypt, symmetric_encrypt
 from ...errors import APIError
 from ...models import Verification
 from ...tokens import generate_id
@@ -72,8 +73,6 @@ class CodeStore:
         if self.mode == "hashed":
             return hash_code(code)
         if self.mode == "encrypted":
-            from ...crypto.symmetric import symmetric_encrypt
-
             return symmetric_encrypt(self.auth_getter().secret_config, code)
         return code
 
@@ -82,11 +81,9 @@ class CodeStore:
         if self.mode == "hashed":
             return None
         if self.mode == "encrypted":
-            from ...crypto.symmetric import symmetric_decrypt
-
             try:
                 return symmetric_decrypt(self.auth_getter().secret_config, stored)
-            except Exception:  # noqa: BLE001 - a row written with another secret or format
+            except DecryptionError:  # written with another secret, or not encrypted at all
                 return None
         return stored
 

@@ -109,6 +109,12 @@ class JWTPlugin(Plugin):
                issuer: str | None = None) -> dict[str, Any] | None:
         """The claims of a token signed by one of the stored keys (expired keys included),
         with a matching issuer and audience and not expired; ``None`` otherwise."""
+        return self.claims(auth, token, base_url=ctx.base_url, issuer=issuer)
+
+    def claims(self, auth: AuthKit, token: str, *, base_url: str,
+               issuer: str | None = None) -> dict[str, Any] | None:
+        """``verify`` without a request context: issuer and audience default to the origin
+        of ``base_url`` (what the middleware uses for bearer JWTs)."""
         rows = {r.id: r for r in self.keys.rows(auth)}
 
         def lookup(kid: str) -> tuple[str, Any] | None:
@@ -117,15 +123,15 @@ class JWTPlugin(Plugin):
 
         try:
             _, payload = jws.decode(token, lookup)
-        except jws.InvalidToken:
+        except (jws.InvalidToken, ValueError):
             return None
-        expected_aud = self.audience(ctx)
+        expected_aud = self.options.audience or _origin(base_url)
         auds = [expected_aud] if isinstance(expected_aud, str) else list(expected_aud)
         got_aud = payload.get("aud")
         got = [got_aud] if isinstance(got_aud, str) else got_aud if isinstance(got_aud, list) \
             else []
         exp = payload.get("exp")
-        if (payload.get("iss") != (issuer or self.issuer(ctx))
+        if (payload.get("iss") != (issuer or self.options.issuer or _origin(base_url))
                 or not any(a in auds for a in got)
                 or not isinstance(exp, (int, float)) or exp <= auth.now().timestamp()
                 or not payload.get("sub")):

@@ -14,9 +14,12 @@ import base64
 import hashlib
 import json
 import string
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import quote_plus
+
+from pydantic import Field
 
 from ... import verifications
 from ...endpoints.context import Context
@@ -38,11 +41,18 @@ TOKEN_LENGTH = 32
 PREFIX = "magic-link:"
 
 
+# Bounds the reference does not have: MySQL/MariaDB keep user emails and names in a
+# varchar(255), so longer values would fail as a 500 at verify time. 254 characters is also
+# the longest address SMTP can deliver to.
+MAX_EMAIL = 254
+MAX_NAME = 255
+
+
 class SignInMagicLinkBody(Body):
     """Body of ``/sign-in/magic-link``."""
 
-    email: Email
-    name: str | None = None
+    email: Annotated[Email, Field(max_length=MAX_EMAIL)]
+    name: Annotated[str, Field(max_length=MAX_NAME)] | None = None
     callbackURL: str | None = None
     newUserCallbackURL: str | None = None
     errorCallbackURL: str | None = None
@@ -175,7 +185,8 @@ class Routes:
         target = new_user_url if is_new and new_user_url else callback
         raise Redirect(resolve_with_query(ctx.base_url, target, {}))
 
-    def _create_user(self, ctx: Context, email: str, name: str, fail: Any) -> User:
+    def _create_user(self, ctx: Context, email: str, name: str,
+                     fail: Callable[..., Redirect]) -> User:
         auth = ctx.auth
         now = auth.now()
         try:

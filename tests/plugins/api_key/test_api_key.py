@@ -228,3 +228,23 @@ def test_concurrent_uses_never_exceed_the_quota(make_auth: MakeAuth, db_url: str
     for t in threads:
         t.join()
     assert results.count(True) == 5
+
+
+def test_metadata_size_is_checked_before_the_database(make_auth: MakeAuth, db_url: str) -> None:
+    auth, client, _ = _setup(make_auth, database=db_url, enable_metadata=True)
+    res = client.post("/api/auth/api-key/create", json={"metadata": {"blob": "x" * 70000}})
+    assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR")
+    assert auth.storage.count_rows("apikey") == 0
+    made = client.post("/api/auth/api-key/create", json={"metadata": {"blob": "é" * 4000}})
+    assert made.status == 200 and made.json["metadata"] == {"blob": "é" * 4000}
+
+
+def test_keys_outlive_their_deleted_user_but_stop_working(make_auth: MakeAuth) -> None:
+    # No foreign key on referenceId (as on Node): the row stays, the key is refused.
+    auth, client, user_id = _setup(make_auth)
+    created = _create(auth, user_id)
+    user = auth.db.get_user_by_id(user_id)
+    assert user is not None and auth.db.delete_user(None, user)
+    res = _with_key(client, created["key"])
+    assert (res.status, res.json["code"]) == (401, "INVALID_REFERENCE_ID_FROM_API_KEY")
+    assert auth.storage.find_row("apikey", {"id": created["id"]}) is not None

@@ -14,14 +14,14 @@ from pathlib import Path
 import pytest
 
 from ...support.live_servers import Server, authkit_server
-from ...support.ref_scenarios import run_against, scenario_script
+from ...support.ref_scenarios import require_reference, run_against
 
 SECRET = "email-otp-scenario-secret-0123456789abcdef"
 
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, Path, Path]]:
-    scenario_script("email-otp")  # skips before a server is started
+    require_reference()  # skips before a server is started
     work = tmp_path_factory.mktemp("email-otp-scenario")
     db, outbox = work / "authkit.db", work / "outbox.jsonl"
     env = {"AUTHKIT_PLUGINS": "email-otp", "AUTHKIT_EMAIL_OTP_CHANGE_EMAIL": "on",
@@ -33,7 +33,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, P
 
 def test_the_thirteen_steps_pass(served: tuple[Server, Path, Path]) -> None:
     server, db, outbox = served
-    steps = run_against(scenario_script("email-otp"), server, outbox=outbox, db_path=db,
+    steps = run_against("email-otp", server, outbox=outbox, db_path=db,
                         env={"EMAIL_OTP_CHANGE_EMAIL": "on"})
     assert not steps.failed and len(steps.passed) == 13, (
         f"{steps.report()}\n--- server log ---\n{server.log_tail()}")

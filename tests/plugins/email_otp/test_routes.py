@@ -265,3 +265,36 @@ def test_custom_generator_and_length(make_otp: MakeOTP) -> None:
     assert otp.send("ann@example.com") == "4242"
     otp = make_otp(otp_length=8)
     assert len(otp.send("ann@example.com")) == 8
+
+
+def test_encrypted_store(make_otp: MakeOTP) -> None:
+    from authkit.crypto import symmetric_decrypt
+
+    otp = make_otp(store_otp="encrypted", resend_strategy="reuse")
+    code = otp.send("ann@example.com")
+    stored, _, attempts = otp.value("sign-in-otp-ann@example.com").rpartition(":")
+    # XChaCha20-Poly1305: 24-byte nonce + 6 bytes + 16-byte tag, hex.
+    assert len(stored) == 92 and attempts == "0" and code not in stored
+    assert symmetric_decrypt(otp.auth.secret_config, stored) == code
+    assert otp.send("ann@example.com") == code  # recoverable, so "reuse" can resend it
+    assert otp.auth.api.get_verification_otp(
+        query={"email": "ann@example.com", "type": "sign-in"}) == {"otp": code}
+    res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": wrong(code)})
+    assert res.json["code"] == "INVALID_OTP"
+    assert otp.value("sign-in-otp-ann@example.com") == f"{stored}:1"
+    assert otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code}).status \
+        == 200
+
+
+def test_encrypted_codes_survive_a_secret_rotation(make_otp: MakeOTP) -> None:
+    old = make_otp(store_otp="encrypted", auth_options={"secrets": [(1, "a" * 40)]})
+    code = old.send("ann@example.com")
+    assert old.value("sign-in-otp-ann@example.com").startswith("$ba$1$")
+    # The same database read by a server that signs with a newer secret and keeps the old one.
+    rotated = make_otp(store_otp="encrypted",
+                       auth_options={"secrets": [(2, "b" * 40), (1, "a" * 40)],
+                                     "database": str(old.auth.storage.engine.url)})
+    res = rotated.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code})
+    assert res.status == 200, res.body
+    assert rotated.send("bob@example.com") and rotated.value(
+        "sign-in-otp-bob@example.com").startswith("$ba$2$")

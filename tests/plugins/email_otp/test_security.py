@@ -187,3 +187,74 @@ def test_template_checks() -> None:
         email_otp_mail(sender, {"sign-in": MessageTemplate(subject="x", text="$url")})
     with pytest.raises(ConfigError, match="unknown code type"):
         email_otp_mail(sender, {"login": MessageTemplate(subject="x", text="$otp")})
+
+
+def test_over_long_values_are_refused_before_the_database(db_url: str,
+                                                          make_auth: MakeAuth) -> None:
+    # MariaDB refuses them with an error (a 500) where the other databases would store them.
+    codes = Codes()
+    auth = make_auth(database=db_url, plugins=[email_otp(send_verification_otp=codes,
+                                                         change_email={"enabled": True})])
+    otp = OTP(auth, make_client("wsgi", auth), codes)
+    long_email = "a" * 250 + "@example.com"
+    for path, body in (("/email-otp/send-verification-otp", {"email": long_email,
+                                                             "type": "sign-in"}),
+                       ("/sign-in/email-otp", {"email": long_email, "otp": "123456"}),
+                       ("/email-otp/request-password-reset", {"email": long_email})):
+        res = otp.post(path, body)
+        assert (res.status, res.json["code"]) == (400, "INVALID_EMAIL"), (path, res.body)
+    code = otp.send("ann@example.com")
+    for field, size in (("name", 256), ("image", 4097)):
+        res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code,
+                                              field: "x" * size})
+        assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR"), res.body
+    # change-email-otp-<user id>:<address> must fit the 255 characters of the identifier
+    # column, so a change of address takes addresses up to 205 characters, on every database.
+    sign_up(otp.client, "pat@example.com", "pat-password-1", "Pat")
+    for length, status in ((205, 200), (206, 400)):
+        new = "b" * (length - 12) + "@example.com"
+        res = otp.post("/email-otp/request-email-change", {"newEmail": new})
+        assert res.status == status, res.body
+    assert res.json["code"] == "INVALID_EMAIL"
+    res = otp.post("/sign-in/email-otp", {"email": "ann@example.com", "otp": code,
+                                          "name": "n" * 255, "image": "i" * 4096})
+    assert res.status == 200
+
+
+@pytest.mark.parametrize("where", ["hashed-identifiers", "secondary-storage"])
+def test_limits_hold_wherever_codes_live(make_otp: MakeOTP, clock: Clock, where: str) -> None:
+    from authkit.secondary import MemoryStorage
+
+    options: dict[str, object] = (
+        {"verification": {"store_identifier": "hashed"}} if where == "hashed-identifiers"
+        else {"secondary_storage": MemoryStorage(clock=clock)})
+    otp = make_otp(auth_options=options)
+    code = otp.send("ann@example.com")
+    for _ in range(3):
+        assert guess(otp, wrong(code)) == (400, "INVALID_OTP")
+    assert guess(otp, code) == (403, "TOO_MANY_ATTEMPTS")
+    code = otp.send("ann@example.com")
+    assert guess(otp, code) == (200, None)
+    assert guess(otp, code) == (400, "INVALID_OTP")
+    # The sign-in identifier never appears in the table as such.
+    assert otp.rows(IDENT) == []
+
+
+def test_banned_users_get_no_session(make_otp: MakeOTP) -> None:
+    from authkit.plugins.admin import admin
+
+    otp = make_otp(plugins=(admin(),))
+    assert guess(otp, otp.send("ann@example.com")) == (200, None)
+    [user] = otp.auth.storage.find_rows("user")
+    otp.auth.storage.update_rows("user", {"id": user["id"]}, {"banned": True})
+    assert guess(otp, otp.send("ann@example.com")) == (403, "BANNED_USER")
+
+
+def test_cross_site_form_posts_are_refused(otp: OTP) -> None:
+    res = otp.client.post(f"{API}/email-otp/send-verification-otp",
+                          json={"email": "ann@example.com", "type": "sign-in"},
+                          headers={"Origin": "https://evil.example",
+                                   "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate",
+                                   "Sec-Fetch-Dest": "document"})
+    assert (res.status, res.json["code"]) == (403, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+    assert otp.codes.sent == [] and otp.auth.storage.find_rows("verification") == []

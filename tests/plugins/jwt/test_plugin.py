@@ -165,3 +165,13 @@ def test_server_only_sign_and_verify(make_auth: MakeAuth, clock: Clock) -> None:
     assert auth.api.verify_jwt(body={"token": "not.a.jwt"})["payload"] is None
     clock.advance(61)
     assert auth.api.verify_jwt(body={"token": token})["payload"] is None
+
+
+def test_rsa_keys_fit_every_database(make_auth: MakeAuth, db_url: str) -> None:
+    # The longest rows (a 2048-bit RSA private JWK, encrypted) on SQLite, PostgreSQL, MariaDB.
+    auth = make_auth(database=db_url, plugins=[jwt(alg="RS256", rotation_interval=3600)])
+    token = auth.api.sign_jwt(body={"payload": {"sub": "svc"}})["token"]
+    assert auth.api.verify_jwt(body={"token": token})["payload"]["sub"] == "svc"
+    (row,) = auth.storage.find_rows("jwks")
+    assert len(row["privateKey"]) > 3000 and row["expiresAt"] is not None
+    assert _verify(token, auth.api.get_jwks())["sub"] == "svc"

@@ -140,3 +140,64 @@ def test_a_template_with_an_unknown_placeholder_fails_at_start_up() -> None:
     sender: Any = SMTPSender("127.0.0.1", 1, from_address="a@b.co", security="none")
     with pytest.raises(ConfigError, match=r"\$otp"):
         magic_link_mail(sender, MessageTemplate(subject="x", text="$otp"))
+
+
+def test_over_long_values_are_refused_before_the_database(db_url: str,
+                                                          make_auth: MakeAuth) -> None:
+    # MariaDB refuses them with an error (a 500) where the other databases would store them.
+    links = Links()
+    auth = make_auth(database=db_url, plugins=[magic_link(send_magic_link=links)])
+    client = make_client("wsgi", auth)
+    for body, field in (({"email": "a" * 250 + "@example.com"}, "email"),
+                        ({"email": "a@example.com", "name": "n" * 256}, "name")):
+        res = client.post(f"{API}/sign-in/magic-link", json=body)
+        assert (res.status, res.json["code"]) == (400, "VALIDATION_ERROR"), res.body
+        assert res.json["message"].startswith(f"[body.{field}] Too big")
+    assert links.sent == []
+    res = client.get(f"{API}/magic-link/verify?token={'x' * 2000}")
+    assert res.header("location") == "http://localhost:3000/?error=INVALID_TOKEN"
+    # At the limits, the whole round trip works.
+    sent = request_link(client, links, email="a" * 242 + "@example.com", name="n" * 255)
+    assert follow(client, sent["url"]).status == 302
+
+
+@pytest.mark.parametrize("where", ["hashed-identifiers", "secondary-storage"])
+def test_single_use_wherever_links_live(make_auth: MakeAuth, where: str) -> None:
+    from authkit.secondary import MemoryStorage
+
+    options: dict[str, Any] = (
+        {"verification": {"store_identifier": "hashed"}} if where == "hashed-identifiers"
+        else {"secondary_storage": MemoryStorage()})
+    links = Links()
+    auth = make_auth(plugins=[magic_link(send_magic_link=links)], **options)
+    client = make_client("wsgi", auth)
+    sent = request_link(client, links, email="ann@example.com", callbackURL="/dash")
+    assert rows(auth) == []  # never stored under the readable identifier
+    assert follow(client, sent["url"]).header("location") == "http://localhost:3000/dash"
+    assert follow(client, sent["url"]).header("location") == (
+        "http://localhost:3000/dash?error=INVALID_TOKEN")
+
+
+def test_banned_users_get_no_session(make_auth: MakeAuth) -> None:
+    from authkit.plugins.admin import admin
+
+    links = Links()
+    auth = make_auth(plugins=[admin(), magic_link(send_magic_link=links)])
+    client = make_client("wsgi", auth)
+    follow(client, request_link(client, links, email="ann@example.com")["url"])
+    [user] = auth.storage.find_rows("user")
+    auth.storage.update_rows("user", {"id": user["id"]}, {"banned": True})
+    other = make_client("wsgi", auth)
+    res = follow(other, request_link(other, links, email="ann@example.com",
+                                     callbackURL="/dash")["url"])
+    assert (res.status, res.json["code"]) == (403, "BANNED_USER")
+    assert res.cookie("better-auth.session_token") is None
+
+
+def test_cross_site_form_posts_are_refused(make_auth: MakeAuth) -> None:
+    auth, client, links = setup(make_auth)
+    res = client.post(f"{API}/sign-in/magic-link", json={"email": "ann@example.com"},
+                      headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site",
+                               "Sec-Fetch-Mode": "navigate", "Sec-Fetch-Dest": "document"})
+    assert (res.status, res.json["code"]) == (403, "CROSS_SITE_NAVIGATION_LOGIN_BLOCKED")
+    assert links.sent == [] and rows(auth) == []

@@ -14,7 +14,12 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
 from .http import Headers, Request, Response
-from .loop_guard import handle_without_blocking, is_cache_route, may_answer_from_cache
+from .loop_guard import (
+    handle_without_blocking,
+    is_cache_route,
+    may_answer_from_cache,
+    read_executor,
+)
 from .pipeline import error_response
 
 if TYPE_CHECKING:
@@ -105,16 +110,18 @@ class ASGIHandler:
             return
         request = to_request(scope, headers, body)
         call: Any = self.auth.handle
-        if (is_cache_route(self.auth, request)
-                and may_answer_from_cache(self.auth, headers, http=True)):
-            # A cookie-cache hit needs no I/O: answered here, without the thread hand-off.
-            answered = handle_without_blocking(self.auth, request)
-            if answered is not None:
-                await send_response(answered, send)
-                return
-            call = functools.partial(self.auth.pipeline.handle, count=False)
+        pool = None
+        if is_cache_route(self.auth, request):
+            pool = read_executor()  # never queued behind sign-ins' password hashes
+            if may_answer_from_cache(self.auth, headers, http=True):
+                # A cookie-cache hit needs no I/O: answered here, without the thread hand-off.
+                answered = handle_without_blocking(self.auth, request)
+                if answered is not None:
+                    await send_response(answered, send)
+                    return
+                call = functools.partial(self.auth.pipeline.handle, count=False)
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(None, call, request)
+        response = await loop.run_in_executor(pool, call, request)
         await send_response(response, send)
 
 

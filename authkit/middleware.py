@@ -38,7 +38,7 @@ from . import credentials as creds
 from .cookies import encode_value
 from .errors import APIError, ConfigError
 from .http import Headers, Request, Response, dumps
-from .loop_guard import Blocked, may_answer_from_cache, try_without_blocking
+from .loop_guard import Blocked, may_answer_from_cache, read_executor, try_without_blocking
 from .models import SessionWithUser, User
 from .roles import Requirement, RoleModel, has_any_role, has_permission, role_model, user_roles
 
@@ -690,7 +690,8 @@ class RequestAuth:
             if not isinstance(found, Blocked):
                 return found
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
+        return await loop.run_in_executor(read_executor(),
+                                          functools.partial(self.resolve, fresh=fresh))
 
     def __bool__(self) -> bool:
         """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""

@@ -10,6 +10,7 @@ import asyncio
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
+from authkit import asgi
 from authkit.hooks import Hooks
 from authkit.loop_guard import BLOCKED, try_without_blocking
 
@@ -32,22 +33,30 @@ class CountingExecutor(ThreadPoolExecutor):
         return super().submit(fn, *args, **kwargs)
 
 
-def counting_client(auth: Any) -> tuple[HTTPClient, list[int]]:
-    """An ASGI client whose every request runs on a loop with a counting executor."""
+def counting_client(auth: Any, monkeypatch: Any) -> tuple[HTTPClient, list[int]]:
+    """An ASGI client whose every request runs on a loop with a counting executor (the
+    loop's default one and the session reads' own alike)."""
     counter: list[int] = []
     inner = auth.asgi_app()
+    current: list[CountingExecutor] = []
+    monkeypatch.setattr(asgi, "read_executor", lambda: current[-1])
 
     async def app(scope: Any, receive: Any, send: Any) -> None:
         # asyncio.run gives every request a new loop, which shuts its executor down.
-        asyncio.get_running_loop().set_default_executor(CountingExecutor(counter))
-        await inner(scope, receive, send)
+        executor = CountingExecutor(counter)
+        current.append(executor)
+        asyncio.get_running_loop().set_default_executor(executor)
+        try:
+            await inner(scope, receive, send)
+        finally:
+            executor.shutdown(wait=False)
 
     return HTTPClient("asgi", app), counter
 
 
-def test_cache_hit_answered_on_the_loop_with_the_same_answer(make_auth: Any) -> None:
+def test_cache_hit_answered_on_the_loop_with_the_same_answer(make_auth: Any, monkeypatch: Any) -> None:
     auth = make_auth(session=CACHE)
-    client, handed = counting_client(auth)
+    client, handed = counting_client(auth, monkeypatch)
     sign_up(client)
     assert any(k.endswith("session_data") for k in client.jar)
     handed.clear()
@@ -61,9 +70,9 @@ def test_cache_hit_answered_on_the_loop_with_the_same_answer(make_auth: Any) -> 
     assert sorted((k.lower(), v) for k, v in same.headers) == sorted(hit.headers)
 
 
-def test_database_reads_still_go_to_a_thread(make_auth: Any) -> None:
+def test_database_reads_still_go_to_a_thread(make_auth: Any, monkeypatch: Any) -> None:
     auth = make_auth(session=CACHE)
-    client, handed = counting_client(auth)
+    client, handed = counting_client(auth, monkeypatch)
     sign_up(client)
     handed.clear()
     # The cache bypassed: tried on the loop, stopped before the query, run in a thread.
@@ -79,20 +88,20 @@ def test_database_reads_still_go_to_a_thread(make_auth: Any) -> None:
     assert handed == [1]
 
 
-def test_user_hooks_keep_the_hand_off(make_auth: Any) -> None:
+def test_user_hooks_keep_the_hand_off(make_auth: Any, monkeypatch: Any) -> None:
     seen: list[str] = []
     auth = make_auth(session=CACHE, hooks=Hooks(before=lambda ctx: seen.append(ctx.path)))
-    client, handed = counting_client(auth)
+    client, handed = counting_client(auth, monkeypatch)
     sign_up(client)
     handed.clear()
     assert client.get(GS).status == 200
     assert handed == [1] and seen[-1] == "/get-session"
 
 
-def test_rate_limit_counts_a_retried_request_once(make_auth: Any) -> None:
+def test_rate_limit_counts_a_retried_request_once(make_auth: Any, monkeypatch: Any) -> None:
     auth = make_auth(session=CACHE, rate_limit={
         "enabled": True, "custom_rules": {"/get-session": {"window": 60, "max": 3}}})
-    client, handed = counting_client(auth)
+    client, handed = counting_client(auth, monkeypatch)
     sign_up(client)
     handed.clear()
     # Each of these is tried on the loop, needs the database and is run again in a thread:
@@ -109,12 +118,12 @@ def test_storage_calls_are_refused_inside_the_guard(make_auth: Any) -> None:
     assert auth.db.get_session_with_user("x") is None  # outside it, as before
 
 
-def test_a_plugin_hook_on_another_endpoint_keeps_the_loop(make_auth: Any) -> None:
+def test_a_plugin_hook_on_another_endpoint_keeps_the_loop(make_auth: Any, monkeypatch: Any) -> None:
     from authkit.plugins import admin
 
     # The admin plugin hooks list-sessions only: get-session is still answered on the loop.
     auth = make_auth(session=CACHE, plugins=[admin()])
-    client, handed = counting_client(auth)
+    client, handed = counting_client(auth, monkeypatch)
     sign_up(client)
     handed.clear()
     assert client.get(GS).status == 200

@@ -13,14 +13,13 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Headers, Request, Response
+from .http import Headers, Request, Response, error_response
 from .loop_guard import (
     handle_without_blocking,
     is_cache_route,
     may_answer_from_cache,
     read_executor,
 )
-from .pipeline import error_response
 
 if TYPE_CHECKING:
     from .core import AuthKit
@@ -29,6 +28,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: An ASGI application (what ``AuthKit.asgi_app()`` returns).
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:

@@ -25,9 +25,9 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import jsjson
 from .config import AdvancedOptions
@@ -101,6 +101,8 @@ class Decoded:
 
     payload: dict[str, Any]
     expires_at_ms: int
+    # The records built from ``payload`` the first time (see ``CookieCache._records``).
+    built: list[tuple[Session, User]] = field(default_factory=list, compare=False, repr=False)
 
 
 class CookieCache:
@@ -288,8 +290,22 @@ class CookieCache:
             ctx.expire_cookie(self.spec)
             self.clean(ctx, {k: v for k, v in present.items() if k != self.spec.name})
             return None
-        session, user = self._records(decoded.payload)
+        session, user = self._records_of(decoded)
         return CachedSessionWithUser(session, user)
+
+    def _records_of(self, decoded: Decoded) -> tuple[Session, User]:
+        """Fresh records for a decoded cache: copies of the ones built on its first hit (a
+        remembered compact value is hit on every request), so no caller shares one."""
+        if decoded.built:
+            session, user = decoded.built[0]
+            return _copy_record(session), _copy_record(user)
+        records = self._records(decoded.payload)
+        if all("createdAt" in part and "updatedAt" in part
+               for part in (decoded.payload["session"], decoded.payload["user"])):
+            # Without them the records take the current time: not something to keep.
+            decoded.built.append(records)
+            return _copy_record(records[0]), _copy_record(records[1])
+        return records
 
     def _holds(self, decoded: Decoded, token: str, now: datetime, now_ms: int) -> bool:
         cached = decoded.payload["session"]
@@ -380,6 +396,17 @@ class CookieCache:
             created_at=u.pop("createdAt", now), updated_at=u.pop("updatedAt", now), extra=u,
             hidden=self._user_hidden)
         return session, user
+
+
+R = TypeVar("R", Session, User)
+
+
+def _copy_record(record: R) -> R:
+    """A shallow copy with its own ``extra`` (values are flat: see ``_flat_records``)."""
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    copy.extra = dict(record.extra)
+    return copy
 
 
 def sign_compact(payload: dict[str, Any], expires_ms: int, key: bytes) -> str:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
+from .loop_guard import check_blocking
 from .models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification
 from .storage.errors import DuplicateError, StorageUnavailable
 from .storage.limits import ValueTooLong
@@ -271,6 +272,7 @@ class Database:
 
     def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
         """The session of a raw token with its user, in one query."""
+        check_blocking()  # answering on the event loop: hand this request to a thread
         if self.secondary is not None:
             return self.secondary.get_session_with_user(self, token)
         found: tuple[Session, User] | None = self._target.get_session_with_user(token)
@@ -278,6 +280,7 @@ class Database:
 
     def get_session(self, token: str) -> Session | None:
         """The session row of a raw token (without its user)."""
+        check_blocking()
         if self.secondary is not None:
             pair = self.secondary.get_session_with_user(self, token)
             return None if pair is None else pair[0]

@@ -63,10 +63,14 @@ class Pipeline:
         self.prefix = auth.base_path + "/"
 
     # -- HTTP ----------------------------------------------------------------------------
-    def handle(self, request: Request) -> Response:
-        """Serve one HTTP request; never raises, never leaks a traceback."""
+    def handle(self, request: Request, *, count: bool = True) -> Response:
+        """Serve one HTTP request; never raises, never leaks a traceback.
+
+        ``count=False``: the rate limiter already counted this request (an attempt on the
+        event loop that needed storage and is being run again in a thread, loop_guard.py).
+        """
         try:
-            return self._handle(request)
+            return self._handle(request, count)
         except APIError as exc:
             self.auth.on_api_error.report(self.auth, exc, request)
             return error_response(exc)
@@ -81,7 +85,7 @@ class Pipeline:
             self.auth.on_api_error.report(self.auth, exc, request)
             return internal_error(request)
 
-    def _handle(self, request: Request) -> Response:
+    def _handle(self, request: Request, count: bool = True) -> Response:
         path = request.path
         if not path.startswith(self.prefix) or "//" in (request.raw_path or path):
             return _copy(_EMPTY_404)
@@ -96,7 +100,7 @@ class Pipeline:
         if sub in self.auth.disabled_paths:
             return Response(404, [("Content-Type", "text/plain")], b"Not Found")
         # Before the body is parsed, so a refused request costs no parsing (SEC-64).
-        limited = self.auth.rate_limiter.check(request, sub)
+        limited = self.auth.rate_limiter.check(request, sub) if count else None
         if limited is not None:
             return limited
         cookie_header = request.headers.cookie()

@@ -61,13 +61,16 @@ class Secret:
 class SecretList:
     """Secrets newest first: ``current`` signs, ``all`` verify."""
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_secrets", "verified_cookies")
 
     def __init__(self, values: Iterable[str | Secret]) -> None:
         items = [v if isinstance(v, Secret) else Secret(v) for v in values]
         if not items:
             raise ValueError("at least one secret is required")
         self._secrets: tuple[Secret, ...] = tuple(items)
+        # Raw signed cookie values that verified with these secrets → their value: a
+        # browser sends the same session cookie on every request (``Context``).
+        self.verified_cookies: dict[str, str] = {}
 
     @property
     def current(self) -> Secret:

@@ -121,6 +121,7 @@ def judge(plan: Plan, session: SessionWithUser | None, *, unavailable: bool = Fa
 
 # -- the rules -----------------------------------------------------------------------------
 
+_PLAN_MEMO_SIZE = 4096
 _NOT_GUARDED = frozenset({"OPTIONS"})  # CORS preflights carry no credentials: pass them on
 _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
@@ -172,6 +173,7 @@ class AuthRules:
         forbidden_page: ForbiddenPage | None = None,
         credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
+        self._plans: dict[str, Plan] = {}
         self.access = access
         if forbidden_page is not None and not isinstance(forbidden_page, str) \
                 and not callable(forbidden_page):
@@ -246,6 +248,17 @@ class AuthRules:
         """The rules that apply to ``path`` (app-relative, decoded, as the router sees it)."""
         if method in _NOT_GUARDED:
             return OPEN
+        # Remembered per path: the rules are fixed, and matching them is a few regexes per
+        # request. Bounded: a client sending endless distinct paths only empties it.
+        plans = self._plans
+        found = plans.get(path)
+        if found is None:
+            if len(plans) >= _PLAN_MEMO_SIZE:
+                plans.clear()
+            found = plans[path] = self._plan(path)
+        return found
+
+    def _plan(self, path: str) -> Plan:
         canonical = canonical_path(path)
         readings = (path,) if canonical == path else (path, canonical)
         requirements = tuple(req for regex, req in self.role_paths

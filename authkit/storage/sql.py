@@ -34,6 +34,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import update as sa_update
 
 from ..errors import ConfigError
+from ..loop_guard import check_blocking
 from ..models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification, to_ms
 from ..outage_log import report_outage
 from . import rate_limit as _rate_limit
@@ -50,6 +51,7 @@ from .limits import check_lengths
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
 from .rows import RowOps
+from .session_lookup import SessionLookup
 from .tables import Tables
 
 CREDENTIAL_PROVIDER = "credential"
@@ -506,6 +508,8 @@ class SQLStorage(_Ops):
             configure_engine(self.engine)
         self._tables = tables
         self._session_user = _session_user_query(tables)
+        self._lookup = SessionLookup(self.engine, self._session_user, tables.session,
+                                     tables.user, _SESSION_COLUMNS, _USER_COLUMNS, self._hidden)
         # In-memory SQLite: one shared connection, so one unit of work at a time.
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if needs_serialising(self.engine) else nullcontext()
@@ -528,18 +532,28 @@ class SQLStorage(_Ops):
         Inside the block call the ``Tx``, not the storage: a storage method would run in a
         transaction of its own (and on in-memory SQLite, on the same connection).
         """
+        check_blocking()
         with self._lock, _translated(), self.engine.begin() as conn:
             yield Tx(conn, self._tables, self._session_user)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
+        check_blocking()  # no I/O where the event loop is answering (loop_guard.py)
         with self._lock, _translated(), self.engine.begin() as conn:
             yield conn
+
+    def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
+        """The session with this raw token and its user, in one joined query (hot path:
+        compiled once and run on a pooled DBAPI connection, see ``session_lookup.py``)."""
+        check_blocking()
+        with self._lock, _translated():
+            return self._lookup(token)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         # No explicit BEGIN/COMMIT around a lone SELECT: measurably cheaper on the
         # get-session hot path, and the connection's implicit transaction ends on close.
+        check_blocking()
         with self._lock, _translated(), self.engine.connect() as conn:
             yield conn
 

@@ -13,7 +13,7 @@ with plain types: ``str``, ``bool``, ``float``, ``list[str]``, ``dict[str, Any]`
 nested ``Body`` models, plus :data:`Email`, :data:`CoercedStr` and :data:`CoercedBool`.
 
 Deliberate differences from Better Auth, for the database's sake
-(docs/security.md#input-validation/83): a NUL character
+(docs/security.md#input-validation): a NUL character
 or an unpaired surrogate anywhere in the input (values, keys, unknown keys) is refused with
 ``Invalid input: contains a NUL character`` / ``Invalid input: contains an unpaired surrogate``,
 and ``NaN``, ``Infinity``, ``1e999`` and oversized integers make the JSON itself invalid.
@@ -498,7 +498,7 @@ def parse_json_body(raw: bytes) -> Any:
     Duplicate keys: the last wins (``JSON.parse``). A leading BOM is dropped (``TextDecoder``).
     Malformed JSON, invalid UTF-8, nesting deep enough to exhaust the stack, integers over
     4300 digits and ``NaN``/``Infinity``/``1e999`` all give
-    ``400 BAD_REQUEST "Invalid JSON in request body"`` (docs/security.md#input-validation/83), never
+    ``400 BAD_REQUEST "Invalid JSON in request body"`` (docs/security.md#input-validation), never
     a 500.
     """
     if not raw:

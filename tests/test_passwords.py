@@ -1,5 +1,5 @@
 """Tests for authkit.passwords: formats, Better Auth vectors,
-docs/security.md#credentials/02/04/05/07/08 cases."""
+docs/security.md#credentials cases."""
 
 from __future__ import annotations
 

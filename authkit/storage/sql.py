@@ -244,7 +244,7 @@ class _Ops(RowOps):
 
         Raises ``QueryError`` for an unknown or hidden field, a value of the wrong type, or a
         query the database refuses; values only ever travel as bound parameters
-        (docs/security.md#authorization/86).
+        (docs/security.md#authorization, docs/security.md#input-validation).
         """
         table = self._tables.user
         hidden = self._hidden("user")

@@ -1,5 +1,5 @@
 """docs/security.md#redirects for the account-flow sinks: the open-redirect payloads of
-docs/security.md#redirects…42 against every
+docs/security.md#redirects against every
 callback parameter of send-verification-email, sign-up's emailed link, verify-email,
 GET /reset-password/:token, request-password-reset and change-email. No payload yields a 3xx
 or an emailed link to a foreign host; the trusted ones go through (configuration B0)."""

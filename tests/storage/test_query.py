@@ -1,5 +1,5 @@
 """Listing queries: only bound values, literal LIKE patterns, typed conditions
-(docs/security.md#authorization/86)."""
+(docs/security.md#authorization, docs/security.md#input-validation)."""
 
 from __future__ import annotations
 

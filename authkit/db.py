@@ -2,7 +2,8 @@
 
 Endpoints never call ``SQLStorage`` writes directly; going through here is what lets
 ``database_hooks`` veto (``False``), change data (``{"data": {...}}``) or abort (raise
-``APIError``) every create, update and delete (spec §9.2). ``after`` hooks are queued and run
+``APIError``) every create, update and delete (docs/wire-compatibility.md#database-hooks). ``after``
+hooks are queued and run
 once the surrounding transaction has committed.
 """
 
@@ -54,7 +55,8 @@ class Database:
                  secondary: SecondaryRecords | None = None) -> None:
         self.storage = storage
         self._hooks = hooks
-        # With secondary storage, sessions/verification values go through it (§9.3).
+        # With secondary storage, sessions/verification values go through it
+        # (docs/wire-compatibility.md#secondary-storage).
         self.secondary = secondary
         # Per-call state: the shared ``auth.db`` has none (its writes run their after hooks
         # at once, on the caller's thread); each ``transaction()`` view gets its own unit.

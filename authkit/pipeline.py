@@ -1,5 +1,6 @@
 """The request pipeline: routing, body parsing, origin checks, hooks, the handler, the
-response (spec §1.3). ``auth.api`` runs the same ``run`` without the HTTP-only steps."""
+response (docs/wire-compatibility.md#pipeline-order). ``auth.api`` runs the same ``run`` without the
+HTTP-only steps."""
 
 from __future__ import annotations
 
@@ -99,7 +100,8 @@ class Pipeline:
             sub = sub.rstrip("/")
         if sub in self.auth.disabled_paths:
             return Response(404, [("Content-Type", "text/plain")], b"Not Found")
-        # Before the body is parsed, so a refused request costs no parsing (SEC-64).
+        # Before the body is parsed, so a refused request costs no parsing
+        # (docs/security.md#rate-limiting).
         limited = self.auth.rate_limiter.check(request, sub) if count else None
         if limited is not None:
             return limited
@@ -133,7 +135,8 @@ class Pipeline:
 
     def _parse_body(self, ep: Endpoint, request: Request) -> Any:
         if not request.body:
-            # An absent body is "undefined" to the schema (spec §13.1): no 415 without bytes.
+            # An absent body is "undefined" to the schema (docs/wire-compatibility.md#corrections):
+            # no 415 without bytes.
             return MISSING
         ctype = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
         allowed = [_FORM, _JSON] if ep.allow_form else [_JSON]
@@ -143,9 +146,11 @@ class Pipeline:
             return parse_form_body(request.body)
         if not ctype:
             if request.headers.get("cookie") is not None:
-                # SEC-34: a cookie-bearing body must say what it is, as the origin check is
-                # cookie-gated too (the message of spec §1.2). Without a cookie the body is
-                # left unread, as the real server does (spec §13.1).
+                # docs/security.md#origins-and-csrf: a cookie-bearing body must say what it is, as
+                # the origin check is
+                # cookie-gated too (the message of docs/wire-compatibility.md#request-bodies).
+                # Without a cookie the body is
+                # left unread, as the real server does (docs/wire-compatibility.md#corrections).
                 raise APIError(415, "UNSUPPORTED_MEDIA_TYPE",
                                f"Content-Type is required. Allowed types: {', '.join(allowed)}")
             return MISSING
@@ -264,7 +269,8 @@ def too_long(exc: ValueTooLong) -> APIError:
 
 
 def service_unavailable() -> Response:
-    """503 when the database is unreachable (SECURITY.md §5.1): retry, not "signed out"."""
+    """503 when the database is unreachable (docs/security.md#decisions): retry, not "signed
+    out"."""
     return error_response(APIError(503, "SERVICE_UNAVAILABLE", headers=[("Retry-After", "5")]))
 
 

@@ -1,7 +1,8 @@
 """Random tokens, the secret list, and Better Auth's signed-cookie values.
 
 A signed value is ``value + "." + base64(HMAC-SHA256(secret, value))`` with standard,
-padded base64 (spec §5.2). Secrets are a list: the first signs, every one verifies, so a
+padded base64 (docs/wire-compatibility.md#signed-cookies). Secrets are a list: the first signs,
+every one verifies, so a
 secret can be rotated without signing everybody out.
 """
 

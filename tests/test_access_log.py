@@ -1,4 +1,5 @@
-"""`authkit serve --access-log` never writes a token into the log (SEC-49, SEC-89)."""
+"""`authkit serve --access-log` never writes a token into the log (docs/security.md#emailed-tokens,
+docs/security.md#errors)."""
 
 import logging
 import logging.config

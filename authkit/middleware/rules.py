@@ -180,7 +180,7 @@ class AuthRules:
             raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
         self.forbidden_page = forbidden_page
         # Accepting more credentials widens access: like `public`, a rule applies only when
-        # both readings of the path match it with exact case (SEC-76).
+        # both readings of the path match it with exact case (docs/security.md#middleware).
         self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
                                  for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
@@ -194,7 +194,7 @@ class AuthRules:
         self.after_sign_in_path = self._configured_path("after_sign_in_path",
                                                         after_sign_in_path)
         # Protective matching ignores case (refusing /ADMIN costs nothing, missing it leaks);
-        # exceptions match exact case so they never widen (SEC-76).
+        # exceptions match exact case so they never widen (docs/security.md#middleware).
         self.protect = PathSet(protect, ignore_case=True)
         self.public = PathSet([*public, self.sign_in_path], ignore_case=False)
         self.auth_pages = PathSet(auth_pages, ignore_case=False)

@@ -3,9 +3,10 @@
 Each method on ``SQLStorage`` is one transaction of its own. ``storage.transaction()``
 yields a ``Tx`` with the same methods, all in one transaction that commits when the block
 ends and rolls back when it raises: a reset that consumes its token, changes the password
-and ends the sessions either happens whole or not at all (SEC-95).
+and ends the sessions either happens whole or not at all (docs/security.md#outages).
 
-Values pass only as bound parameters (SEC-86); rows come back as :mod:`authkit.models`
+Values pass only as bound parameters (docs/security.md#input-validation); rows come back as
+:mod:`authkit.models`
 records, with columns from plugins or ``additional_fields`` in ``.extra`` under their
 column names.
 """
@@ -244,7 +245,8 @@ class _Ops(RowOps):
         """One page of the users matching every condition, and how many match in all.
 
         Raises ``QueryError`` for an unknown or hidden field, a value of the wrong type, or a
-        query the database refuses; values only ever travel as bound parameters (SEC-74/86).
+        query the database refuses; values only ever travel as bound parameters
+        (docs/security.md#authorization, docs/security.md#input-validation).
         """
         table = self._tables.user
         hidden = self._hidden("user")
@@ -367,7 +369,8 @@ class _Ops(RowOps):
 
         ``extend_only`` (a sliding refresh): write only if ``values["expiresAt"]`` is later
         than the stored expiry, in the UPDATE's own WHERE, so that of two racing refreshes
-        the later expiry stays whatever order they commit in (SEC-92); when the row already
+        the later expiry stays whatever order they commit in (docs/security.md#concurrency); when
+        the row already
         expires later it is returned unchanged.
         """
         table = self._tables.session
@@ -440,7 +443,8 @@ class _Ops(RowOps):
         """Atomically take the rows with this identifier: return the newest, delete all.
 
         Of any number of concurrent callers exactly one gets the row; the others get
-        ``None`` (single-use tokens, SEC-91). ``DELETE … RETURNING`` where the database has it
+        ``None`` (single-use tokens, docs/security.md#concurrency). ``DELETE … RETURNING`` where the
+        database has it
         (PostgreSQL, SQLite ≥ 3.35, MariaDB ≥ 10.5); elsewhere (MySQL) the rows are locked
         with ``SELECT … FOR UPDATE`` and only a caller whose ``DELETE`` removed them wins.
         """
@@ -563,7 +567,8 @@ class SQLStorage(_Ops):
                            prune_before_ms: int | None = None) -> tuple[bool, int]:
         """Count one request against ``key`` atomically: ``(allowed, lastRequest ms)``.
 
-        Of two simultaneous requests at the limit exactly one is allowed (SEC-63); see
+        Of two simultaneous requests at the limit exactly one is allowed
+        (docs/security.md#rate-limiting); see
         ``storage/rate_limit.py`` for how each dialect guarantees it.
         """
         return _rate_limit.consume(self._connection, self._tables.rate_limit, key,

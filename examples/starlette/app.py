@@ -45,7 +45,7 @@ from authkit.plugins.two_factor import two_factor
 try:  # QR codes on the security page when segno is installed; the key as text always
     import segno
 except ImportError:  # pragma: no cover - optional
-    segno = None
+    segno = None  # type: ignore[assignment]  # the page checks for None
 
 HERE = Path(__file__).resolve().parent
 

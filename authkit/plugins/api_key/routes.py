@@ -40,7 +40,7 @@ Count = Annotated[int, Field(ge=0)]
 class CreateBody(Body):
     """Body of ``/api-key/create``."""
 
-    name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
+    name: str | None = None  # length checked by _check_name (INVALID_NAME_LENGTH)
     prefix: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]+$", max_length=_MAX_TEXT),
                       Message(_PREFIX_MESSAGE)] | None = None
     expiresIn: Any = None  # a number >= 1, or null (checked by _number)
@@ -69,7 +69,7 @@ class UpdateBody(Body):
 
     keyId: str
     userId: str | None = None
-    name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
+    name: str | None = None  # length checked by _check_name (INVALID_NAME_LENGTH)
     enabled: bool | None = None
     expiresIn: Any = None  # a number >= 1, or null: null removes the expiry
     metadata: Any = None
@@ -157,7 +157,8 @@ def _check_expires_in(plugin: ApiKeyPlugin, seconds: float) -> None:
 
 
 def _check_name(plugin: ApiKeyPlugin, name: str) -> None:
-    if not plugin.options.min_name_length <= len(name) <= plugin.options.max_name_length:
+    # _MAX_TEXT too: a configured maximum above it must still not reach the database.
+    if len(name) > _MAX_TEXT or not plugin.options.min_name_length <= len(name) <= plugin.options.max_name_length:
         raise key_error(400, "INVALID_NAME_LENGTH")
 
 
@@ -227,7 +228,9 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "requestCount": 0,
         "permissions": json.dumps(permissions, separators=(",", ":")) if permissions else None,
     })
-    return wire(row, key=key)
+    # Better Auth echoes the metadata as sent (`metadata ?? null`): a falsy value such as
+    # false or {} comes back although the row stores none.
+    return {**wire(row, key=key), "metadata": metadata}
 
 
 def _own_key(ctx: Context, key_id: str, user_id: str) -> dict[str, Any]:

@@ -1,0 +1,278 @@
+"""api-key: the same raw requests to the Node reference and to authkit, answers compared.
+
+Edge cases the official-client scenario does not reach: bad and server-only body fields,
+length limits, other users' keys, unknown ids, list paging errors and the x-api-key header's
+failures. Skipped with a reason where `node`/`npm` or the reference folder is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from ..support.wire_diff import Pair, Side, server_pair
+
+Case = Callable[[Side], httpx.Response]
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with server_pair(tmp_path_factory.mktemp("diff-api-key"), plugins="api-key") as pair:
+        for side in pair.sides:
+            side.sign_up("owner@example.com")
+            side.vars["b"] = {}
+            side.sign_up("other@example.com", jar=side.vars["b"])
+            side.vars["mine"] = create(side, name="mine").json()
+            side.vars["theirs"] = side.call("POST", "/api-key/create", {"name": "theirs"},
+                                            jar=side.vars["b"]).json()
+        yield pair
+
+
+def create(side: Side, **body: Any) -> httpx.Response:
+    return side.call("POST", "/api-key/create", body)
+
+
+def fresh_key(side: Side, **body: Any) -> dict[str, Any]:
+    res = create(side, **body)
+    assert res.status_code == 200, res.text
+    out: dict[str, Any] = res.json()
+    return out
+
+
+LONG = "x" * 5000
+
+CREATE: dict[str, dict[str, Any]] = {
+    "empty body": {},
+    "expiresIn zero": {"expiresIn": 0},
+    "expiresIn negative": {"expiresIn": -5},
+    "expiresIn string": {"expiresIn": "86400"},
+    "expiresIn too small": {"expiresIn": 3600},
+    "expiresIn too large": {"expiresIn": 400 * 86400},
+    "expiresIn float": {"expiresIn": 90000.5},
+    "expiresIn null": {"expiresIn": None},
+    "prefix bad chars": {"prefix": "a b"},
+    "prefix empty": {"prefix": ""},
+    "prefix too long": {"prefix": "p" * 33},
+    "prefix number": {"prefix": 12},
+    "name too long": {"name": "n" * 33},
+    "name very long": {"name": LONG},
+    "name empty": {"name": ""},
+    "name number": {"name": 5},
+    "name null": {"name": None},
+    "remaining set": {"remaining": 5},
+    "remaining null": {"remaining": None},
+    "remaining negative": {"remaining": -1},
+    "refillAmount": {"refillAmount": 5},
+    "refillAmount zero": {"refillAmount": 0},
+    "refillInterval": {"refillInterval": 1000},
+    "rateLimitMax": {"rateLimitMax": 5},
+    "rateLimitEnabled": {"rateLimitEnabled": False},
+    "rateLimitTimeWindow": {"rateLimitTimeWindow": 1000},
+    "permissions": {"permissions": {"files": ["read"]}},
+    "userId": {"userId": "someone"},
+    "userId and remaining": {"userId": "someone", "remaining": 3},
+    "metadata string": {"metadata": "meta"},
+    "metadata number": {"metadata": 7},
+    "metadata true": {"metadata": True},
+    "metadata false": {"metadata": False},
+    "metadata array": {"metadata": [1, 2]},
+    "metadata empty object": {"metadata": {}},
+    "metadata nested": {"metadata": {"a": {"b": [1, None]}}},
+    "unknown field": {"name": "x", "colour": "blue"},
+    "configId unknown": {"configId": "nope"},
+    "organizationId": {"organizationId": "org"},
+}
+
+
+@pytest.mark.parametrize("body", list(CREATE.values()), ids=list(CREATE))
+def test_create(pair: Pair, body: dict[str, Any]) -> None:
+    pair.compare(lambda side: create(side, **body))
+
+
+def test_create_without_session(pair: Pair) -> None:
+    pair.compare(lambda side: side.call("POST", "/api-key/create", {"name": "k"}, cookies=False))
+
+
+def test_create_body_not_json(pair: Pair) -> None:
+    pair.compare(lambda side: side.call("POST", "/api-key/create", raw=b"{nope"))
+
+
+def test_create_body_is_array(pair: Pair) -> None:
+    pair.compare(lambda side: side.call("POST", "/api-key/create", [1, 2]))
+
+
+def test_create_cookie_without_origin(pair: Pair) -> None:
+    pair.compare(lambda side: side.call("POST", "/api-key/create", {"name": "k"}, origin=False))
+
+
+def test_create_cookie_foreign_origin(pair: Pair) -> None:
+    pair.compare(lambda side: side.call("POST", "/api-key/create", {"name": "k"}, origin=False,
+                                        headers={"origin": "https://evil.example"}))
+
+
+def get(side: Side, **params: Any) -> httpx.Response:
+    return side.call("GET", "/api-key/get", params=params)
+
+
+GETS: dict[str, Callable[[Side], httpx.Response]] = {
+    "mine": lambda s: get(s, id=s.vars["mine"]["id"]),
+    "no id": lambda s: get(s),
+    "empty id": lambda s: get(s, id=""),
+    "unknown id": lambda s: get(s, id="nope"),
+    "long id": lambda s: get(s, id=LONG),
+    "another user's": lambda s: get(s, id=s.vars["theirs"]["id"]),
+    "no session": lambda s: s.call("GET", "/api-key/get", params={"id": "x"}, cookies=False),
+    "POST": lambda s: s.call("POST", "/api-key/get", {"id": s.vars["mine"]["id"]}),
+}
+
+
+@pytest.mark.parametrize("case", list(GETS.values()), ids=list(GETS))
+def test_get(pair: Pair, case: Case) -> None:
+    pair.compare(case)
+
+
+def update(side: Side, **body: Any) -> httpx.Response:
+    return side.call("POST", "/api-key/update", body)
+
+
+def mine(side: Side) -> str:
+    key: str = side.vars["mine"]["id"]
+    return key
+
+
+UPDATES: dict[str, Callable[[Side], httpx.Response]] = {
+    "nothing": lambda s: update(s, keyId=mine(s)),
+    "no keyId": lambda s: update(s, name="x"),
+    "keyId number": lambda s: update(s, keyId=5, name="x"),
+    "unknown keyId": lambda s: update(s, keyId="nope", name="x"),
+    "another user's": lambda s: update(s, keyId=s.vars["theirs"]["id"], name="x"),
+    "name empty": lambda s: update(s, keyId=mine(s), name=""),
+    "name too long": lambda s: update(s, keyId=mine(s), name="n" * 33),
+    "name very long": lambda s: update(s, keyId=mine(s), name=LONG),
+    "name": lambda s: update(s, keyId=mine(s), name="renamed"),
+    "enabled string": lambda s: update(s, keyId=mine(s), enabled="yes"),
+    "enabled": lambda s: update(s, keyId=mine(s), enabled=True),
+    "remaining": lambda s: update(s, keyId=mine(s), remaining=3),
+    "remaining on unknown key": lambda s: update(s, keyId="nope", remaining=3),
+    "permissions": lambda s: update(s, keyId=mine(s), permissions={"a": ["b"]}),
+    "rateLimitMax": lambda s: update(s, keyId=mine(s), rateLimitMax=3),
+    "expiresIn null": lambda s: update(s, keyId=mine(s), expiresIn=None),
+    "expiresIn too small": lambda s: update(s, keyId=mine(s), expiresIn=60),
+    "expiresIn too large": lambda s: update(s, keyId=mine(s), expiresIn=999 * 86400),
+    "expiresIn zero": lambda s: update(s, keyId=mine(s), expiresIn=0),
+    "expiresIn string": lambda s: update(s, keyId=mine(s), expiresIn="x"),
+    "metadata string": lambda s: update(s, keyId=mine(s), metadata="m"),
+    "metadata object": lambda s: update(s, keyId=mine(s), metadata={"k": 1}),
+    "metadata null": lambda s: update(s, keyId=mine(s), metadata=None),
+    "userId other": lambda s: update(s, keyId=mine(s), userId="other", name="x"),
+    "unknown field only": lambda s: update(s, keyId=mine(s), colour="blue"),
+    "no session": lambda s: s.call("POST", "/api-key/update", {"keyId": "x", "name": "y"},
+                                   cookies=False),
+}
+
+
+@pytest.mark.parametrize("case", list(UPDATES.values()), ids=list(UPDATES))
+def test_update(pair: Pair, case: Case) -> None:
+    pair.compare(case)
+
+
+DELETES: dict[str, Callable[[Side], httpx.Response]] = {
+    "no keyId": lambda s: s.call("POST", "/api-key/delete", {}),
+    "keyId null": lambda s: s.call("POST", "/api-key/delete", {"keyId": None}),
+    "unknown keyId": lambda s: s.call("POST", "/api-key/delete", {"keyId": "nope"}),
+    "another user's": lambda s: s.call("POST", "/api-key/delete",
+                                       {"keyId": s.vars["theirs"]["id"]}),
+    "no session": lambda s: s.call("POST", "/api-key/delete", {"keyId": "x"}, cookies=False),
+    "GET": lambda s: s.call("GET", "/api-key/delete", params={"keyId": "x"}),
+}
+
+
+@pytest.mark.parametrize("case", list(DELETES.values()), ids=list(DELETES))
+def test_delete(pair: Pair, case: Case) -> None:
+    pair.compare(case)
+
+
+def test_delete_twice(pair: Pair) -> None:
+    def case(side: Side) -> httpx.Response:
+        key = fresh_key(side, name="twice")["id"]
+        first = side.call("POST", "/api-key/delete", {"keyId": key})
+        assert first.status_code == 200, first.text
+        return side.call("POST", "/api-key/delete", {"keyId": key})
+    pair.compare(case)
+
+
+LISTS: dict[str, dict[str, Any]] = {
+    "limit negative": {"limit": "-1"},
+    "limit text": {"limit": "abc"},
+    "offset negative": {"offset": "-2"},
+    "offset big": {"offset": "1000"},
+    "limit zero": {"limit": "0"},
+    "limit and offset": {"limit": "1", "offset": "1", "sortBy": "name"},
+    "sortDirection bad": {"sortDirection": "up"},
+    "sortBy name desc": {"sortBy": "name", "sortDirection": "desc"},
+}
+
+
+@pytest.mark.parametrize("params", list(LISTS.values()), ids=list(LISTS))
+def test_list(pair: Pair, params: dict[str, str]) -> None:
+    # Bodies hold every key of the user (cases above add some): compare the shape only.
+    node, ours = pair.compare(lambda s: s.call("GET", "/api-key/list", params=params),
+                              body=False)
+    if node.status != 200:
+        assert node.body == ours.body
+    else:
+        assert [k for k, _ in node.body] == [k for k, _ in ours.body]
+
+
+def test_list_without_session(pair: Pair) -> None:
+    pair.compare(lambda s: s.call("GET", "/api-key/list", cookies=False))
+
+
+SERVER_ONLY = ["/api-key/verify", "/api-key/delete-all-expired-api-keys"]
+
+
+@pytest.mark.parametrize("path", SERVER_ONLY)
+def test_server_only_paths(pair: Pair, path: str) -> None:
+    pair.compare(lambda s: s.call("POST", path, {"key": "x"}))
+
+
+def with_key(side: Side, key: str, path: str = "/get-session") -> httpx.Response:
+    return side.call("GET", path, headers={"x-api-key": key}, cookies=False, origin=False)
+
+
+HEADER: dict[str, Callable[[Side], httpx.Response]] = {
+    "short": lambda s: with_key(s, "abc"),
+    "unknown 64": lambda s: with_key(s, "a" * 64),
+    "unknown very long": lambda s: with_key(s, "a" * 5000),
+    "empty": lambda s: with_key(s, ""),
+    "valid on sign-in": lambda s: s.call(
+        "POST", "/sign-in/email", {"email": "owner@example.com", "password": "wrong-pass-1"},
+        headers={"x-api-key": "b" * 64}, cookies=False),
+    "disabled": lambda s: disabled(s),
+    "cookie and bad key": lambda s: s.call("GET", "/get-session", headers={"x-api-key": "c" * 64}),
+    "list sessions": lambda s: with_key(s, fresh_key(s)["key"], "/list-sessions"),
+    "create through key": lambda s: s.call("POST", "/api-key/create", {"name": "via"},
+                                           headers={"x-api-key": fresh_key(s)["key"]},
+                                           cookies=False, origin=False),
+}
+
+
+def disabled(side: Side) -> httpx.Response:
+    key = fresh_key(side)
+    res = update(side, keyId=key["id"], enabled=False)
+    assert res.status_code == 200, res.text
+    return with_key(side, key["key"])
+
+
+@pytest.mark.parametrize("case", list(HEADER.values()), ids=list(HEADER))
+def test_x_api_key(pair: Pair, case: Case) -> None:
+    pair.compare(case)
+
+
+def test_x_api_key_get_session(pair: Pair) -> None:
+    # Expected difference: the client IP is the socket peer in authkit (README "Client IP"),
+    # so the key's session carries 127.0.0.1 where Better Auth, without X-Forwarded-For, has null.
+    pair.compare(lambda s: with_key(s, fresh_key(s)["key"]), ignore=frozenset({"ipAddress"}))

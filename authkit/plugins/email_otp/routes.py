@@ -193,7 +193,13 @@ class Routes:
         """Sign in (or up) with a sign-in code."""
         auth = ctx.auth
         body: SignInBody = ctx.body
-        email = checked_email(body.email)
+        if len(body.email) > MAX_EMAIL:
+            raise APIError(400, "INVALID_EMAIL", "Invalid email")  # before the database
+        email = body.email.lower()
+        if not is_valid_email(email):
+            # Better Auth does not validate the address here: it looks for its code, and no
+            # code is ever sent to an address send-verification-otp refuses.
+            raise otp_error("INVALID_OTP")
         self.plugin.store.verify(ctx, identifier("sign-in", email), body.otp)
         user = auth.db.get_user_by_email(email)
         if user is None:

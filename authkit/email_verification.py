@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 import jwt
 
 from .cookies import encode_value
+from .errors import AuthError
 from .mail.dispatch import call_email_callback
 from .models import User
 from .validation import is_valid_email
@@ -39,7 +40,7 @@ MAX_TOKEN_LENGTH = 4096
 _ALLOWED_HEADER = frozenset({"alg", "typ"})
 
 
-class EmailTokenError(Exception):
+class EmailTokenError(AuthError):
     """A token that does not verify; ``code`` is ``INVALID_TOKEN`` or ``TOKEN_EXPIRED``."""
 
     def __init__(self, code: str) -> None:

@@ -86,6 +86,9 @@ def absorb(jar: dict[str, str], res: httpx.Response) -> None:
             jar[name.strip()] = value
 
 
+# Error codes (VALIDATION_ERROR) look random to the pattern above but must be compared.
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]*$")
+
 # Keys whose values each server mints for itself (a short `start` escapes the pattern above).
 RANDOM_KEYS = frozenset({"id", "token", "key", "start", "userId", "referenceId", "createdAt",
                          "updatedAt", "expiresAt", "lastRequest", "lastRefillAt", "ipAddress"})
@@ -101,7 +104,8 @@ def mask(value: Any, ignore: frozenset[str] = frozenset()) -> Any:
                 for k, v in value.items()]
     if isinstance(value, list):
         return [mask(v, ignore) for v in value]
-    if isinstance(value, str) and any(p.match(value) for p in _RANDOM):
+    if (isinstance(value, str) and not _CODE.match(value)
+            and any(p.match(value) for p in _RANDOM)):
         return "<random>"
     return value
 
@@ -112,6 +116,8 @@ def cookie_shape(res: httpx.Response) -> list[tuple[str, bool, tuple[str, ...]]]
     for line in res.headers.get_list("set-cookie"):
         pair, *attrs = [p.strip() for p in line.split(";")]
         name, _, value = pair.partition("=")
+        # multi-session cookies carry the session token in their name
+        name = re.sub(r"_multi-.*$", "_multi-<token>", name)
         kept = []
         for attr in attrs:
             key = attr.split("=", 1)[0].lower()

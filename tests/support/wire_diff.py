@@ -27,6 +27,7 @@ DEFAULT_PASSWORD = "wire-diff-pass-123"
 _RANDOM = [
     re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$"),
     re.compile(r"^[A-Za-z0-9_\-.~+/=]{16,}$"),
+    re.compile(r"^(temp-)?[a-z0-9]{32}@"),  # the anonymous plugin's placeholder addresses
 ]
 
 

@@ -15,7 +15,7 @@ The tree (every exception class authkit defines; all derive from ``AuthError``):
     ├── storage.query.QueryError    a malformed generic row query (also ValueError)
     ├── crypto.DecryptionError      an encrypted value that does not decrypt (also ValueError)
     ├── jwe.JWEError                a malformed or unverifiable JWE (also ValueError)
-    ├── email_verification.EmailTokenError          a bad or expired email-verification JWT
+    ├── email_tokens.EmailTokenError                a bad or expired email-verification JWT
     ├── plugins.jwt.jws.InvalidToken                a JWS that does not verify (also ValueError)
     ├── plugins.jwt.verifier.InvalidToken           a JWT refused by the JWKS verifier
     ├── plugins.jwt.store.PrivateKeyError           a stored signing key that cannot be used

@@ -19,9 +19,9 @@ from authkit import AuthKit, FieldSpec
 from authkit.endpoints.registry import Endpoint
 from authkit.plugins import admin, bearer
 from authkit.storage import StringLimit, ValueTooLong, column_limit
+from tests.support.all_plugins import shipped_plugins
 from tests.support.clients import HTTPClient, make_client
 from tests.support.fixtures import Clock, MakeAuth
-from tests.test_freshness import _shipped_plugins
 
 PASSWORD = "correct-horse-1"
 TOKEN = "better-auth.session_token"
@@ -43,7 +43,7 @@ def _noop(*args: Any, **kwargs: Any) -> None:
 def _auth(make_auth: MakeAuth, db_url: str, *, every_plugin: bool = False) -> AuthKit:
     # Every shipped plugin (as authkit serve builds them) for the walk; admin and bearer
     # for the targeted cases.
-    plugins = _shipped_plugins() if every_plugin else [admin(), bearer()]
+    plugins = shipped_plugins() if every_plugin else [admin(), bearer()]
     return make_auth(
         database=db_url,
         plugins=plugins,

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..email_verification import (
+from ..email_tokens import (
     CHANGE_EMAIL_CONFIRMATION,
     CHANGE_EMAIL_VERIFICATION,
     create_email_token,

@@ -7,7 +7,7 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from ..email_verification import send_verification_email
+from ..email_tokens import send_verification_email
 from ..errors import APIError
 from ..models import User, masked_repr
 from ..observability import log_event
@@ -115,7 +115,7 @@ def _existing_user(ctx: Context, body: SignUpBody, data: dict[str, Any], existin
     auth.hasher.hash(body.password)
     hook = auth.options.email_and_password.on_existing_user_sign_up
     if hook is not None:
-        from ..callbacks import call_user_callback
+        from ..user_callbacks import call_user_callback
 
         call_user_callback(hook, user=existing)
     return SignUpResult(None, _synthetic_user(auth, data))

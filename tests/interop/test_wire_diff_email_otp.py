@@ -62,7 +62,7 @@ def wrong(code: str) -> str:
 
 
 def sign_in_new(side: Side, email: str, **extra: Any) -> httpx.Response:
-    key = ("sign-in-new", email)
+    key = f"sign-in-new:{email}"
     if key not in side.vars:
         side.vars[key] = send(side, email)
     return anon(side, "/sign-in/email-otp", {"email": email, "otp": side.vars[key], **extra})

@@ -7,6 +7,7 @@ failures. Skipped with a reason where `node`/`npm` or the reference folder is mi
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -126,6 +127,9 @@ GETS: dict[str, Callable[[Side], httpx.Response]] = {
     "another user's": lambda s: get(s, id=s.vars["theirs"]["id"]),
     "no session": lambda s: s.call("GET", "/api-key/get", params={"id": "x"}, cookies=False),
     "POST": lambda s: s.call("POST", "/api-key/get", {"id": s.vars["mine"]["id"]}),
+    "metadata {} as stored": lambda s: get(s, id=fresh_key(s, metadata={})["id"]),
+    "metadata false as stored": lambda s: get(s, id=fresh_key(s, metadata=False)["id"]),
+    "metadata [] as stored": lambda s: get(s, id=fresh_key(s, metadata=[])["id"]),
 }
 
 
@@ -276,3 +280,83 @@ def test_x_api_key_get_session(pair: Pair) -> None:
     # Expected difference: the client IP is the socket peer in authkit (README "Client IP"),
     # so the key's session carries 127.0.0.1 where Better Auth, without X-Forwarded-For, has null.
     pair.compare(lambda s: with_key(s, fresh_key(s)["key"]), ignore=frozenset({"ipAddress"}))
+
+
+VARIANT = {"API_KEY_METADATA": "off", "API_KEY_REQUIRE_NAME": "on",
+           "API_KEY_DISABLE_CUSTOM_EXPIRES": "on", "API_KEY_DEFAULT_PREFIX": "ak_",
+           "API_KEY_RATE_LIMIT_MAX": "2"}
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    work = tmp_path_factory.mktemp("diff-api-key-variant")
+    with server_pair(work, plugins="api-key", knobs=VARIANT) as pair:
+        pair.node.vars["db"] = work / "node.db"
+        pair.authkit.vars["db"] = work / "authkit.db"
+        for side in pair.sides:
+            side.sign_up("variant@example.com")
+        yield pair
+
+
+def rate_limited(side: Side) -> httpx.Response:
+    key = fresh_key(side, name="limited")["key"]
+    for _ in range(2):
+        assert with_key(side, key).status_code == 200
+    return with_key(side, key)
+
+
+def expired(side: Side) -> httpx.Response:
+    key = fresh_key(side, name="expired")
+    with sqlite3.connect(side.vars["db"]) as db:
+        db.execute('UPDATE apikey SET "expiresAt" = ? WHERE id = ?',
+                   ("2001-01-01T00:00:00.000Z", key["id"]))
+    first = with_key(side, key["key"])
+    assert first.status_code == 401, first.text
+    return with_key(side, key["key"])
+
+
+def expired_first(side: Side) -> httpx.Response:
+    key = fresh_key(side, name="expired")
+    with sqlite3.connect(side.vars["db"]) as db:
+        db.execute('UPDATE apikey SET "expiresAt" = ? WHERE id = ?',
+                   ("2001-01-01T00:00:00.000Z", key["id"]))
+    return with_key(side, key["key"])
+
+
+def used_up(side: Side) -> httpx.Response:
+    key = fresh_key(side, name="used up")
+    with sqlite3.connect(side.vars["db"]) as db:
+        db.execute('UPDATE apikey SET remaining = 0 WHERE id = ?', (key["id"],))
+    return with_key(side, key["key"])
+
+
+VARIANT_CASES: dict[str, Callable[[Side], httpx.Response]] = {
+    "create without name": lambda s: create(s),
+    "create empty name": lambda s: create(s, name=""),
+    "create with name": lambda s: create(s, name="named"),
+    "create own prefix": lambda s: create(s, name="named", prefix="my_"),
+    "create metadata": lambda s: create(s, name="m", metadata={"a": 1}),
+    "create metadata falsy": lambda s: create(s, name="m", metadata={}),
+    "create expiresIn": lambda s: create(s, name="e", expiresIn=86400 * 2),
+    "create expiresIn null": lambda s: create(s, name="e", expiresIn=None),
+    "update metadata ignored": lambda s: update(s, keyId=fresh_key(s, name="u")["id"],
+                                                metadata={"a": 1}),
+    "update expiresIn": lambda s: update(s, keyId=fresh_key(s, name="u")["id"],
+                                         expiresIn=86400 * 2),
+    "expired key": expired_first,
+    "expired key, second use": expired,
+    "used-up key": used_up,
+}
+
+
+@pytest.mark.parametrize("case", list(VARIANT_CASES.values()), ids=list(VARIANT_CASES))
+def test_variant(variant: Pair, case: Case) -> None:
+    variant.compare(case)
+
+
+def test_variant_rate_limited(variant: Pair) -> None:
+    # tryAgainIn counts milliseconds left on each server's clock: compared by presence only.
+    node, ours = variant.compare(rate_limited, body=False)
+    assert [k for k, _ in node.body] == [k for k, _ in ours.body]
+    assert dict(node.body)["code"] == dict(ours.body)["code"] == "RATE_LIMITED"
+    assert dict(node.body)["message"] == dict(ours.body)["message"]

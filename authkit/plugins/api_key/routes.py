@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ...endpoints.registry import Endpoint, endpoint
 from ...errors import APIError
+from ...js import truthy
 from ...models import SessionWithUser
 from ...storage.query import Condition, Sort
 from ...tokens import random_string
@@ -181,7 +182,9 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         raise key_error(401, "UNAUTHORIZED_SESSION")
     reference_id = session.user.id if session is not None else str(body.userId)
     metadata = body.metadata
-    if metadata:
+    # JavaScript truthiness, as Better Auth's `if (metadata)`: {} and [] count, 0 and "" do not.
+    has_metadata = truthy(metadata)
+    if has_metadata:
         if not opts.enable_metadata:
             raise key_error(400, "METADATA_DISABLED")
         if not isinstance(metadata, (dict, list)):
@@ -216,7 +219,7 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "expiresAt": now + timedelta(seconds=expires_in) if expires_in else None,
         "referenceId": reference_id,
         "lastRefillAt": None, "lastRequest": None,
-        "metadata": _metadata_text(metadata if metadata else None),
+        "metadata": _metadata_text(metadata if has_metadata else None),
         "rateLimitMax": body.rateLimitMax if body.rateLimitMax is not None
         else opts.rate_limit_max,
         "rateLimitTimeWindow": body.rateLimitTimeWindow if body.rateLimitTimeWindow is not None
@@ -229,7 +232,7 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "permissions": json.dumps(permissions, separators=(",", ":")) if permissions else None,
     })
     # Better Auth echoes the metadata as sent (`metadata ?? null`): a falsy value such as
-    # false or {} comes back although the row stores none.
+    # false or 0 comes back although the row stores none.
     return {**wire(row, key=key), "metadata": metadata}
 
 

@@ -299,3 +299,84 @@ def test_last_login_method_username_sign_in(last: Pair) -> None:
                                                        "password": DEFAULT_PASSWORD},
                          cookies=False)
     last.compare(case)
+
+
+# -- knob variants -------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def ott_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _pair(tmp_path_factory, "one-time-token",
+                     {"OTT_SET_HEADER": "on", "OTT_DISABLE_SET_COOKIE": "on", "OTT_STORE": "hashed"})
+
+
+def headers_of(res: httpx.Response) -> tuple[bool, list[str]]:
+    expose = [h.strip() for h in res.headers.get("access-control-expose-headers", "").split(",")]
+    return "set-ott" in res.headers, [h for h in expose if h == "set-ott"]
+
+
+OTT_VARIANT: dict[str, Case] = {
+    "sign-in sends set-ott": lambda s: s.call("POST", "/sign-in/email", {
+        "email": "small-owner@example.com", "password": DEFAULT_PASSWORD}, cookies=False),
+    "sign-up sends set-ott": lambda s: s.call("POST", "/sign-up/email", {
+        "email": "small-ott@example.com", "password": DEFAULT_PASSWORD, "name": "O"},
+        cookies=False),
+    "get-session does not": lambda s: s.call("GET", "/get-session"),
+    "verify sets no cookie": lambda s: verify(s, {"token": generate(s)}),
+    "set-ott token verifies": lambda s: verify(s, {"token": s.call(
+        "POST", "/sign-in/email", {"email": "small-owner@example.com",
+                                   "password": DEFAULT_PASSWORD}, cookies=False
+    ).headers["set-ott"]}),
+}
+
+
+@pytest.mark.parametrize("case", list(OTT_VARIANT.values()), ids=list(OTT_VARIANT))
+def test_one_time_token_variant(ott_variant: Pair, case: Case) -> None:
+    ott_variant.compare(case)
+    seen = [headers_of(case(side)) for side in ott_variant.sides]
+    assert seen[0] == seen[1]
+
+
+@pytest.fixture(scope="module")
+def ott_no_client(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _pair(tmp_path_factory, "one-time-token", {"OTT_DISABLE_CLIENT": "on"})
+
+
+def test_one_time_token_client_disabled(ott_no_client: Pair) -> None:
+    ott_no_client.compare(lambda s: s.call("GET", "/one-time-token/generate"))
+
+
+@pytest.fixture(scope="module")
+def anon_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _pair(tmp_path_factory, "anonymous",
+                     {"ANON_DISABLE_DELETE": "on", "ANON_EMAIL_DOMAIN": "guest.example.com",
+                      "ANON_NAME": "Guest"})
+
+
+ANON_VARIANT: dict[str, Case] = {
+    "sign-in": lambda s: s.call("POST", "/sign-in/anonymous", {}, cookies=False),
+    "delete disabled": guest_deletes,
+    "link keeps the guest": lambda s: guest_links(s, "small-kept@example.com"),
+}
+
+
+@pytest.mark.parametrize("case", list(ANON_VARIANT.values()), ids=list(ANON_VARIANT))
+def test_anonymous_variant(anon_variant: Pair, case: Case) -> None:
+    anon_variant.compare(case)
+
+
+@pytest.fixture(scope="module")
+def last_variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    yield from _pair(tmp_path_factory, "last-login-method",
+                     {"LAST_LOGIN_METHOD_DB": "off", "LAST_LOGIN_METHOD_MAX_AGE": "60",
+                      "LAST_LOGIN_METHOD_COOKIE": "llm"})
+
+
+LAST_VARIANT: dict[str, Case] = {
+    "sign-in email": LAST["sign-in email"],
+    "sign-up lastLoginMethod": LAST["sign-up lastLoginMethod"],
+    "update lastLoginMethod": LAST["update lastLoginMethod"],
+}
+
+
+@pytest.mark.parametrize("case", list(LAST_VARIANT.values()), ids=list(LAST_VARIANT))
+def test_last_login_method_variant(last_variant: Pair, case: Case) -> None:
+    last_variant.compare(case)

@@ -261,3 +261,56 @@ OFF: dict[str, Case] = {
 @pytest.mark.parametrize("case", list(OFF.values()), ids=list(OFF))
 def test_email_otp_restricted(disabled: Pair, case: Case) -> None:
     disabled.compare(case)
+
+
+@pytest.fixture(scope="module")
+def variant(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with server_pair(tmp_path_factory.mktemp("diff-email-otp-variant"), plugins="email-otp",
+                     knobs={"EMAIL_OTP_STORE": "hashed", "EMAIL_OTP_RESEND": "reuse",
+                            "EMAIL_OTP_CHANGE_EMAIL": "on",
+                            "EMAIL_OTP_CHANGE_EMAIL_VERIFY_CURRENT": "on",
+                            "EMAIL_OTP_SEND_ON_SIGN_UP": "on",
+                            "EMAIL_OTP_ALLOWED_ATTEMPTS": "1"}) as pair:
+        for side in pair.sides:
+            side.sign_up("otp-v@example.com")
+        yield pair
+
+
+def one_wrong_then_right(side: Side) -> httpx.Response:
+    code = send(side, "otp-v@example.com")
+    assert anon(side, "/sign-in/email-otp", {"email": "otp-v@example.com",
+                                             "otp": wrong(code)}).status_code == 400
+    return anon(side, "/sign-in/email-otp", {"email": "otp-v@example.com", "otp": code})
+
+
+def hashed_reuse(side: Side) -> httpx.Response:
+    first = send(side, "otp-v@example.com", "email-verification")
+    second = send(side, "otp-v@example.com", "email-verification")
+    side.vars["reused"] = first == second
+    return anon(side, "/email-otp/verify-email", {"email": "otp-v@example.com", "otp": second})
+
+
+def sign_up_mails(side: Side) -> httpx.Response:
+    res = side.call("POST", "/sign-up/email", {"email": "otp-v2@example.com", "name": "V",
+                                               "password": "wire-diff-pass-123"}, jar={})
+    assert res.status_code == 200
+    code = last_otp(side, "otp-v2@example.com")
+    return anon(side, "/email-otp/verify-email", {"email": "otp-v2@example.com", "otp": code})
+
+
+VARIANT: dict[str, Case] = {
+    "one attempt": one_wrong_then_right,
+    "hashed codes are not reused": hashed_reuse,
+    "sign-up mails a code": sign_up_mails,
+    "change without current otp": lambda s: post(s, "/email-otp/request-email-change",
+                                                 {"newEmail": "otp-v-new@example.com"}),
+    "change with a wrong current otp": lambda s: post(
+        s, "/email-otp/request-email-change", {"newEmail": "otp-v-new@example.com",
+                                                "otp": "000000"}),
+}
+
+
+@pytest.mark.parametrize("case", list(VARIANT.values()), ids=list(VARIANT))
+def test_email_otp_variant(variant: Pair, case: Case) -> None:
+    variant.compare(case)
+    assert variant.node.vars.get("reused") == variant.authkit.vars.get("reused")

@@ -153,3 +153,33 @@ def test_unverified_user_loses_password(pair: Pair) -> None:
                                                     "password": "wire-diff-pass-123"},
                          cookies=False)
     pair.compare(case)
+
+
+@pytest.fixture(scope="module")
+def closed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with server_pair(tmp_path_factory.mktemp("diff-magic-link-closed"), plugins="magic-link",
+                     knobs={"MAGIC_LINK_DISABLE_SIGN_UP": "on",
+                            "MAGIC_LINK_STORE_TOKEN": "hashed"}) as pair:
+        for side in pair.sides:
+            side.sign_up("ml-closed@example.com")
+        yield pair
+
+
+CLOSED: dict[str, Case] = {
+    "unknown address, JSON": lambda s: verify(s, token_for(s, "ml-stranger@example.com")),
+    "unknown address, callback": lambda s: verify(
+        s, token_for(s, "ml-stranger2@example.com"), callbackURL="/dash",
+        errorCallbackURL="/oops"),
+    "known address, hashed token": lambda s: verify(s, token_for(s, "ml-closed@example.com")),
+    "unknown token": lambda s: verify(s, "b" * 32, callbackURL="/dash"),
+}
+
+
+@pytest.mark.parametrize("case", list(CLOSED.values()), ids=list(CLOSED))
+def test_sign_up_disabled(closed: Pair, case: Case) -> None:
+    where = []
+    for side in closed.sides:
+        res = case(side)
+        where.append(res.headers.get("location", "").replace(side.base, "<base>"))
+    assert where[0] == where[1]
+    closed.compare(case)

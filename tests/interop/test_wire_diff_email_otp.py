@@ -314,3 +314,28 @@ VARIANT: dict[str, Case] = {
 def test_email_otp_variant(variant: Pair, case: Case) -> None:
     variant.compare(case)
     assert variant.node.vars.get("reused") == variant.authkit.vars.get("reused")
+
+
+def test_verify_email_with_a_session(pair: Pair) -> None:
+    def case(side: Side) -> httpx.Response:
+        code = send(side, "otp-owner@example.com", "email-verification")
+        return side.call("POST", "/email-otp/verify-email",
+                         {"email": "otp-owner@example.com", "otp": code})
+    pair.compare(case)
+
+
+def test_check_then_sign_in_with_the_same_code(pair: Pair) -> None:
+    def case(side: Side) -> httpx.Response:
+        code = send(side, "otp-owner@example.com")
+        checked = anon(side, "/email-otp/check-verification-otp",
+                       {"email": "otp-owner@example.com", "type": "sign-in", "otp": code})
+        assert checked.status_code == 200, checked.text
+        return anon(side, "/sign-in/email-otp", {"email": "otp-owner@example.com", "otp": code})
+    pair.compare(case)
+
+
+def test_code_of_another_type(pair: Pair) -> None:
+    def case(side: Side) -> httpx.Response:
+        code = send(side, "otp-owner@example.com", "forget-password")
+        return anon(side, "/sign-in/email-otp", {"email": "otp-owner@example.com", "otp": code})
+    pair.compare(case)

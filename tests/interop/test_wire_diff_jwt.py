@@ -135,3 +135,35 @@ def test_custom_jwt_shape(custom: Pair, how: str) -> None:
         shapes.append([list(header), header["alg"], claims_shape(claims), claims["iss"],
                        claims["aud"]])
     assert shapes[0] == shapes[1]
+
+
+@pytest.fixture(scope="module")
+def with_keys(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with server_pair(tmp_path_factory.mktemp("diff-jwt-api-key"), plugins="jwt,api-key") as pair:
+        for side in pair.sides:
+            side.sign_up("jwt-keys@example.com", name="Kee")
+            res = side.call("POST", "/api-key/create", {"name": "k"})
+            assert res.status_code == 200, res.text
+            side.vars["key"] = res.json()["key"]
+        yield pair
+
+
+def test_token_through_an_api_key(with_keys: Pair) -> None:
+    shapes = []
+    for side in with_keys.sides:
+        res = side.call("GET", "/token", headers={"x-api-key": side.vars["key"]}, cookies=False,
+                        origin=False)
+        assert res.status_code == 200, res.text
+        header, claims = decode(res.json()["token"])
+        shapes.append([list(header), claims_shape(claims), "set-auth-jwt" in res.headers])
+    assert shapes[0] == shapes[1]
+
+
+def test_get_session_through_an_api_key_has_no_jwt_header(with_keys: Pair) -> None:
+    seen = []
+    for side in with_keys.sides:
+        res = side.call("GET", "/get-session", headers={"x-api-key": side.vars["key"]},
+                        cookies=False, origin=False)
+        assert res.status_code == 200, res.text
+        seen.append(("set-auth-jwt" in res.headers, res.headers.get("cache-control")))
+    assert seen[0] == seen[1]

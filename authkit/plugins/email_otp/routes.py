@@ -252,6 +252,10 @@ class Routes:
             return VerifyEmailResult(session.token, updated)
         current = optional_session(ctx)
         if current is not None and current.user.id == updated.id:
-            auth.sessions.reissue_cookies(ctx, current.session, updated)
-            ctx.new_session = None  # the same session, not a new sign-in
+            # Better Auth refreshes only the cookie cache (setCookieCache): nothing is sent
+            # when the cache is off, and the session cookie itself is not re-issued.
+            sessions = auth.sessions
+            dont_remember = ctx.get_signed_cookie(sessions.cookies.dont_remember) is not None
+            sessions.cookie_cache.write(ctx, current.session, updated,
+                                        dont_remember=dont_remember)
         return VerifyEmailResult(None, updated)

@@ -380,3 +380,32 @@ LAST_VARIANT: dict[str, Case] = {
 @pytest.mark.parametrize("case", list(LAST_VARIANT.values()), ids=list(LAST_VARIANT))
 def test_last_login_method_variant(last_variant: Pair, case: Case) -> None:
     last_variant.compare(case)
+
+
+def _expire(side: Side, table: str, column: str, match: str, value: str) -> None:
+    import sqlite3
+
+    path = side.server.env.get("DB_PATH") or side.server.env["AUTHKIT_DATABASE_URL"][10:]
+    with sqlite3.connect(path) as db:
+        db.execute(f'UPDATE "{table}" SET "expiresAt" = ? WHERE "{column}" = ?', (value, match))
+
+
+def ott_expired(side: Side) -> httpx.Response:
+    token = generate(side)
+    _expire(side, "verification", "identifier", f"one-time-token:{token}",
+            "2001-01-01T00:00:00.000Z")
+    return verify(side, {"token": token})
+
+
+def ott_session_expired(side: Side) -> httpx.Response:
+    jar = signed_in(side)
+    token = generate(side, jar=jar)
+    session = side.call("GET", "/get-session", jar=jar).json()["session"]["token"]
+    _expire(side, "session", "token", session, "2001-01-01T00:00:00.000Z")
+    return verify(side, {"token": token})
+
+
+@pytest.mark.parametrize("case", [ott_expired, ott_session_expired],
+                         ids=["token expired", "session expired"])
+def test_one_time_token_expiry(ott: Pair, case: Case) -> None:
+    ott.compare(case)

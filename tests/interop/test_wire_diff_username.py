@@ -120,3 +120,26 @@ def test_update_with_a_number(pair: Pair) -> None:
     node, ours = pair.both(lambda s: update(s, username=5))
     assert (node.status, ours.status) == (500, 400)
     assert dict(ours.body)["code"] == "VALIDATION_ERROR"
+
+
+@pytest.fixture(scope="module")
+def verifying(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
+    with server_pair(tmp_path_factory.mktemp("diff-username-verify"), plugins="username",
+                     knobs={"REQUIRE_EMAIL_VERIFICATION": "on"}) as pair:
+        for side in pair.sides:
+            res = sign_up(side, "un-unverified@example.com", username="unverified_1")
+            assert res.status_code == 200, res.text
+        yield pair
+
+
+VERIFYING: dict[str, Case] = {
+    "unverified, right password": lambda s: sign_in(s, {"username": "unverified_1",
+                                                        "password": DEFAULT_PASSWORD}),
+    "unverified, wrong password": lambda s: sign_in(s, {"username": "unverified_1",
+                                                        "password": "wrong-password"}),
+}
+
+
+@pytest.mark.parametrize("case", list(VERIFYING.values()), ids=list(VERIFYING))
+def test_email_verification_required(verifying: Pair, case: Case) -> None:
+    verifying.compare(case)

@@ -409,3 +409,45 @@ def ott_session_expired(side: Side) -> httpx.Response:
                          ids=["token expired", "session expired"])
 def test_one_time_token_expiry(ott: Pair, case: Case) -> None:
     ott.compare(case)
+
+
+def multi_expired(side: Side) -> httpx.Response:
+    jar, tokens = browser(side, "m1", "m2")
+    _expire(side, "session", "token", tokens[0], "2001-01-01T00:00:00.000Z")
+    return side.call("POST", "/multi-session/set-active", {"sessionToken": tokens[0]}, jar=jar)
+
+
+def multi_list_expired(side: Side) -> httpx.Response:
+    jar, tokens = browser(side, "m1", "m2")
+    _expire(side, "session", "token", tokens[0], "2001-01-01T00:00:00.000Z")
+    return list_sessions(side, jar)
+
+
+def multi_foreign(side: Side) -> httpx.Response:
+    _, theirs = browser(side, "m3")
+    jar, _ = browser(side, "m1")
+    return side.call("POST", "/multi-session/revoke", {"sessionToken": theirs[0]}, jar=jar)
+
+
+def multi_no_origin(side: Side) -> httpx.Response:
+    jar, tokens = browser(side, "m1", "m2")
+    return side.call("POST", "/multi-session/revoke", {"sessionToken": tokens[0]}, jar=jar,
+                     origin=False)
+
+
+@pytest.mark.parametrize("case", [multi_expired, multi_list_expired, multi_foreign,
+                                  multi_no_origin],
+                         ids=["set-active expired", "list expired", "revoke foreign",
+                              "revoke without origin"])
+def test_multi_session_more(multi: Pair, case: Case) -> None:
+    multi.compare(case)
+
+
+def guest_delete_no_origin(side: Side) -> httpx.Response:
+    jar: dict[str, str] = {}
+    guest(side, jar)
+    return side.call("POST", "/delete-anonymous-user", {}, jar=jar, origin=False)
+
+
+def test_anonymous_delete_without_origin(anon: Pair) -> None:
+    anon.compare(guest_delete_no_origin)

@@ -3,7 +3,7 @@ sign in / link with an ID token the client already holds."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ...errors import APIError
@@ -44,7 +44,9 @@ class IdTokenBody(Body):
 class SocialBody(Body):
     """Body of ``/sign-in/social`` and ``/link-social``."""
 
-    provider: str
+    # Better Auth's schema is "a preset name, or any string" (a union): zod then reports a
+    # missing or non-string provider as plain "Invalid input".
+    provider: Literal["github", "google", "discord"] | str
     callbackURL: str | None = None
     newUserCallbackURL: str | None = None
     errorCallbackURL: str | None = None

@@ -5,7 +5,6 @@
 """
 
 from .api import HeadersAndResult
-from .asgi_middleware import AuthMiddleware as ASGIAuthMiddleware
 from .config import (
     AdvancedOptions,
     CookieCacheOptions,
@@ -17,14 +16,31 @@ from .config import (
     VerificationOptions,
 )
 from .core import AuthKit
+from .credentials import credential_of, kinds_of
 from .errors import APIError, AuthError, ConfigError
-from .helpers import require_role, require_session, with_auth
+from .helpers import (
+    forbidden,
+    request_auth,
+    require_role,
+    require_session,
+    unauthorized,
+    with_auth,
+)
 from .hooks import Hooks
-from .http import Request, Response
-from .middleware import RequestAuth, safe_redirect_path
+from .http import Request, Response, error_response
+from .middleware import (
+    ForbiddenPage,
+    IsAPIRequest,
+    RequestAuth,
+    RoleSpec,
+    Verdict,
+    safe_redirect_path,
+)
+from .middleware.asgi import AuthMiddleware as ASGIAuthMiddleware
+from .middleware.wsgi import AuthMiddleware as WSGIAuthMiddleware
 from .models import Account, Session, SessionWithUser, User
+from .roles import user_roles
 from .storage.fields import FieldSpec
-from .wsgi_middleware import AuthMiddleware as WSGIAuthMiddleware
 
 __all__ = [
     "APIError",
@@ -38,21 +54,32 @@ __all__ = [
     "EmailAndPasswordOptions",
     "EmailVerificationOptions",
     "FieldSpec",
+    "ForbiddenPage",
     "HeadersAndResult",
     "Hooks",
+    "IsAPIRequest",
     "RateLimitOptions",
     "Request",
     "RequestAuth",
     "Response",
+    "RoleSpec",
     "Session",
     "SessionOptions",
     "SessionWithUser",
     "User",
     "UserOptions",
+    "Verdict",
     "VerificationOptions",
     "WSGIAuthMiddleware",
+    "credential_of",
+    "error_response",
+    "forbidden",
+    "kinds_of",
+    "request_auth",
     "require_role",
     "require_session",
     "safe_redirect_path",
+    "unauthorized",
+    "user_roles",
     "with_auth",
 ]

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Any
 
 from .endpoints.context import Context
 from .errors import APIError
-from .http import Headers
-from .pipeline import error_response, internal_error, render, service_unavailable
+from .http import Headers, error_response
+from .pipeline import internal_error, render, service_unavailable
 from .storage import StorageUnavailable
 from .validation import MISSING
 

@@ -11,8 +11,7 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Headers, Request, Response
-from .pipeline import error_response
+from .http import Headers, Request, Response, error_response
 
 if TYPE_CHECKING:
     from .core import AuthKit
@@ -21,6 +20,8 @@ Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
+#: An ASGI application (what ``AuthKit.asgi_app()`` returns).
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 
 async def read_body(receive: Receive, headers: Headers, limit: int) -> bytes:

@@ -24,19 +24,24 @@ import logging
 import math
 import re
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from . import jsjson
+from .config import AdvancedOptions
 from .cookies import CookieSpec, serialize
 from .endpoints.fields import hidden_fields
 from .jwe import b64url, b64url_decode, check_times, decrypt, encrypt, new_jti
 from .models import Session, SessionWithUser, User
+from .tokens import SecretList
 
 if TYPE_CHECKING:
+    from .config import SessionOptions
     from .core import AuthKit
     from .endpoints.context import Context
+    from .storage.fields import FieldSpec
 
 log = logging.getLogger("authkit")
 
@@ -101,12 +106,32 @@ class Decoded:
 class CookieCache:
     """Encode, decode, read and write ``session_data`` for one ``AuthKit``."""
 
-    def __init__(self, auth: AuthKit) -> None:
-        self.auth = auth
-        self.options = auth.options.session.cookie_cache
-        self.spec: CookieSpec = auth.cookies.session_data
-        self._session_hidden = hidden_fields(auth.session_fields)
-        self._user_hidden = hidden_fields(auth.user_fields)
+    def __init__(self, auth: AuthKit | None = None, *,
+                 session_options: SessionOptions | None = None, spec: CookieSpec | None = None,
+                 secrets: SecretList | None = None, now: Callable[[], datetime] | None = None,
+                 user_fields: Sequence[FieldSpec] = (),
+                 session_fields: Sequence[FieldSpec] = (),
+                 max_cookie_header_size: int | None = None) -> None:
+        """``CookieCache(session_options=..., spec=..., secrets=..., now=...)`` with what it
+        uses; ``CookieCache(auth)`` takes them from an ``AuthKit``."""
+        if auth is not None:
+            session_options, spec, secrets, now = (
+                auth.options.session, auth.cookies.session_data, auth.secrets, auth.now)
+            user_fields, session_fields = auth.user_fields, auth.session_fields
+            max_cookie_header_size = auth.options.advanced.max_cookie_header_size
+        if session_options is None or spec is None or secrets is None or now is None:
+            raise TypeError("CookieCache needs session_options, spec, secrets and now")
+        self.session_options = session_options
+        self.options = session_options.cookie_cache
+        self.spec: CookieSpec = spec
+        self.secrets = secrets
+        self.now = now
+        self._session_hidden = hidden_fields(session_fields)
+        self._user_hidden = hidden_fields(user_fields)
+        # advanced.max_cookie_header_size: the Cookie header authkit itself accepts.
+        self.max_cookie_header_size = (AdvancedOptions().max_cookie_header_size
+                                       if max_cookie_header_size is None
+                                       else max_cookie_header_size)
         self._memo: dict[str, Decoded] = {}
         self._memo_lock = threading.Lock()
 
@@ -123,7 +148,7 @@ class CookieCache:
 
     def encode(self, payload: dict[str, Any], now_ms: int, max_age: int | None) -> str:
         """The cookie value for ``payload`` (``max_age=None``: a rememberMe:false session)."""
-        secrets = self.auth.secrets
+        secrets = self.secrets
         strategy = self.options.strategy
         if strategy == "compact":
             expires = now_ms + (max_age or DONT_REMEMBER_CACHE_SECONDS) * 1000
@@ -146,7 +171,7 @@ class CookieCache:
             if strategy == "jwt":
                 claims = self._verify_jwt(value, now_ms // 1000)
             else:
-                claims = decrypt(value, self.auth.secrets, JWE_SALT, now_ms // 1000)
+                claims = decrypt(value, self.secrets, JWE_SALT, now_ms // 1000)
         except (ValueError, UnicodeDecodeError):
             return None  # JWEError is a ValueError
         payload = _check_payload(jsjson.revive(claims))
@@ -183,7 +208,7 @@ class CookieCache:
                 or isinstance(expires, bool) or not isinstance(expires, int | float)):
             return None
         # The verifier signs what it decoded, re-serialised as JavaScript would (spec §5.3).
-        expected = _hmac_b64url(self.auth.secrets.current.key,
+        expected = _hmac_b64url(self.secrets.current.key,
                                 jsjson.stringify({**inner, "expiresAt": expires}))
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
             return None
@@ -205,7 +230,7 @@ class CookieCache:
         if tail is None or not inner_text.endswith("}"):
             return None
         signed = f'{inner_text[:-1]},"expiresAt":{tail.group(1)}}}'
-        expected = _hmac_b64url(self.auth.secrets.current.key, signed)
+        expected = _hmac_b64url(self.secrets.current.key, signed)
         if not hmac.compare_digest(expected.encode(), tail.group(2).encode()):
             return None
         payload = _check_payload(jsjson.parse(inner_text))
@@ -220,7 +245,7 @@ class CookieCache:
         if not isinstance(header, dict) or header.get("alg") != "HS256" or "crit" in header \
                 or "b64" in header:
             raise ValueError("unsupported JWS header")
-        expected = _hmac_b64url(self.auth.secrets.current.key, f"{parts[0]}.{parts[1]}")
+        expected = _hmac_b64url(self.secrets.current.key, f"{parts[0]}.{parts[1]}")
         if not hmac.compare_digest(expected.encode(), parts[2].encode("utf-8", "replace")):
             raise ValueError("bad signature")
         claims = jsjson.parse(b64url_decode(parts[1]), revive=False)
@@ -256,7 +281,7 @@ class CookieCache:
         if token is None or disable or not present:
             return None
         value = self._joined(present)
-        now = self.auth.now()
+        now = self.now()
         now_ms = int(now.timestamp() * 1000)
         decoded = self.decode(value, now_ms) if value else None
         if decoded is None or not self._holds(decoded, token, now, now_ms):
@@ -278,7 +303,7 @@ class CookieCache:
         """``session.absolute_max_age`` holds for cached sessions too (SECURITY.md §5.4,
         SEC-17): a session past it is read from the database, which ends it, instead of
         living on in the cache for up to ``max_age``. No ``createdAt``: cannot tell, so no."""
-        cap = self.auth.options.session.absolute_max_age
+        cap = self.session_options.absolute_max_age
         if cap is None:
             return True
         created = cached.get("createdAt")
@@ -289,7 +314,7 @@ class CookieCache:
         """Queue the cache cookie(s) for ``session``, chunked above 4 KB (no-op when off)."""
         if not self.enabled:
             return
-        now_ms = int(self.auth.now().timestamp() * 1000)
+        now_ms = int(self.now().timestamp() * 1000)
         max_age = None if dont_remember else self.options.max_age
         value = self.encode(self.payload(session, user, now_ms), now_ms, max_age)
         # Stale chunks of the request are expired first; new values then replace them.
@@ -306,7 +331,7 @@ class CookieCache:
                 "header, over the %d allowed (nginx and Apache refuse a header line over 8 KB "
                 "by default, authkit one over advanced.max_cookie_header_size=%d); this "
                 "session is read from the database instead", header_bytes, budget,
-                self.auth.options.advanced.max_cookie_header_size,
+                self.max_cookie_header_size,
                 extra={"event": "cookie_cache.skipped", "bytes": header_bytes,
                        "limit": budget})
         elif count <= 1:
@@ -327,7 +352,7 @@ class CookieCache:
         ``MAX_CACHE_HEADER_BYTES``), and always 2 KB under authkit's own
         ``advanced.max_cookie_header_size``, kept for the session token and other cookies."""
         return min(self.options.max_header_bytes,
-                   self.auth.options.advanced.max_cookie_header_size - HEADER_ROOM)
+                   self.max_cookie_header_size - HEADER_ROOM)
 
     def expired_lines(self, cookies: dict[str, str]) -> list[str]:
         """Set-Cookie lines deleting every ``session_data`` cookie (and chunk) in ``cookies``."""
@@ -343,7 +368,7 @@ class CookieCache:
     # -- payload → records -----------------------------------------------------------------
     def _records(self, payload: dict[str, Any]) -> tuple[Session, User]:
         s, u = dict(payload["session"]), dict(payload["user"])
-        now = self.auth.now()
+        now = self.now()
         session = Session(
             id=s.pop("id"), token=s.pop("token"), user_id=s.pop("userId"),
             expires_at=s.pop("expiresAt"), created_at=s.pop("createdAt", now),

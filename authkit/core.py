@@ -7,7 +7,7 @@ import time
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import MetaData
 from sqlalchemy.engine import Engine
@@ -28,6 +28,7 @@ from .config_checks import (
     split_base_url,
     warn_weak_secrets,
 )
+from .cookie_cache import CookieCache
 from .cookies import AuthCookies
 from .cors import CORS, CORSOptions
 from .crypto.symmetric import SecretConfig, parse_versioned
@@ -44,13 +45,19 @@ from .origins import OriginPolicy
 from .passwords import PasswordHasher, make_hasher
 from .plugins.base import Plugin
 from .ratelimit import RateLimiter
-from .secondary import SecondaryStorage
-from .secondary_records import secondary_records
 from .sessions import SessionService
 from .storage.fields import FieldSpec
+from .storage.secondary.records import secondary_records
+from .storage.secondary.store import SecondaryStorage
 from .storage.sql import SQLStorage
 from .storage.tables import Tables, build_tables
 from .tokens import SecretList
+
+if TYPE_CHECKING:
+    from wsgiref.types import WSGIApplication
+
+    from .api_types import TypedAPI
+    from .asgi import ASGIApp
 
 log = logging.getLogger("authkit")
 
@@ -185,26 +192,51 @@ class AuthKit:
                                             if p.database_hooks]
         if database_hooks:
             hook_groups.insert(0, database_hooks)
+        # Services in dependency order, each given what it uses; plugins initialise last,
+        # when everything they might reach (rate limiter, pipeline, api, CORS) exists.
         self.db = Database(self.storage, hook_groups, secondary_records(self))
-        self.sessions = SessionService(self)
+        self.sessions = SessionService(
+            options=self.options.session, cookies=self.cookies, secrets=self.secrets,
+            now=self.now, db=self.db,
+            cookie_cache=CookieCache(
+                session_options=self.options.session, spec=self.cookies.session_data,
+                secrets=self.secrets, now=self.now, user_fields=self.user_fields,
+                session_fields=self.session_fields,
+                max_cookie_header_size=self.options.advanced.max_cookie_header_size))
 
         self.registry = Registry(core_endpoints())
         for plugin in self.plugins:
             for ep in plugin.endpoints():
                 self.registry.add(ep)
-        for plugin in self.plugins:
-            plugin.init(self)
 
         from .api import API
         from .async_api import AsyncAPI
         from .pipeline import Pipeline
 
-        self.rate_limiter = RateLimiter(self)
-        self.pipeline = Pipeline(self)
-        self.api = API(self)
-        self.async_api = AsyncAPI(self.api)  # the same endpoints, awaitable (worker thread)
-        self.cors = CORS.build(self, cors)
+        registry = self.registry
+        self.rate_limiter = RateLimiter(
+            options=self.options.rate_limit, advanced=self.options.advanced,
+            production=self.production,
+            plugin_rules=[rule for plugin in self.plugins
+                          for rule in getattr(plugin, "rate_limit", ())],
+            storage=self.storage, secondary_storage=self.secondary_storage,
+            is_routed=lambda method, path: registry.match(method, path) is not None,
+            client_ip=self.client_ip, clock=self._clock)
         self.on_api_error = ErrorHook(on_api_error)
+        self.pipeline = Pipeline(self)
+        # Typed by the generated stub (authkit/api_types.pyi): one method per endpoint.
+        api = API(self)
+        self.api: TypedAPI = cast("TypedAPI", api)
+        self.async_api = AsyncAPI(api)  # the same endpoints, awaitable (worker thread)
+        cors_options = CORS.options_of(cors)
+        self.cors = None if cors_options is None else CORS(
+            None, cors_options, base_path=self.base_path,
+            is_trusted_origin=self.origins.is_trusted_origin)
+        for plugin in self.plugins:
+            plugin.init(self)
+        from .downgrades import warn_downgrades
+
+        warn_downgrades(self)
 
     # -- configuration helpers -----------------------------------------------------------
     def _load_versions(self, secrets: str | Sequence[tuple[int, str]] | None
@@ -263,6 +295,11 @@ class AuthKit:
 
         return cls(**overlay(from_env(env), overrides))
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The configured clock (``() -> epoch seconds``), for services that keep time."""
+        return self._clock
+
     def now(self) -> datetime:
         """The current time (UTC, millisecond precision, from the configured clock)."""
         return to_ms(datetime.fromtimestamp(self._clock(), UTC))
@@ -298,13 +335,13 @@ class AuthKit:
             return self.cors.handle(request, self.pipeline.handle)  # preflight before routing
         return self.pipeline.handle(request)
 
-    def wsgi_app(self) -> Any:
+    def wsgi_app(self) -> WSGIApplication:
         """The auth handler as a WSGI application."""
         from .wsgi import WSGIHandler
 
         return WSGIHandler(self)
 
-    def asgi_app(self) -> Any:
+    def asgi_app(self) -> ASGIApp:
         """The auth handler as an ASGI application."""
         from .asgi import ASGIHandler
 

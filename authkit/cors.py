@@ -92,27 +92,40 @@ def normalize_path(path: str) -> str:
 class CORS:
     """The CORS decisions of one ``AuthKit`` (configured once)."""
 
-    def __init__(self, auth: AuthKit, options: CORSOptions) -> None:
-        self.auth = auth
+    def __init__(self, auth: AuthKit | None, options: CORSOptions, *,
+                 base_path: str = "/api/auth",
+                 is_trusted_origin: Callable[[str, Request], bool] | None = None) -> None:
+        """``CORS(None, options, base_path=..., is_trusted_origin=...)`` with what it uses;
+        ``CORS(auth, options)`` takes them from an ``AuthKit``."""
+        if auth is not None:
+            base_path, is_trusted_origin = auth.base_path, auth.origins.is_trusted_origin
+        self._is_trusted_origin = is_trusted_origin or (lambda origin, request: False)
         self.options = options
         self._origins = None if options.origins is None else frozenset(options.origins)
         self._any_origin = self._origins is not None and "*" in self._origins
-        paths = options.paths if options.paths is not None else [auth.base_path + "/*"]
+        paths = options.paths if options.paths is not None else [base_path + "/*"]
         self._rules = [_Rule(p) for p in paths]
         self._methods = ", ".join(m.upper() for m in options.methods)
         self._method_set = frozenset(m.upper() for m in options.methods)
         self._headers = {h.lower(): h for h in options.allow_headers}
         self._expose = ", ".join(options.expose_headers)
 
-    @classmethod
-    def build(cls, auth: AuthKit, option: CORSOptions | Mapping[str, Any] | bool | None
-              ) -> CORS | None:
-        """``None`` (off) for ``None``/``False``; ``True`` means the defaults."""
+    @staticmethod
+    def options_of(option: CORSOptions | Mapping[str, Any] | bool | None) -> CORSOptions | None:
+        """The validated options of ``AuthKit(cors=...)``: ``None`` (off) for
+        ``None``/``False``; ``True`` means the defaults."""
         if option is None or option is False:
             return None
         if option is True:
-            option = CORSOptions()
-        return cls(auth, coerce(CORSOptions, option, "cors"))
+            return CORSOptions()
+        return coerce(CORSOptions, option, "cors")
+
+    @classmethod
+    def build(cls, auth: AuthKit, option: CORSOptions | Mapping[str, Any] | bool | None
+              ) -> CORS | None:
+        """The CORS of ``auth`` for ``AuthKit(cors=...)``, or ``None`` when off."""
+        options = cls.options_of(option)
+        return None if options is None else cls(auth, options)
 
     def covers(self, request: Request) -> bool:
         """Do the CORS rules apply to this request's path?"""
@@ -124,7 +137,7 @@ class CORS:
         if not origin or origin == "null":
             return False
         if self._origins is None:
-            return self.auth.origins.is_trusted_origin(origin, request) and "/" not in \
+            return self._is_trusted_origin(origin, request) and "/" not in \
                 origin.partition("://")[2]
         return self._any_origin or origin in self._origins
 

@@ -15,12 +15,16 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .models import Account, Session, User, Verification
-from .storage.sql import SQLStorage
+from .errors import APIError
+from .models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification
+from .storage.errors import DuplicateError, StorageUnavailable
+from .storage.limits import ValueTooLong
+from .storage.sql import CREDENTIAL_PROVIDER, SQLStorage
+from .tokens import generate_id
 
 if TYPE_CHECKING:
     from .endpoints.context import Context
-    from .secondary_records import SecondaryRecords
+    from .storage.secondary.records import SecondaryRecords
 
 Hook = Callable[..., Any]
 # {"user": {"create": {"before": fn, "after": fn}, ...}, "session": {...}, ...}
@@ -137,14 +141,46 @@ class Database:
         hooked = self._before("user", "create", data, ctx)
         if hooked is None:
             return None
-        core = {"id", "name", "email", "emailVerified", "image", "createdAt", "updatedAt"}
         user: User = self._target.create_user(
             id=hooked["id"], name=hooked["name"], email=hooked["email"],
             email_verified=bool(hooked.get("emailVerified", False)), image=hooked.get("image"),
             created_at=hooked["createdAt"], updated_at=hooked["updatedAt"],
-            extra={k: v for k, v in hooked.items() if k not in core},
+            extra={k: v for k, v in hooked.items() if k not in USER_COLUMNS},
         )
         self._after("user", "create", user, ctx)
+        return user
+
+    def create_user_with_credential(
+            self, ctx: Context | None, data: dict[str, Any], *, password_hash: str | None,
+            refused: Callable[[], Exception],
+            failed: Callable[[], Exception] | None = None) -> User:
+        """Create a user from wire-keyed ``data`` and, with ``password_hash``, its credential
+        account, in one transaction (sign-up and the admin plugin's create-user).
+
+        A hook vetoing either raises ``refused()``, so a vetoed account never leaves a
+        password-less user behind. With ``failed``, an unexpected error while creating the
+        user (an adapter error, a hook's bug; not an ``APIError``, a duplicate or an outage)
+        is logged and replaced by ``failed()``, as Better Auth's sign-up answers it.
+        """
+        with self.transaction() as tx:
+            try:
+                user = tx.create_user(ctx, data)
+            except (APIError, DuplicateError, StorageUnavailable, ValueTooLong):
+                raise  # ValueTooLong: 400 VALIDATION_ERROR, as on every other route
+            except Exception:
+                if failed is None:
+                    raise
+                logging.getLogger("authkit").exception("failed to create user")
+                raise failed() from None
+            if user is None:
+                raise refused()
+            if password_hash is not None:
+                now = data["createdAt"]
+                account = tx.create_account(ctx, Account(
+                    id=generate_id(), account_id=user.id, provider_id=CREDENTIAL_PROVIDER,
+                    user_id=user.id, password=password_hash, created_at=now, updated_at=now))
+                if account is None:
+                    raise refused()
         return user
 
     def update_user(self, ctx: Context | None, user_id: str, values: dict[str, Any]
@@ -227,9 +263,7 @@ class Database:
         for key in ("ipAddress", "userAgent"):
             if key in hooked:
                 setattr(session, "ip_address" if key == "ipAddress" else "user_agent", hooked[key])
-        core = {"id", "token", "userId", "expiresAt", "createdAt", "updatedAt", "ipAddress",
-                "userAgent"}
-        session.extra.update({k: v for k, v in hooked.items() if k not in core})
+        session.extra.update({k: v for k, v in hooked.items() if k not in SESSION_COLUMNS})
         created: Session = (self._target.create_session(session) if self.secondary is None
                             else self.secondary.create_session(self, session))
         self._after("session", "create", created, ctx)

@@ -1,11 +1,32 @@
 """Exceptions and wire error codes.
 
-The tree::
+The tree (every exception class authkit defines; all derive from ``AuthError``)::
 
-    AuthError                 root of everything authkit raises on purpose
-    ├── ConfigError           bad configuration, raised at construction (also a ValueError)
-    └── APIError              an HTTP-shaped error: status, code, message, headers
-        └── Redirect          a 302 raised from a handler (carries ``location``)
+    AuthError                       root of everything authkit raises on purpose
+    ├── ConfigError                 bad configuration, raised at construction (also ValueError)
+    ├── APIError                    an HTTP-shaped error: status, code, message, headers
+    │   ├── Redirect                a 302 raised from a handler (carries ``location``)
+    │   ├── plugins.api_key.errors.RateLimited          an API key over its request quota
+    │   ├── plugins.organization.errors.CodeFirstError  Better Auth's code-first envelope
+    │   └── plugins.organization.errors.MissingPermissionsError
+    ├── storage.DuplicateError      a unique constraint refused a write
+    ├── storage.StorageUnavailable  the database (or store) cannot be reached: a 503
+    │   └── secondary.SecondaryStorageUnavailable   the secondary store (Redis) is down
+    ├── storage.query.QueryError    a malformed generic row query (also ValueError)
+    ├── crypto.DecryptionError      an encrypted value that does not decrypt (also ValueError)
+    ├── jwe.JWEError                a malformed or unverifiable JWE (also ValueError)
+    ├── email_tokens.EmailTokenError                a bad or expired email-verification JWT
+    ├── plugins.jwt.jws.InvalidToken                a JWS that does not verify (also ValueError)
+    ├── plugins.jwt.verifier.InvalidToken           a JWT refused by the JWKS verifier
+    ├── plugins.jwt.store.PrivateKeyError           a stored signing key that cannot be used
+    ├── plugins.social.state.StateError             OAuth state missing, tampered or expired
+    ├── plugins.social.oauth2.TokenError            the provider's token endpoint refused
+    ├── plugins.social.id_token.IdTokenError        an ID token that does not verify
+    ├── plugins.social.http_client.OAuthHTTPError   a provider call that failed
+    └── plugins.social.linking.OAuthUserError       a provider profile that cannot sign in
+
+Warnings: ``middleware.AuthMiddlewareWarning`` (a ``UserWarning``) for legal but suspicious
+middleware rules. ``tests/test_exception_tree.py`` checks this list against the code.
 
 ``APIError`` is what ``auth.api.*`` raises and what the HTTP handler renders as the
 ``{"message", "code"}`` envelope. Better Auth also has errors whose body is message-only or

@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from typing import Any, Union
 from urllib.parse import parse_qsl
 
+from .errors import APIError
+
 HeaderInput = Union["Headers", Mapping[str, str], Iterable[tuple[str, str]], Any]
 
 
@@ -189,3 +191,16 @@ class Response:
 def dumps(data: Any) -> str:
     """JSON text as ``JSON.stringify`` writes it: no spaces, non-ASCII kept."""
     return json.dumps(data, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+def error_response(exc: APIError) -> Response:
+    """The wire form of an ``APIError``: the JSON envelope (or an empty body for a redirect
+    without one), with the error's own headers."""
+    body = exc.body
+    if body is None:
+        headers = list(exc.headers)
+        if exc.status == 302:
+            headers.append(("Content-Type", "application/json"))
+        return Response(exc.status, headers, b"")
+    return Response(exc.status, [("Content-Type", "application/json"), *exc.headers],
+                    dumps(body).encode("utf-8"))

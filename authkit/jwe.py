@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from . import jsjson
+from .errors import AuthError
 from .tokens import Secret, SecretList
 
 INFO = b"BetterAuth.js Generated Encryption Key"
@@ -95,7 +96,7 @@ def new_jti() -> str:
     return str(uuid.uuid4())
 
 
-class JWEError(ValueError):
+class JWEError(AuthError, ValueError):
     """A token that is malformed, refused or does not decrypt (callers treat it as absent)."""
 
 

@@ -7,8 +7,10 @@ Attributes are snake_case; ``to_json()`` gives Better Auth's camelCase JSON with
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
+from types import MappingProxyType
 from typing import Any
 
 
@@ -68,6 +70,22 @@ def masked_repr(record: Any, secret_fields: frozenset[str] = frozenset()) -> str
     return f"{type(record).__name__}({', '.join(parts)})"
 
 
+# The columns every Better Auth user and session row has, in its column order: wire (column)
+# name -> record attribute. Storage, hooks, secondary storage and the wire shape all read
+# these; to_json() sends them in this order with ``id`` moved last, as the real server does.
+USER_COLUMNS: Mapping[str, str] = MappingProxyType({
+    "id": "id", "name": "name", "email": "email", "emailVerified": "email_verified",
+    "image": "image", "createdAt": "created_at", "updatedAt": "updated_at",
+})
+SESSION_COLUMNS: Mapping[str, str] = MappingProxyType({
+    "id": "id", "expiresAt": "expires_at", "token": "token", "createdAt": "created_at",
+    "updatedAt": "updated_at", "ipAddress": "ip_address", "userAgent": "user_agent",
+    "userId": "user_id",
+})
+_USER_WIRE = tuple((k, v) for k, v in USER_COLUMNS.items() if k != "id")
+_SESSION_WIRE = tuple((k, v) for k, v in SESSION_COLUMNS.items() if k != "id")
+
+
 def _wire(value: Any) -> Any:
     if isinstance(value, datetime):
         return iso(value)
@@ -93,14 +111,7 @@ class User:
         """The wire shape, without the ``hidden`` fields."""
         hidden = self.hidden if hidden is None else hidden
         # Key order as the real server sends it (SQL adapter row order, id last).
-        out: dict[str, Any] = {
-            "name": self.name,
-            "email": self.email,
-            "emailVerified": self.email_verified,
-            "image": self.image,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-        }
+        out: dict[str, Any] = {key: _wire(getattr(self, attr)) for key, attr in _USER_WIRE}
         for key, value in self.extra.items():
             if key not in hidden:
                 out[key] = _wire(value)
@@ -138,15 +149,7 @@ class Session:
     def to_json(self, hidden: frozenset[str] | None = None) -> dict[str, Any]:
         """The wire shape, without the ``hidden`` fields."""
         hidden = self.hidden if hidden is None else hidden
-        out: dict[str, Any] = {
-            "expiresAt": iso(self.expires_at),
-            "token": self.token,
-            "createdAt": iso(self.created_at),
-            "updatedAt": iso(self.updated_at),
-            "ipAddress": self.ip_address,
-            "userAgent": self.user_agent,
-            "userId": self.user_id,
-        }
+        out: dict[str, Any] = {key: _wire(getattr(self, attr)) for key, attr in _SESSION_WIRE}
         for key, value in self.extra.items():
             if key not in hidden:
                 out[key] = _wire(value)

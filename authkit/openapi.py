@@ -289,8 +289,12 @@ class OpenAPIPlugin(Plugin):
             out.append(endpoint("open_api_reference", path, "GET", swagger_page,
                                 summary="Interactive API reference (Swagger UI)",
                                 plugin=self.id))
+            def document_30(ctx: Context) -> Response:
+                return document_30_response(
+                    generate(ctx.auth, ctx.request.origin if ctx.request is not None else None))
+
             out.append(endpoint("open_api_document_30", f"{path}/openapi-3.0.json", "GET",
-                                document_30_response,
+                                document_30,
                                 summary="The OpenAPI document as 3.0, for Swagger UI",
                                 plugin=self.id))
             out.append(endpoint("open_api_reference_asset", f"{path}/assets/:file", "GET",

@@ -4,6 +4,7 @@ response (spec §1.3). ``auth.api`` runs the same ``run`` without the HTTP-only 
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -12,10 +13,10 @@ from .cookies import parse_cookie_header
 from .endpoints.context import Context
 from .endpoints.registry import Endpoint
 from .errors import APIError
-from .http import Headers, Request, Response, dumps
+from .http import Headers, Request, Response, dumps, error_response
 from .observability import timed_call
 from .origins import check_callback_urls, check_csrf
-from .storage import StorageUnavailable
+from .storage import StorageUnavailable, ValueTooLong
 from .validation import MISSING, parse_form_body, parse_json_body, validate
 
 if TYPE_CHECKING:
@@ -27,6 +28,31 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 _FORM = "application/x-www-form-urlencoded"
 _JSON = "application/json"
 _EMPTY_404 = Response(404, [], b"")
+
+
+_ESCAPE = re.compile(r"%([0-9A-Fa-f]{2})")
+# RFC 3986 §2.3: percent-encoding these makes a different spelling of the same path.
+_UNRESERVED = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+
+
+def is_alias(raw_path: str) -> bool:
+    """Is ``raw_path`` another spelling of a path: a percent-encoded ``/`` or unreserved
+    character (``/sign-in%2Femail``, ``/sign-in/%65mail``, ``/api/%61uth``)?
+
+    Better Auth routes the raw path, so such a request is a 404 there; routing the decoded
+    path instead would let it past a proxy rule written for the real path (deny, rate
+    limit, WAF). Routing stays on the decoded path, and only when it is the same path.
+    """
+    for match in _ESCAPE.finditer(raw_path):
+        char = chr(int(match.group(1), 16))
+        if char == "/" or char in _UNRESERVED:
+            return True
+    return False
+
+
+# error_response moved to authkit.http (with the values it renders); still importable here.
+__all__ = ["Pipeline", "error_response", "internal_error", "render", "service_unavailable",
+           "to_wire"]
 
 
 class Pipeline:
@@ -47,6 +73,10 @@ class Pipeline:
         except StorageUnavailable as exc:
             self.auth.on_api_error.report(self.auth, exc, request)
             return service_unavailable()
+        except ValueTooLong as exc:  # from a hook: the handler's own are mapped in run()
+            error = too_long(exc)
+            self.auth.on_api_error.report(self.auth, error, request)
+            return error_response(error)
         except Exception as exc:  # noqa: BLE001 - the last-resort handler; logged below
             self.auth.on_api_error.report(self.auth, exc, request)
             return internal_error(request)
@@ -54,6 +84,9 @@ class Pipeline:
     def _handle(self, request: Request) -> Response:
         path = request.path
         if not path.startswith(self.prefix) or "//" in (request.raw_path or path):
+            return _copy(_EMPTY_404)
+        if request.raw_path is not None and is_alias(request.raw_path):
+            # Before the rate limiter: an alias neither reaches nor counts against a route.
             return _copy(_EMPTY_404)
         sub = path[len(self.auth.base_path):]
         if sub.endswith("/") and len(sub) > 1:
@@ -155,6 +188,8 @@ class Pipeline:
             result: Any = timed_call(ep.handler, ctx)
         except APIError as exc:
             result = exc
+        except ValueTooLong as exc:
+            result = too_long(exc)
         ctx.returned = result
         after_hooks = [m for p in self.auth.plugins for m in p.after if m.matcher(ctx)]
         if hooks.after is not None or after_hooks:
@@ -218,16 +253,10 @@ def render(ctx: Context, result: Any) -> Response:
     return response
 
 
-def error_response(exc: APIError) -> Response:
-    """The wire form of an ``APIError``."""
-    body = exc.body
-    if body is None:
-        headers = list(exc.headers)
-        if exc.status == 302:
-            headers.append(("Content-Type", "application/json"))
-        return Response(exc.status, headers, b"")
-    return Response(exc.status, [("Content-Type", "application/json"), *exc.headers],
-                    dumps(body).encode("utf-8"))
+def too_long(exc: ValueTooLong) -> APIError:
+    """400 ``VALIDATION_ERROR`` for a value its column cannot take (storage/limits.py): the
+    same answer on every database, never MariaDB's 500."""
+    return APIError(400, "VALIDATION_ERROR", str(exc))
 
 
 def service_unavailable() -> Response:

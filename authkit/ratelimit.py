@@ -25,20 +25,22 @@ import logging
 import math
 import re
 import threading
+import time
 from collections import OrderedDict
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from .config import AdvancedOptions, RateLimitOptions
 from .errors import ConfigError
 from .http import Request, Response
-from .ip import IPAddress
+from .ip import ClientIP, IPAddress
 from .observability import log_event
 from .storage.errors import StorageUnavailable
 
 if TYPE_CHECKING:
     from .core import AuthKit
-    from .secondary import SecondaryStorage
+    from .storage.secondary.store import SecondaryStorage
     from .storage.sql import SQLStorage
 
 log = logging.getLogger("authkit.ratelimit")
@@ -258,13 +260,38 @@ def _as_rule(value: Any, label: str) -> Rule:
 class RateLimiter:
     """The limiter of one ``AuthKit``, configured once."""
 
-    def __init__(self, auth: AuthKit) -> None:
-        opts = auth.options.rate_limit
-        self.auth = auth
-        self.enabled = auth.production if opts.enabled is None else bool(opts.enabled)
+    def __init__(self, auth: AuthKit | None = None, *,
+                 options: RateLimitOptions | None = None,
+                 advanced: AdvancedOptions | None = None, production: bool = False,
+                 plugin_rules: Sequence[PluginRateLimit] = (),
+                 storage: SQLStorage | None = None,
+                 secondary_storage: SecondaryStorage | None = None,
+                 is_routed: Callable[[str, str], bool] = lambda method, path: True,
+                 client_ip: ClientIP | None = None,
+                 clock: Callable[[], float] = time.time) -> None:
+        """``RateLimiter(options=..., advanced=..., client_ip=..., clock=...)`` with what it
+        uses (``is_routed(method, path)``: is there an endpoint there?); ``RateLimiter(auth)``
+        takes them from an ``AuthKit``."""
+        if auth is not None:
+            options, advanced, production = (
+                auth.options.rate_limit, auth.options.advanced, auth.production)
+            plugin_rules = [rule for plugin in auth.plugins
+                            for rule in getattr(plugin, "rate_limit", ())]
+            storage, secondary_storage = auth.storage, auth.secondary_storage
+            registry = auth.registry
+            is_routed = lambda method, path: registry.match(method, path) is not None
+            client_ip, clock = auth.client_ip, auth.clock
+        opts = options if options is not None else RateLimitOptions()
+        advanced = advanced if advanced is not None else AdvancedOptions()
+        self._advanced = advanced
+        self._is_routed = is_routed
+        self._client_ip = client_ip or ClientIP(advanced.trusted_proxies,
+                                                advanced.ip_address_headers,
+                                                advanced.ipv6_subnet)
+        self._clock = clock
+        self.enabled = production if opts.enabled is None else bool(opts.enabled)
         self.global_rule = Rule(opts.window, opts.max)
-        self._plugin_rules: list[PluginRateLimit] = [
-            rule for plugin in auth.plugins for rule in getattr(plugin, "rate_limit", ())]
+        self._plugin_rules: list[PluginRateLimit] = list(plugin_rules)
         for plugin_rule in self._plugin_rules:
             Rule(plugin_rule.window, plugin_rule.max)  # a bad window or max fails here, once
         self._custom: list[tuple[str, re.Pattern[str] | None, Any]] = []
@@ -275,25 +302,26 @@ class RateLimiter:
             self._custom.append((path, glob_pattern(path) if "*" in path else None, value))
         windows = [self.global_rule.window, 10, 60, *(r.window for r in self._plugin_rules),
                    *(v.window for _, _, v in self._custom if isinstance(v, Rule))]
-        self.store = self._make_store(auth, max(windows))
-        self._ipv6_subnet = auth.options.advanced.ipv6_subnet
+        self.store = self._make_store(opts, storage, secondary_storage, max(windows))
+        self._ipv6_subnet = advanced.ipv6_subnet
         self._no_ip_warned = False
 
     @staticmethod
-    def _make_store(auth: AuthKit, longest_window: int) -> RateLimitStore:
-        opts = auth.options.rate_limit
+    def _make_store(opts: RateLimitOptions, sql: SQLStorage | None,
+                    secondary: SecondaryStorage | None, longest_window: int) -> RateLimitStore:
         if opts.custom_storage is not None:
             return CustomStore(opts.custom_storage)
-        storage = opts.storage or ("secondary-storage" if auth.secondary_storage is not None
-                                   else "memory")
+        storage = opts.storage or ("secondary-storage" if secondary is not None else "memory")
         if storage == "memory":
             return MemoryStore()
         if storage == "database":
-            return DatabaseStore(auth.storage, longest_window)
-        if auth.secondary_storage is None:
+            if sql is None:
+                raise ConfigError("rate_limit.storage='database' needs a database")
+            return DatabaseStore(sql, longest_window)
+        if secondary is None:
             raise ConfigError("rate_limit.storage='secondary-storage' needs "
                               "AuthKit(secondary_storage=...)")
-        return SecondaryStore(auth.secondary_storage)
+        return SecondaryStore(secondary)
 
     def rule_for(self, request: Request, path: str) -> Rule | None:
         """The rule for ``path`` (``None``: not limited), by Better Auth's precedence."""
@@ -323,13 +351,13 @@ class RateLimiter:
         """``None`` to proceed, or the 429 response. ``path`` is below the base path."""
         if not self.enabled:
             return None
-        if self.auth.registry.match(request.method, path) is None:
+        if not self._is_routed(request.method, path):
             # Unrouted paths answer a bodiless 404 anyway; counting them would let one client
             # churn the memory store with junk paths until its own buckets are evicted.
             return None
-        addr = self.auth.client_ip.resolve(request.client, request.headers)
+        addr = self._client_ip.resolve(request.client, request.headers)
         if addr is None:
-            if self.auth.options.advanced.disable_ip_tracking:
+            if self._advanced.disable_ip_tracking:
                 return None
             if not self._no_ip_warned:
                 self._no_ip_warned = True
@@ -340,7 +368,7 @@ class RateLimiter:
         if rule is None:
             return None
         key = rate_limit_key(addr, path, self._ipv6_subnet)
-        now_ms = int(self.auth._clock() * 1000)
+        now_ms = int(self._clock() * 1000)
         try:
             decision = self.store.consume(key, rule, now_ms)
         except StorageUnavailable:

@@ -5,15 +5,18 @@ No HTTP here beyond what the ``Context`` queues: cookies are rendered by ``cooki
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from .cookie_cache import CookieCache
 from .errors import APIError
 from .models import Session, SessionWithUser, User
-from .tokens import generate_id, random_string, sign
+from .tokens import SecretList, generate_id, random_string, sign
 
 if TYPE_CHECKING:
+    from .config import SessionOptions
+    from .cookies import AuthCookies
     from .core import AuthKit
     from .db import Database
     from .endpoints.context import Context
@@ -24,11 +27,27 @@ DONT_REMEMBER_SECONDS = 86400
 class SessionService:
     """Session rules of one ``AuthKit``."""
 
-    def __init__(self, auth: AuthKit) -> None:
-        self.auth = auth
-        self.options = auth.options.session
-        self.cookies = auth.cookies
-        self.cookie_cache = CookieCache(auth)
+    def __init__(self, auth: AuthKit | None = None, *, options: SessionOptions | None = None,
+                 cookies: AuthCookies | None = None, secrets: SecretList | None = None,
+                 now: Callable[[], datetime] | None = None, db: Database | None = None,
+                 cookie_cache: CookieCache | None = None) -> None:
+        """``SessionService(options=..., cookies=..., secrets=..., now=..., db=...,
+        cookie_cache=...)`` with what it uses; ``SessionService(auth)`` takes them from an
+        ``AuthKit`` whose storage exists already."""
+        if auth is not None:
+            options, cookies, secrets, now, db = (
+                auth.options.session, auth.cookies, auth.secrets, auth.now, auth.db)
+            cookie_cache = cookie_cache or CookieCache(auth)
+        if (options is None or cookies is None or secrets is None or now is None or db is None
+                or cookie_cache is None):
+            raise TypeError("SessionService needs options, cookies, secrets, now, db and "
+                            "cookie_cache")
+        self.options = options
+        self.cookies = cookies
+        self.secrets = secrets
+        self.now = now
+        self.db = db
+        self.cookie_cache = cookie_cache
 
     # -- creation ------------------------------------------------------------------------
     def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
@@ -41,7 +60,7 @@ class SessionService:
         sign-in, 400 on sign-up, as Better Auth answers). ``db`` is a transaction view when
         the row must commit together with other writes (change-password).
         """
-        now = self.auth.now()
+        now = self.now()
         if expires_in is None:
             expires_in = DONT_REMEMBER_SECONDS if dont_remember else self.options.expires_in
         ip = ctx.client_ip
@@ -56,7 +75,7 @@ class SessionService:
             user_agent=ctx.user_agent,
             extra=dict(extra or {}),
         )
-        created = (db or self.auth.db).create_session(ctx, session)
+        created = (db or self.db).create_session(ctx, session)
         if created is None:
             raise APIError(status, "FAILED_TO_CREATE_SESSION")
         return created
@@ -72,10 +91,10 @@ class SessionService:
         if verified is not None and verified.session.token == session.token:
             return
         max_age = None if dont_remember else self.options.expires_in
-        ctx.set_cookie(self.cookies.session_token, sign(session.token, self.auth.secrets),
+        ctx.set_cookie(self.cookies.session_token, sign(session.token, self.secrets),
                        max_age=max_age)
         if dont_remember:
-            ctx.set_cookie(self.cookies.dont_remember, sign("true", self.auth.secrets),
+            ctx.set_cookie(self.cookies.dont_remember, sign("true", self.secrets),
                            max_age=None)
         elif ctx.get_cookie(self.cookies.dont_remember) is not None:
             ctx.expire_cookie(self.cookies.dont_remember)
@@ -84,7 +103,7 @@ class SessionService:
 
     def signed_token(self, token: str) -> str:
         """``token.signature``: the value of a session cookie for ``token``."""
-        return sign(token, self.auth.secrets)
+        return sign(token, self.secrets)
 
     def reissue_cookies(self, ctx: Context, session: Session, user: User) -> None:
         """Set the cookies of an existing session again (fresh Max-Age), keeping a
@@ -101,7 +120,7 @@ class SessionService:
         fresh_age = self.options.fresh_age
         if fresh_age == 0:
             return True
-        return self.auth.now() - session.created_at < timedelta(seconds=fresh_age)
+        return self.now() - session.created_at < timedelta(seconds=fresh_age)
 
     def clear_cookies(self, ctx: Context) -> None:
         """Queue the deletion of every session cookie (spec §2.4)."""
@@ -136,14 +155,14 @@ class SessionService:
             return cached  # no database read: revocation applies when the cache expires
         if token is None:
             return None
-        found = self.auth.db.get_session_with_user(token)
+        found = self.db.get_session_with_user(token)
         if found is None:
             self.clear_cookies(ctx)
             return None
         session, user = found
-        now = self.auth.now()
+        now = self.now()
         if session.expires_at <= now or self._past_absolute_cap(session, now):
-            self.auth.db.delete_session(ctx, token)
+            self.db.delete_session(ctx, token)
             self.clear_cookies(ctx)
             return None
         dont_remember = ctx.get_signed_cookie(self.cookies.dont_remember) is not None
@@ -177,7 +196,7 @@ class SessionService:
         # concurrent sign-out's DELETE wins because this is no upsert.
         if new_expiry <= session.expires_at:
             return session
-        updated = self.auth.db.update_session(
+        updated = self.db.update_session(
             ctx, session.token, {"expiresAt": new_expiry, "updatedAt": now}, extend_only=True)
         if updated is None:
             self.clear_cookies(ctx)

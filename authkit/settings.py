@@ -191,7 +191,7 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         kwargs.setdefault("user", {})["delete_user_enabled"] = True
     redis_url = env.get("AUTHKIT_REDIS_URL")
     if redis_url:
-        from .redis_storage import RedisStorage
+        from .storage.secondary.redis_store import RedisStorage
 
         kwargs["secondary_storage"] = RedisStorage(
             redis_url, key_prefix=env.get("AUTHKIT_REDIS_PREFIX", ""))

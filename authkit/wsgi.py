@@ -11,8 +11,7 @@ from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
-from .http import Headers, Request, Response
-from .pipeline import error_response
+from .http import Headers, Request, Response, error_response
 
 if TYPE_CHECKING:
     from .core import AuthKit
@@ -63,14 +62,18 @@ def read_body(environ: Environ, limit: int) -> bytes:
     return b""
 
 
+def wsgi_text(value: str) -> str:
+    """The UTF-8 text of a PEP 3333 environ string (latin-1 wrapped bytes); a value that is not
+    such a wrapping stays as it is."""
+    try:
+        return value.encode("latin-1").decode("utf-8")
+    except (UnicodeEncodeError, UnicodeDecodeError):
+        return value
+
+
 def wsgi_path(environ: Environ) -> tuple[str, str | None]:
     """The decoded path (SCRIPT_NAME + PATH_INFO) and the raw request path when known."""
-    path = (environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/"
-    # PEP 3333 strings are latin-1 wrapped bytes: recover the UTF-8 text.
-    try:
-        path = path.encode("latin-1").decode("utf-8")
-    except (UnicodeEncodeError, UnicodeDecodeError):
-        pass
+    path = wsgi_text((environ.get("SCRIPT_NAME", "") + environ.get("PATH_INFO", "")) or "/")
     raw = environ.get("REQUEST_URI") or environ.get("RAW_URI")
     return path, (raw.split("?", 1)[0] if raw else None)
 
@@ -90,11 +93,15 @@ def to_request(environ: Environ, body: bytes) -> Request:
     )
 
 
-def send(response: Response, start_response: StartResponse) -> Iterable[bytes]:
-    """Hand a ``Response`` to the WSGI server."""
-    headers = [(k, v) for k, v in response.headers]
-    headers.append(("Content-Length", str(len(response.body))))
-    start_response(reason(response.status), headers)
+def send(response: Response, start_response: StartResponse,
+         exc_info: Any = None) -> Iterable[bytes]:
+    """Hand a ``Response`` to the WSGI server (``exc_info`` when answering an exception the
+    app raised, as PEP 3333 asks)."""
+    headers = [*response.headers, ("Content-Length", str(len(response.body)))]
+    if exc_info is not None:
+        start_response(reason(response.status), headers, exc_info)
+    else:
+        start_response(reason(response.status), headers)
     return [response.body]
 
 

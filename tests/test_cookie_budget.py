@@ -127,3 +127,26 @@ def test_sign_out_works_whatever_the_cookies(make_auth: MakeAuth, kind: str) -> 
     assert out.status == 200 and out.json == {"success": True}
     assert client.jar == {}
     assert auth.storage.get_session(token) is None
+
+
+@pytest.mark.parametrize("strategy", ["compact", "jwe"])
+def test_every_plugin_cookie_set_is_accepted_back(make_auth: MakeAuth, kind: str,
+                                                  strategy: str) -> None:
+    """Every shipped plugin on (multi-session keeps a cookie per account, last-login-method
+    its own …): five accounts with the longest name and a large image signed in on one
+    browser still send a Cookie header authkit and common proxies accept."""
+    from tests.test_freshness import _shipped_plugins
+
+    auth = _auth(make_auth, strategy, plugins=_shipped_plugins())
+    client = make_client(kind, auth)
+    for i in range(5):
+        res = client.post("/api/auth/sign-up/email",
+                          json={"email": f"user{i}@example.com", "password": "correct-horse-1",
+                                "name": "N" * 255, "image": "i" * (1000 * i)})
+        assert res.status == 200, res.body
+        header = client.cookie_header()
+        assert len("Cookie: " + header) <= PROXY_LINE_LIMIT, (i, len(header), list(client.jar))
+        answer = client.get(GS)
+        assert answer.status == 200 and answer.json["user"]["email"] == f"user{i}@example.com"
+    assert len([k for k in client.jar if "_multi-" in k]) == 5
+    assert client.post("/api/auth/sign-out").status == 200

@@ -324,14 +324,14 @@ def test_jwe_rotated_secret_still_decrypts(make_auth, clock):
 def test_large_cache_is_chunked_and_read_back(make_auth, clock, kind, strategy):
     auth = _cache_for(make_auth, clock, strategy, max_header_bytes=WIDE)
     client = make_client(kind, auth)
-    token = sign_up(client, name="N" * 6000).json["token"]
+    token = sign_up(client, image="N" * 6000).json["token"]
     lines = [x for x in client.jar if x.startswith(DATA)]
     assert lines == [f"{DATA}.0", f"{DATA}.1", f"{DATA}.2"]
     res_lines = [x for x in sign_up(make_client(kind, auth), email="c@example.com",
-                                    name="N" * 6000).set_cookies if x.startswith(DATA)]
+                                    image="N" * 6000).set_cookies if x.startswith(DATA)]
     assert all(len(x.encode()) <= 4050 for x in res_lines)
     auth.db.delete_session(None, token)
-    assert client.get(GS).json["user"]["name"] == "N" * 6000  # joined, verified, no DB
+    assert client.get(GS).json["user"]["image"] == "N" * 6000  # joined, verified, no DB
 
 
 def test_node_chunks_match_ours(make_auth, clock):
@@ -340,14 +340,14 @@ def test_node_chunks_match_ours(make_auth, clock):
     sizes = [len(node["cookies"][f"{DATA}.{i}"]) for i in range(2)]
     auth = _cache_for(make_auth, clock, "compact", max_header_bytes=WIDE)
     client = make_client("wsgi", auth)
-    sign_up(client, name="N" * 6000)
+    sign_up(client, image="N" * 6000)
     assert [len(client.jar[f"{DATA}.{i}"]) for i in range(2)] == sizes
 
 
 def test_sign_out_expires_every_chunk(make_auth, clock, kind):
     auth = _cache_for(make_auth, clock, "compact", max_header_bytes=WIDE)
     client = make_client(kind, auth)
-    sign_up(client, name="N" * 6000)
+    sign_up(client, image="N" * 6000)
     res = client.post("/api/auth/sign-out")
     expired = {parse_set_cookie(x)["name"] for x in res.set_cookies
                if parse_set_cookie(x)["max-age"] == "0"}
@@ -358,7 +358,7 @@ def test_sign_out_expires_every_chunk(make_auth, clock, kind):
 def test_cache_over_the_header_budget_is_skipped(make_auth, clock, caplog):
     auth = _cache_for(make_auth, clock, "compact")
     client = make_client("wsgi", auth)
-    res = sign_up(client, name="N" * 6000)
+    res = sign_up(client, image="N" * 6000)
     assert res.cookie(TOKEN) is not None
     assert not [x for x in res.set_cookies if x.startswith(DATA)]
     assert "cookie cache skipped" in caplog.text and "over the 6000 allowed" in caplog.text
@@ -553,3 +553,29 @@ def test_absolute_max_age_ends_a_cached_session(make_auth, clock, kind, strategy
     assert res.body == b"null"
     assert parse_set_cookie(res.cookie(TOKEN))["max-age"] == "0"
     assert auth.storage.get_session(token) is None
+
+
+def test_the_cache_works_from_its_collaborators_alone() -> None:
+    # No AuthKit, no database: options, the cookie spec, the secrets and a clock are all the
+    # cookie cache uses.
+    from datetime import UTC, datetime, timedelta
+
+    from authkit.config import AdvancedOptions, SessionOptions
+    from authkit.cookies import AuthCookies
+    from authkit.models import Session, User
+    from authkit.tokens import SecretList
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    options = SessionOptions(cookie_cache={"enabled": True, "strategy": "compact"})
+    cache = CookieCache(session_options=options,
+                        spec=AuthCookies(AdvancedOptions(), None).session_data,
+                        secrets=SecretList(["unit-secret-" + "x" * 32]), now=lambda: now)
+    user = User("u1", "Ann", "ann@example.com", False, None, now, now)
+    session = Session("s1", "tok", "u1", now + timedelta(days=1), now, now)
+    now_ms = int(now.timestamp() * 1000)
+    value = cache.encode(cache.payload(session, user, now_ms), now_ms, 300)
+    decoded = cache.decode(value, now_ms)
+    assert decoded is not None
+    other = CookieCache(session_options=options, spec=cache.spec,
+                        secrets=SecretList(["another-secret-" + "y" * 32]), now=lambda: now)
+    assert other.decode(value, now_ms) is None

@@ -12,6 +12,7 @@ from authkit.ratelimit import (
     Decision,
     MemoryStore,
     PluginRateLimit,
+    RateLimiter,
     Rule,
     SecondaryStore,
     builtin_rule,
@@ -482,3 +483,21 @@ def test_trailing_slash_shares_the_bucket_when_skipped(kind, make_auth):
         wrong_sign_in(client)
     res = client.post(SIGN_IN + "/", json={"email": "alice@example.com", "password": "x" * 9})
     assert res.status == 429
+
+
+def test_the_limiter_works_from_its_collaborators_alone():
+    # No AuthKit, no database: options, a clock and the client's address are all it uses.
+    from authkit.config import RateLimitOptions
+
+    now = [1000.0]
+    limiter = RateLimiter(options=RateLimitOptions(enabled=True, window=60, max=2),
+                          clock=lambda: now[0])
+    request = Request(method="POST", path="/api/auth/sign-in/email", query_string="",
+                      headers=Headers([]), body=b"", client="203.0.113.9")
+    statuses = [limiter.check(request, "/sign-in/email") for _ in range(4)]
+    assert statuses[:3] == [None, None, None]  # the built-in sign-in rule: 3 per 10 s
+    assert statuses[3] is not None and statuses[3].status == 429
+    now[0] += 10
+    assert limiter.check(request, "/sign-in/email") is None
+    assert RateLimiter(options=RateLimitOptions(enabled=True), is_routed=lambda m, p: False,
+                       clock=lambda: now[0]).check(request, "/nowhere") is None

@@ -75,6 +75,12 @@ def flask_app(auth: AuthKit, default_role: str) -> Flask:
     def helper(role: str) -> str:
         return require_role(request, role).user.email
 
+    @app.get("/current/<role>")
+    def current(role: str) -> tuple[str, int]:
+        from flask_authkit import current_user
+
+        return ("ok", 200) if role in current_user.roles else ("no", 403)
+
     for path in ("/rule/admin", "/rule/default"):
         app.add_url_rule(path, path, lambda: "ok")
     return app
@@ -149,6 +155,7 @@ def test_every_entry_point_reads_one_role_model(
         seen[f"flask AUTHKIT_ROLES {gate}"] = status(flask, f"/rule/{gate}")
         seen[f"flask role_required {gate}"] = status(flask, f"/deco/{gate}")
         seen[f"require_role helper {gate}"] = status(flask, f"/helper/{role}")
+        seen[f"flask current_user.roles {gate}"] = status(flask, f"/current/{role}")
 
     star = signed_in("asgi", starlette_app(auth, default_role))
     for gate in ("admin", "default"):

@@ -547,3 +547,22 @@ def test_a_late_refresh_never_moves_a_stored_expiry_back(make_auth, kv, store, r
     finally:
         if store == "redis":
             kv.close()
+
+
+def test_records_work_from_their_collaborators_alone():
+    # No AuthKit, no database: a store, the options and a clock are all the layout uses.
+    from datetime import UTC, datetime
+
+    from authkit.models import Session, User
+    from authkit.secondary_records import SecondaryRecords
+
+    now = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+    store = MemoryStorage(clock=lambda: now.timestamp())
+    records = SecondaryRecords(store, sessions_in_db=False, verification_in_db=False,
+                               now=lambda: now, session_expires_in=3600)
+    user = User("u1", "Ann", "ann@example.com", False, None, now, now)
+    session = Session("s1", "tok", "u1", now.replace(hour=4), now, now, "10.0.0.1", "curl")
+    records.cache_session(session, user)
+    cached = records.cached("tok")
+    assert cached is not None and cached[0] == session and cached[1].email == user.email
+    assert json.loads(store.get("tok"))["session"]["token"] == "tok"

@@ -35,12 +35,18 @@ except ImportError as exc:  # pragma: no cover - exercised only without Flask in
         "flask_authkit needs Flask: pip install 'authkit-server[flask]'"
     ) from exc
 
-from authkit import APIError, AuthKit, ConfigError, SessionWithUser
-from authkit.helpers import request_auth
-from authkit.http import Response
-from authkit.middleware import RequestAuth, Verdict
-from authkit.pipeline import error_response
-from authkit.wsgi_middleware import AuthMiddleware
+from authkit import (
+    APIError,
+    AuthKit,
+    ConfigError,
+    RequestAuth,
+    Response,
+    SessionWithUser,
+    Verdict,
+    error_response,
+    request_auth,
+)
+from authkit import WSGIAuthMiddleware as AuthMiddleware
 
 from .users import ANONYMOUS, AnonymousUser, AuthenticatedUser
 
@@ -128,8 +134,10 @@ def _session() -> SessionWithUser | None:
 
 
 def _user() -> AuthenticatedUser | AnonymousUser:
-    session = _state().session
-    return AuthenticatedUser(session) if session is not None else ANONYMOUS
+    state = _state()
+    session = state.session
+    # Roles through the app's role model (the admin plugin's default role included).
+    return AuthenticatedUser(session, roles=state.roles()) if session is not None else ANONYMOUS
 
 
 # This request's session (None when signed out) and user (an AnonymousUser when signed out:

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from authkit import SessionWithUser, User
-from authkit.middleware import user_roles
+from authkit import SessionWithUser, User, user_roles
 
 
 class AuthenticatedUser:
@@ -20,9 +19,11 @@ class AuthenticatedUser:
     is_anonymous = False
     is_active = True
 
-    def __init__(self, session: SessionWithUser) -> None:
+    def __init__(self, session: SessionWithUser, *,
+                 roles: frozenset[str] | None = None) -> None:
         self.session = session
         self.user: User = session.user
+        self._roles = roles
 
     def get_id(self) -> str:
         """The user id (Flask-Login's name)."""
@@ -30,8 +31,9 @@ class AuthenticatedUser:
 
     @property
     def roles(self) -> frozenset[str]:
-        """The user's roles (the admin plugin's ``role`` column)."""
-        return user_roles(self.user)
+        """The user's roles (the admin plugin's ``role`` column, read by the app's role
+        model when the extension built this user)."""
+        return self._roles if self._roles is not None else user_roles(self.user)
 
     def __getattr__(self, name: str) -> Any:
         # Declared fields first (email, name, ...), then additional ones such as ``role``.

@@ -40,17 +40,23 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
         "starlette_authkit needs Starlette: pip install 'authkit-server[starlette]'"
     ) from exc
 
-from authkit import APIError, AuthKit, SessionWithUser, User
-from authkit.asgi_middleware import AuthMiddleware
-from authkit.credentials import credential_of, kinds_of
-from authkit.helpers import forbidden, request_auth, unauthorized
-from authkit.middleware import (
+from authkit import (
+    APIError,
+    AuthKit,
     ForbiddenPage,
     IsAPIRequest,
     RequestAuth,
     RoleSpec,
+    SessionWithUser,
+    User,
+    credential_of,
+    error_response,
+    forbidden,
+    kinds_of,
+    request_auth,
+    unauthorized,
 )
-from authkit.pipeline import error_response
+from authkit import ASGIAuthMiddleware as AuthMiddleware
 
 from .security import NOT_INSTALLED, not_installed, security_parameters
 

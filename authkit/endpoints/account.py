@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, ClassVar
 
-from ..callbacks import call_user_callback
 from ..cookies import encode_value
 from ..errors import APIError, Redirect
 from ..js import truthy
@@ -21,6 +20,7 @@ from ..models import Account, Session, User, Verification, masked_repr
 from ..origins import check_callback_url
 from ..passwords import verify_any
 from ..tokens import LOWER_ALPHANUMERIC, generate_id, random_string
+from ..user_callbacks import call_user_callback
 from ..validation import Body, validate
 from .context import Context
 from .fields import parse_input_fields

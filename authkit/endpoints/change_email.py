@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 
-from ..email_verification import (
+from ..email_tokens import (
     CHANGE_EMAIL_CONFIRMATION,
     CHANGE_EMAIL_VERIFICATION,
     create_email_token,
@@ -46,6 +46,9 @@ def change_email(ctx: Context) -> StatusResult:
     body: ChangeEmailBody = ctx.body
     user = session.user
     new_email = body.newEmail.lower()
+    # The address waits in an emailed link: refuse one user.email cannot take now, not
+    # when the link is followed.
+    auth.storage.check_values("user", {"email": new_email})
     if new_email == user.email:
         raise APIError(400, None, "Email is the same", body_kind="message")
     send_verification = auth.options.email_verification.send_verification_email

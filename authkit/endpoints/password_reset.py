@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .. import verifications
+from .. import single_use_tokens as verifications
 from ..cookies import encode_value
 from ..errors import APIError, Redirect
 from ..mail.dispatch import call_email_callback

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from ..email_verification import send_verification_email
+from ..email_tokens import send_verification_email
 from ..errors import APIError
 from ..models import User, masked_repr
 from ..observability import log_event

@@ -2,25 +2,22 @@
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from typing import Annotated, Any, ClassVar
 
 from pydantic import Field
 
-from ..email_verification import send_verification_email
+from ..email_tokens import send_verification_email
 from ..errors import APIError
-from ..models import Account, User, masked_repr
+from ..models import User, masked_repr
 from ..observability import log_event
 from ..passwords import password_length
-from ..storage import DuplicateError, StorageUnavailable
+from ..storage import DuplicateError
 from ..tokens import generate_id
 from ..validation import Body, Email
 from .context import Context
 from .fields import parse_input_fields
 from .registry import Endpoint, endpoint
-
-log = logging.getLogger("authkit.sign_up")
 
 
 class SignUpBody(Body):
@@ -83,24 +80,12 @@ def sign_up_email(ctx: Context) -> SignUpResult:
         return _existing_user(ctx, body, data, existing, protected)
     password_hash = auth.hasher.hash(body.password)
     try:
-        with auth.db.transaction() as tx:
-            try:
-                user = tx.create_user(ctx, data)
-            except (APIError, DuplicateError, StorageUnavailable):
-                raise
-            except Exception:
-                # Better Auth answers any other failure of createUser (an adapter error, a
-                # hook's bug) 422 FAILED_TO_CREATE_USER (spec §2.1 step 5), logging the cause.
-                log.exception("failed to create user")
-                raise APIError(422, "FAILED_TO_CREATE_USER") from None
-            if user is None:
-                raise APIError(400, "FAILED_TO_CREATE_USER")
-            account = tx.create_account(ctx, Account(
-                id=generate_id(), account_id=user.id, provider_id="credential",
-                user_id=user.id, password=password_hash, created_at=now, updated_at=now))
-            if account is None:
-                # A vetoed account must not leave a password-less user behind.
-                raise APIError(400, "FAILED_TO_CREATE_USER")
+        # Better Auth answers any other failure of createUser (an adapter error, a hook's
+        # bug) 422 FAILED_TO_CREATE_USER, logging the cause; a veto is a 400.
+        user = auth.db.create_user_with_credential(
+            ctx, data, password_hash=password_hash,
+            refused=lambda: APIError(400, "FAILED_TO_CREATE_USER"),
+            failed=lambda: APIError(422, "FAILED_TO_CREATE_USER"))
     except DuplicateError:
         # Lost a race with a concurrent sign-up of the same email: same answer as above.
         if protected:
@@ -130,7 +115,7 @@ def _existing_user(ctx: Context, body: SignUpBody, data: dict[str, Any], existin
     auth.hasher.hash(body.password)
     hook = auth.options.email_and_password.on_existing_user_sign_up
     if hook is not None:
-        from ..callbacks import call_user_callback
+        from ..user_callbacks import call_user_callback
 
         call_user_callback(hook, user=existing)
     return SignUpResult(None, _synthetic_user(auth, data))

@@ -8,8 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..callbacks import call_user_callback
-from ..email_verification import (
+from ..email_tokens import (
     CHANGE_EMAIL_CONFIRMATION,
     EmailClaims,
     EmailTokenError,
@@ -23,6 +22,7 @@ from ..models import SessionWithUser, User
 from ..observability import log_event
 from ..origins import check_callback_url
 from ..storage import DuplicateError
+from ..user_callbacks import call_user_callback
 from ..validation import Body, Email
 from .context import Context
 from .redirects import append_query, protect_token_response

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from ..callbacks import call_user_callback
+from ..user_callbacks import call_user_callback
 
 log = logging.getLogger("authkit.mail")
 

@@ -36,7 +36,12 @@ class Plugin:
     rate_limit: Sequence[PluginRateLimit] = ()
 
     def endpoints(self) -> Sequence[Endpoint]:
-        """Endpoints this plugin serves (and adds to ``auth.api``)."""
+        """Endpoints this plugin serves (and adds to ``auth.api``).
+
+        They read the caller's session from the store, never from the cookie cache, unless
+        declared ``freshness="cache"`` (only for "who is signed in" answers); string values
+        longer than their column are refused before the database (``auth.storage.limit``).
+        """
         return ()
 
     def init(self, auth: AuthKit) -> None:

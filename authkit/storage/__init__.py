@@ -3,11 +3,13 @@
 ``build_tables`` gives the schema (plus plugin columns as ``FieldSpec``), ``SQLStorage``
 reads and writes it on SQLite, PostgreSQL or MySQL/MariaDB, interchangeably with a Node
 Better Auth 1.7 on the same database. Errors callers handle: ``DuplicateError`` (a unique
-key clash) and ``StorageUnavailable`` (the database is down: answer 503).
+key clash), ``StorageUnavailable`` (the database is down: answer 503) and ``ValueTooLong``
+(a string longer than its column takes, see ``limits``: answer 400).
 """
 
 from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec, FieldType
+from .limits import StringLimit, ValueTooLong, column_limit
 from .sql import SQLStorage, Tx
 from .tables import Tables, build_tables
 
@@ -17,7 +19,10 @@ __all__ = [
     "FieldType",
     "SQLStorage",
     "StorageUnavailable",
+    "StringLimit",
     "Tables",
     "Tx",
+    "ValueTooLong",
     "build_tables",
+    "column_limit",
 ]

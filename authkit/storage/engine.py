@@ -23,9 +23,11 @@ from sqlalchemy.pool import StaticPool
 from ..errors import ConfigError
 from .pool import pool_options
 
-# Seconds to wait for a connection before calling the database unavailable: long enough for
-# a loaded server, short enough that a request answers 503 instead of hanging.
-CONNECT_TIMEOUT = 10
+# Seconds to wait for a connection (TCP and the server's greeting) before calling the
+# database unavailable: long enough for a loaded server on a network, short enough that a
+# database that accepts connections and never answers costs a request at most this long
+# before its 503. ``connect_timeout=N`` in the URL (AUTHKIT_DATABASE_URL) overrides it.
+CONNECT_TIMEOUT = 5
 # Milliseconds SQLite waits for another connection's write lock before "database is locked".
 SQLITE_BUSY_TIMEOUT_MS = 5000
 
@@ -134,6 +136,20 @@ def configure_engine(engine: Engine) -> None:
                 cursor.close()
 
     elif backend in ("mysql", "mariadb"):
+
+        @event.listens_for(engine, "do_connect")
+        def _mysql_bounded_greeting(dialect: Any, _record: Any, cargs: Any,
+                                    cparams: dict[str, Any]) -> Any:
+            # PyMySQL reads the server's greeting with read_timeout (none by default), not
+            # connect_timeout: a server that accepts TCP and never speaks would hold the
+            # request forever. Bound the greeting by connect_timeout, then clear the read
+            # timeout again for queries (PyMySQL re-applies _read_timeout before each read).
+            timeout = cparams.get("connect_timeout")
+            if timeout is None or cparams.get("read_timeout") is not None:
+                return None
+            conn = dialect.connect(*cargs, **{**cparams, "read_timeout": timeout})
+            conn._read_timeout = None
+            return conn
 
         @event.listens_for(engine, "connect")
         def _mysql_on_connect(dbapi_conn: Any, _record: Any) -> None:

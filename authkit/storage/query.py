@@ -19,6 +19,7 @@ from typing import Any, Literal
 from sqlalchemy import ColumnElement, Integer, Table, and_, true
 from sqlalchemy.sql.elements import UnaryExpression
 
+from ..errors import AuthError
 from ..models import parse_iso
 from .types import IntBool, JSONList, UTCDateTime
 
@@ -32,7 +33,7 @@ OPERATORS: frozenset[str] = frozenset(
 _ESCAPE = "!"
 
 
-class QueryError(ValueError):
+class QueryError(AuthError, ValueError):
     """A listing that cannot be run: unknown field, bad operator, or a value of the wrong type."""
 
 

@@ -22,6 +22,7 @@ from sqlalchemy import update as sa_update
 from ..errors import ConfigError
 from ..tokens import generate_id
 from .engine import unique_violation
+from .limits import fit_key
 
 # Each round either decides or saw another writer change the row in between; a handful is
 # far more than contention can cause (each lost round means someone else's request counted).
@@ -41,6 +42,8 @@ def consume(connection: Callable[[], AbstractContextManager[Connection]], table:
     if table is None:
         raise ConfigError("rate_limit.storage='database' needs the rateLimit table: "
                           "build_tables(rate_limit_table=True)")
+    # The key holds the request path, which may be longer than the column takes.
+    key = fit_key(table, "key", key)
     # Subscripts, not attributes: ``table.c.key``/``.count`` could clash with collection API.
     key_col, count, last_col = table.c["key"], table.c["count"], table.c["lastRequest"]
     window_start = now_ms - window_ms
@@ -91,6 +94,7 @@ def read(connection: Callable[[], AbstractContextManager[Connection]], table: Ta
          key: str) -> dict[str, Any] | None:
     """The row of ``key`` as ``{key, count, lastRequest}`` (tests and tooling)."""
     cols = table.c["key"], table.c["count"], table.c["lastRequest"]
+    key = fit_key(table, "key", key)
     with connection() as conn:
         row = conn.execute(select(*cols).where(cols[0] == key)).first()
     if row is None:

@@ -25,6 +25,7 @@ from sqlalchemy import update as sa_update
 from ..tokens import generate_id
 from .engine import unique_violation
 from .errors import DuplicateError
+from .limits import StringLimit, check_lengths, column_limit
 from .query import Condition, QueryError, Sort, like_pattern
 from .tables import Tables
 
@@ -86,6 +87,19 @@ class RowOps:
             raise QueryError(f"no table named {model!r} in the schema")
         return found
 
+    def limit(self, model: str, column: str) -> StringLimit | None:
+        """The longest string ``model.column`` takes (``None``: not a string column); what a
+        plugin checks before work it cannot undo. Writes check it anyway (``ValueTooLong``)."""
+        table = self.table(model)
+        if column not in table.c:
+            raise QueryError(f"{table.name} has no column {column!r}")
+        return column_limit(table.c[column])
+
+    def check_values(self, model: str, values: Mapping[str, Any]) -> None:
+        """Raise ``ValueTooLong`` now for a value a later write of ``model`` would refuse
+        (for a value kept elsewhere first, such as the new address in a change-email link)."""
+        check_lengths(self.table(model), values)
+
     def _row_defaults(self, table: Table, values: Mapping[str, Any]) -> dict[str, Any]:
         out = dict(values)
         unknown = [k for k in out if k not in table.c]
@@ -102,6 +116,7 @@ class RowOps:
         """Insert one row and return it as read back (``id`` generated when missing)."""
         table = self.table(model)
         row = self._row_defaults(table, values)
+        check_lengths(table, row)
         with self._connection() as conn:
             try:
                 conn.execute(table.insert().values(**row))
@@ -150,6 +165,7 @@ class RowOps:
             raise QueryError(f"cannot update {table.name} column(s) {sorted(unknown)}")
         if not values:
             return self.count_rows(model, where)
+        check_lengths(table, values)
         with self._connection() as conn:
             try:
                 done = conn.execute(sa_update(table).where(_clause(table, where))

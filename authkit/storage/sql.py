@@ -34,7 +34,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import update as sa_update
 
 from ..errors import ConfigError
-from ..models import Account, Session, User, Verification, to_ms
+from ..models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification, to_ms
 from ..outage_log import report_outage
 from . import rate_limit as _rate_limit
 from .engine import (
@@ -46,6 +46,7 @@ from .engine import (
 )
 from .errors import DuplicateError, StorageUnavailable
 from .fields import FieldSpec
+from .limits import check_lengths
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
 from .rows import RowOps
@@ -54,15 +55,8 @@ from .tables import Tables
 CREDENTIAL_PROVIDER = "credential"
 
 # Record attribute ↔ column, for the columns every Better Auth schema has.
-_USER_COLUMNS = {
-    "id": "id", "name": "name", "email": "email", "emailVerified": "email_verified",
-    "image": "image", "createdAt": "created_at", "updatedAt": "updated_at",
-}
-_SESSION_COLUMNS = {
-    "id": "id", "expiresAt": "expires_at", "token": "token", "createdAt": "created_at",
-    "updatedAt": "updated_at", "ipAddress": "ip_address", "userAgent": "user_agent",
-    "userId": "user_id",
-}
+_USER_COLUMNS = USER_COLUMNS
+_SESSION_COLUMNS = SESSION_COLUMNS
 _ACCOUNT_COLUMNS = {
     "id": "id", "accountId": "account_id", "providerId": "provider_id", "userId": "user_id",
     "accessToken": "access_token", "refreshToken": "refresh_token", "idToken": "id_token",
@@ -167,10 +161,12 @@ class _Ops(RowOps):
         unknown = [k for k in values if k not in table.c or k == "id"]
         if unknown:
             raise ValueError(f"cannot update {table.name!r} columns {sorted(unknown)}")
+        check_lengths(table, values)
         return dict(values)
 
     @staticmethod
     def _insert(conn: Connection, table: Table, values: Mapping[str, Any]) -> None:
+        check_lengths(table, values)
         try:
             conn.execute(table.insert().values(**values))
         except sa_exc.IntegrityError as exc:

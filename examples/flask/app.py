@@ -1,5 +1,6 @@
 """A small Flask app on authkit: sign-up, sign-in (with a password, an emailed link or an
-emailed code), profile, an admin page, a JSON API.
+emailed code), profile, an admin page, organizations (create, invite by email,
+accept, switch, members and roles), a JSON API.
 
 Run it with ``python examples/flask/app.py`` (see README.md). Handlers call ``auth.api``
 server-side and turn ``APIError`` into form messages; ``FlaskAuthKit`` mounts the auth API at
@@ -29,6 +30,7 @@ from authkit.outbox import write_outbox_line
 from authkit.plugins import Plugin, email_otp, magic_link
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
+from authkit.plugins.organization import organization
 from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
@@ -115,6 +117,18 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def send_invitation(data: dict[str, Any]) -> None:
+    """The invitation mail: to AUTHKIT_EMAIL_OUTBOX when set, else printed (development)."""
+    site = os.environ.get("EXAMPLE_SITE_URL", "http://127.0.0.1:5000").rstrip("/")
+    url = f"{site}/accept-invitation/{data['id']}"
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    if outbox:
+        write_outbox_line(outbox, {"type": "invitation", "email": data["email"], "url": url,
+                                   "token": data["id"]})
+    else:
+        print(f"invitation for {data['email']} to {data['organization']['name']}: {url}")
+
+
 def passwordless_plugins() -> list[Plugin]:
     """Sign-in by emailed link or code. Mail is printed on the console, or with
     AUTHKIT_EMAIL_OUTBOX appended to that file as JSON lines (what the browser test reads)."""
@@ -154,7 +168,8 @@ def make_auth(database: str | None = None) -> AuthKit:
         # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
         # verifies e-mails, so a Google account with a verified address joins the existing
         # user of that address).
-        plugins=[*passwordless_plugins(),
+        plugins=[organization(send_invitation_email=send_invitation),
+                 *passwordless_plugins(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
@@ -168,7 +183,8 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     auth = auth or make_auth()
     app = Flask(__name__, template_folder=str(HERE / "templates"))
     app.config.update(
-        AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/api/:path*"],
+        AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/org/:path*",
+                         "/accept-invitation/:id", "/api/:path*"],
         AUTHKIT_ROLES={"/admin/*": "admin"},
         AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
         AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
@@ -393,6 +409,85 @@ def create_app(auth: AuthKit | None = None) -> Flask:
         except APIError as exc:
             error = friendly(exc)
         return render_template("admin_users.html", users=users, error=error)
+
+    # -- organizations: every action is one auth.api call with the visitor's headers --------
+    def org_page(error: str | None = None, message: str | None = None,
+                 status: int = 200) -> Any:
+        orgs = auth.api.list_organizations(headers=headers())
+        active = auth.api.get_full_organization(headers=headers())
+        mine = None
+        if active is not None:
+            mine = next((m for m in active["members"] if m["userId"] == current_user.id), None)
+        return render_template("organizations.html", orgs=orgs, active=active, mine=mine,
+                               error=error, message=message), status
+
+    def org_action(run: Any, done: str) -> Any:
+        error = csrf_error()
+        api_headers = Headers()
+        if error is None:
+            try:
+                out = run()
+                api_headers = getattr(out, "headers", api_headers)
+            except APIError as exc:
+                error = friendly(exc)
+        if error:
+            return org_page(error=error, status=400)
+        return forward(redirect(f"/org?done={done}", 303), api_headers)
+
+    @app.get("/org")
+    def organizations() -> Any:
+        done = {"created": "Organization created.", "invited": "Invitation sent.",
+                "switched": "Active organization changed.", "role": "Role changed."}
+        return org_page(message=done.get(request.args.get("done", "")))
+
+    @app.post("/org/create")
+    def create_organization() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.create_organization(
+            body={"name": form.get("name", ""), "slug": form.get("slug", "")},
+            headers=headers()), "created")
+
+    @app.post("/org/switch")
+    def switch_organization() -> Any:
+        return org_action(lambda: auth.api.set_active_organization(
+            body={"organizationId": request.form.get("organizationId", "")},
+            headers=headers(), return_headers=True), "switched")
+
+    @app.post("/org/invite")
+    def invite() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.create_invitation(
+            body={"email": form.get("email", ""), "role": form.get("role", "member")},
+            headers=headers()), "invited")
+
+    @app.post("/org/role")
+    def change_role() -> Any:
+        form = request.form
+        return org_action(lambda: auth.api.update_member_role(
+            body={"memberId": form.get("memberId", ""), "role": form.get("role", "")},
+            headers=headers()), "role")
+
+    @app.route("/accept-invitation/<invitation_id>", methods=["GET", "POST"])
+    def accept_invitation(invitation_id: str) -> Any:
+        error = None
+        if request.method == "POST":
+            error = csrf_error()
+            if error is None:
+                try:
+                    out = auth.api.accept_invitation(body={"invitationId": invitation_id},
+                                                     headers=headers(), return_headers=True)
+                except APIError as exc:
+                    error = friendly(exc)
+                else:
+                    return forward(redirect("/org", 303), out.headers)
+        invitation = None
+        try:
+            invitation = auth.api.get_invitation(query={"id": invitation_id},
+                                                 headers=headers())
+        except APIError as exc:
+            error = error or friendly(exc)
+        return render_template("invitation.html", invitation=invitation,
+                               error=error), 400 if error else 200
 
     @app.get("/api/me")
     def api_me() -> Any:

@@ -1,5 +1,6 @@
 """A small Starlette app on authkit: sign-up, sign-in (with a password, an emailed link or an
-emailed code), profile, an admin page, a JSON API.
+emailed code), profile, an admin page, organizations (create, invite by email,
+accept, switch, members and roles), a JSON API.
 
 Run it with ``python examples/starlette/app.py`` (see README.md). Handlers call ``auth.api``
 in a worker thread and turn ``APIError`` into form messages; ``authkit_middleware`` mounts
@@ -34,6 +35,7 @@ from authkit.outbox import write_outbox_line
 from authkit.plugins import Plugin, email_otp, magic_link
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
+from authkit.plugins.organization import organization
 from authkit.plugins.social import SocialPlugin, social
 
 HERE = Path(__file__).resolve().parent
@@ -120,6 +122,18 @@ def dev_secret() -> str:
     return path.read_text().strip()
 
 
+def send_invitation(data: dict[str, Any]) -> None:
+    """The invitation mail: to AUTHKIT_EMAIL_OUTBOX when set, else printed (development)."""
+    site = os.environ.get("EXAMPLE_SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+    url = f"{site}/accept-invitation/{data['id']}"
+    outbox = os.environ.get("AUTHKIT_EMAIL_OUTBOX")
+    if outbox:
+        write_outbox_line(outbox, {"type": "invitation", "email": data["email"], "url": url,
+                                   "token": data["id"]})
+    else:
+        print(f"invitation for {data['email']} to {data['organization']['name']}: {url}")
+
+
 def passwordless_plugins() -> list[Plugin]:
     """Sign-in by emailed link or code. Mail is printed on the console, or with
     AUTHKIT_EMAIL_OUTBOX appended to that file as JSON lines (what the browser test reads)."""
@@ -159,7 +173,8 @@ def make_auth(database: str | None = None) -> AuthKit:
         # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
         # verifies e-mails, so a Google account with a verified address joins the existing
         # user of that address).
-        plugins=[*passwordless_plugins(),
+        plugins=[organization(send_invitation_email=send_invitation),
+                 *passwordless_plugins(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
@@ -391,6 +406,81 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             error = friendly(exc)
         return page(request, "admin_users.html", users=users, error=error)
 
+    # -- organizations: every action is one auth.api call with the visitor's headers --------
+    async def org_page(request: Request, error: str | None = None,
+                       message: str | None = None, status: int = 200) -> Response:
+        orgs = await call("list_organizations", request)
+        active = await call("get_full_organization", request)
+        mine = None
+        if active is not None:
+            me = request.user.user.id
+            mine = next((m for m in active["members"] if m["userId"] == me), None)
+        return page(request, "organizations.html", status, orgs=orgs, active=active, mine=mine,
+                    error=error, message=message)
+
+    async def org_action(request: Request, name: str, body: dict[str, Any],
+                         done: str) -> Response:
+        error = csrf_error(request)
+        api_headers = Headers()
+        if error is None:
+            try:
+                out = await call(name, request, body=body, return_headers=True)
+                api_headers = out.headers
+            except APIError as exc:
+                error = friendly(exc)
+        if error:
+            return await org_page(request, error=error, status=400)
+        return forward(RedirectResponse(f"/org?done={done}", 303), api_headers)
+
+    async def organizations(request: Request) -> Response:
+        done = {"created": "Organization created.", "invited": "Invitation sent.",
+                "switched": "Active organization changed.", "role": "Role changed."}
+        return await org_page(request, message=done.get(request.query_params.get("done", "")))
+
+    async def create_organization(request: Request) -> Response:
+        form = await form_of(request)
+        return await org_action(request, "create_organization",
+                                {"name": form.get("name", ""), "slug": form.get("slug", "")},
+                                "created")
+
+    async def switch_organization(request: Request) -> Response:
+        form = await form_of(request)
+        return await org_action(request, "set_active_organization",
+                                {"organizationId": form.get("organizationId", "")}, "switched")
+
+    async def invite(request: Request) -> Response:
+        form = await form_of(request)
+        return await org_action(request, "create_invitation",
+                                {"email": form.get("email", ""),
+                                 "role": form.get("role", "member")}, "invited")
+
+    async def change_role(request: Request) -> Response:
+        form = await form_of(request)
+        return await org_action(request, "update_member_role",
+                                {"memberId": form.get("memberId", ""),
+                                 "role": form.get("role", "")}, "role")
+
+    async def accept_invitation(request: Request) -> Response:
+        invitation_id = request.path_params["invitation_id"]
+        error = None
+        if request.method == "POST":
+            error = csrf_error(request)
+            if error is None:
+                try:
+                    out = await call("accept_invitation", request, return_headers=True,
+                                     body={"invitationId": invitation_id})
+                except APIError as exc:
+                    error = friendly(exc)
+                else:
+                    return forward(RedirectResponse("/org", 303), out.headers)
+        invitation = None
+        try:
+            invitation = await call("get_invitation", request, query={"id": invitation_id})
+        except APIError as exc:
+            error = error or friendly(exc)
+        return page(request, "invitation.html", 400 if error else 200, invitation=invitation,
+                    error=error)
+
     async def api_me(request: Request) -> Response:
         session = request.user.session  # the middleware answered 401 otherwise
         # Never hand the session token to page scripts: it is the HttpOnly cookie's secret.
@@ -411,11 +501,19 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             Route("/dashboard", dashboard),
             Route("/profile", profile, methods=["GET", "POST"]),
             Route("/admin/users", admin_users),
+            Route("/org", organizations),
+            Route("/org/create", create_organization, methods=["POST"]),
+            Route("/org/switch", switch_organization, methods=["POST"]),
+            Route("/org/invite", invite, methods=["POST"]),
+            Route("/org/role", change_role, methods=["POST"]),
+            Route("/accept-invitation/{invitation_id}", accept_invitation,
+                  methods=["GET", "POST"]),
             Route("/api/me", api_me),
         ],
         middleware=authkit_middleware(
             auth,
-            protect=["/dashboard", "/profile", "/accounts", "/api/:path*"],
+            protect=["/dashboard", "/profile", "/accounts", "/org/:path*",
+                     "/accept-invitation/:id", "/api/:path*"],
             roles={"/admin/*": "admin"},
             auth_pages=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
             after_sign_in_path="/dashboard",

@@ -110,16 +110,9 @@ def create_user(auth: AuthKit, plugin: AdminPlugin, ctx: Context | None, *, emai
                               "createdAt": now, "updatedAt": now,
                               "role": role if role is not None else plugin.options.default_role}
     try:
-        with auth.db.transaction() as tx:
-            user = tx.create_user(ctx, values)
-            if user is None:
-                raise admin_error(500, "FAILED_TO_CREATE_USER")
-            if password_hash is not None:
-                account = tx.create_account(ctx, Account(
-                    id=generate_id(), account_id=user.id, provider_id="credential",
-                    user_id=user.id, password=password_hash, created_at=now, updated_at=now))
-                if account is None:
-                    raise admin_error(500, "FAILED_TO_CREATE_USER")
+        user = auth.db.create_user_with_credential(
+            ctx, values, password_hash=password_hash,
+            refused=lambda: admin_error(500, "FAILED_TO_CREATE_USER"))
     except DuplicateError:
         # A concurrent create of the same email won the race.
         raise admin_error(400, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL") from None

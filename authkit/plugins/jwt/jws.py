@@ -10,11 +10,12 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ...errors import AuthError
 from ...jsjson import stringify
 from . import keys
 
 
-class InvalidToken(ValueError):
+class InvalidToken(AuthError, ValueError):
     """A token that is malformed or whose signature does not verify."""
 
 

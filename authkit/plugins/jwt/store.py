@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ...crypto.symmetric import symmetric_decrypt, symmetric_encrypt
+from ...errors import AuthError
 from ...jsjson import stringify
 from ...storage.fields import FieldSpec
 from ...storage.query import Sort
@@ -35,7 +36,7 @@ JWKS_TABLE: dict[str, Sequence[FieldSpec]] = {MODEL: (
 )}
 
 
-class PrivateKeyError(Exception):
+class PrivateKeyError(AuthError):
     """A stored private key that cannot be decrypted or parsed (wrong secret, damaged row)."""
 
 

@@ -31,12 +31,14 @@ from typing import Any
 
 import jwt as pyjwt
 
+from ...errors import AuthError
+
 __all__ = ["InvalidToken", "JWKSVerifier"]
 
 ALGORITHMS = ("EdDSA", "ES256", "ES512", "RS256", "PS256")
 
 
-class InvalidToken(Exception):
+class InvalidToken(AuthError):
     """The token is malformed, signed by an unknown key, or its claims do not hold."""
 
 

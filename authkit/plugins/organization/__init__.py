@@ -65,8 +65,10 @@ __all__ = [
     "TeamOptions",
     "extend_roles",
     "find_organization_plugin",
+    "join_roles",
     "membership_key",
     "organization",
+    "parse_roles",
 ]
 
 #: ``hook(**payload)``; a ``before_*`` hook may return ``{"data": {...}}`` to change what is
@@ -270,5 +272,3 @@ def find_organization_plugin(auth: AuthKit) -> OrganizationPlugin | None:
             return plugin
     return None
 
-
-__all__ += ["join_roles", "parse_roles"]

@@ -21,13 +21,23 @@ def store(ctx: Context) -> RowOps:
 
 
 def session(ctx: Context) -> SessionWithUser:
-    """The caller's session, or 401 ``UNAUTHORIZED``."""
+    """The caller's session, or 401 ``UNAUTHORIZED``: for the routes that only read (where
+    it comes from is the endpoint's freshness, the store by default)."""
     return ctx.require_session()
 
 
-def session_or(ctx: Context, error: APIError) -> SessionWithUser:
-    """The caller's session, or ``error`` (the routes whose 401 has another shape)."""
-    found = ctx.auth.sessions.resolve(ctx) if ctx.session is None else ctx.session
+def writer(ctx: Context) -> SessionWithUser:
+    """The caller's session read from the store, or 401 ``UNAUTHORIZED``: for the routes
+    that change organizations, members, invitations, teams or roles, so a session revoked
+    moments ago cannot still act through a cached cookie, whatever freshness they declare."""
+    return ctx.require_session(sensitive=True)
+
+
+def session_or(ctx: Context, error: APIError, *, from_store: bool = False) -> SessionWithUser:
+    """The caller's session, or ``error`` (the routes whose 401 has another shape);
+    ``from_store`` as for ``writer``."""
+    found = (ctx.auth.sessions.resolve(ctx, disable_cookie_cache=from_store)
+             if ctx.session is None or from_store else ctx.session)
     if found is None:
         raise error
     ctx.session = found
@@ -60,3 +70,13 @@ def caller_member(ctx: Context, found: SessionWithUser, org_id: str,
     if row is None:
         raise error
     return row
+
+
+def expected_string(path: str, value: Any) -> APIError:
+    """zod's 400 for a non-string where a string or null is allowed (``[body.logo] ...``)."""
+    kind = ("boolean" if isinstance(value, bool) else
+            "number" if isinstance(value, (int, float)) else
+            "array" if isinstance(value, list) else
+            "object" if isinstance(value, dict) else type(value).__name__)
+    return APIError(400, "VALIDATION_ERROR",
+                    f"[{path}] Invalid input: expected string, received {kind}")

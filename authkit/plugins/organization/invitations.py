@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING, Any
 from ...storage.query import Condition
 from ...validation import Body, is_valid_email
 from .access import parse_roles
-from .common import caller_member, organization_id, session, session_or, store
+from .common import caller_member, organization_id, session, session_or, store, writer
 from .errors import bad, forbidden, message_only, org_error
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     invitation_json,
@@ -97,14 +98,15 @@ def send_mail(plugin: OrganizationPlugin, invitation: Row, organization: Row,
 
 def invite_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/invite-member → Invitation (new, or the resent one)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InviteBody = ctx.body
     opts = plugin.options
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
         raise bad("ORGANIZATION_NOT_FOUND")
     email = body.email.lower()
-    if not is_valid_email(email):
+    # invitation.email is indexed: varchar(255) on MySQL/MariaDB.
+    if not is_valid_email(email) or len(email) > 255:
         raise org_error(400, "INVALID_EMAIL", "Invalid email")
     db = store(ctx)
     inviter = caller_member(ctx, found, org_id, bad("MEMBER_NOT_FOUND"))
@@ -190,7 +192,7 @@ def _recipient_checks(plugin: OrganizationPlugin, found: SessionWithUser, invita
 
 def accept_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/accept-invitation → ``{invitation, member}``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     now = ctx.auth.now()
@@ -239,7 +241,7 @@ def accept_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def reject_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/reject-invitation → ``{invitation, member: null}`` (expiry ignored)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     invitation = db.find_row("invitation", {"id": body.invitationId})
@@ -259,7 +261,7 @@ def reject_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def cancel_invitation(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/cancel-invitation → the Invitation, status ``canceled``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: InvitationIdBody = ctx.body
     db = store(ctx)
     invitation = db.find_row("invitation", {"id": body.invitationId})
@@ -311,7 +313,7 @@ def list_invitations(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
                            message_only(403, "You are not a member of this organization"))
     if not plugin.member_allows(db, member, {"invitation": ["create"]}):
         raise forbidden("YOU_ARE_NOT_ALLOWED_TO_LIST_INVITATIONS")
-    rows = db.find_rows("invitation", {"organizationId": org_id})
+    rows = db.find_rows("invitation", {"organizationId": org_id}, sort=BY_AGE)
     if not plugin.is_creator(member):
         # Only owners see invitations that would make someone an owner.
         rows = [r for r in rows if not _holds_creator(plugin, r.get("role"))]
@@ -335,7 +337,7 @@ def list_user_invitations(plugin: OrganizationPlugin, ctx: Context) -> list[Row]
     else:
         raise message_only(400, "Missing session headers, or email query parameter.")
     db = store(ctx)
-    rows = db.find_rows("invitation", {"email": email, "status": "pending"})
+    rows = db.find_rows("invitation", {"email": email, "status": "pending"}, sort=BY_AGE)
     orgs = {o["id"]: o for o in db.find_rows(
         "organization", [Condition("id", "in", sorted({r["organizationId"] for r in rows}))])
     } if rows else {}

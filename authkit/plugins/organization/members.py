@@ -10,9 +10,10 @@ from ...errors import APIError
 from ...storage.query import Condition, QueryError, Sort
 from ...validation import Body
 from .access import join_roles, parse_roles
-from .common import active_organization_id, caller_member, organization_id, session, store
+from .common import active_organization_id, caller_member, organization_id, session, store, writer
 from .errors import CodeFirstError, bad, empty, forbidden, org_error
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     member_json,
@@ -180,7 +181,7 @@ def list_members(plugin: OrganizationPlugin, ctx: Context) -> Row:
         where.append(Condition(query.filterField, operator, value))
     limit = _number(query.limit) or plugin.options.membership_limit
     offset = max(_number(query.offset) or 0, 0)
-    sort = None
+    sort = BY_AGE
     if query.sortBy:
         sort = Sort(query.sortBy, "desc" if query.sortDirection == "desc" else "asc")
     try:
@@ -223,7 +224,7 @@ def _raise(error: APIError) -> Row:
 
 def update_member_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update-member-role → the updated Member."""
-    found = session(ctx)
+    found = writer(ctx)
     body: UpdateRoleBody = ctx.body
     if not body.role or not isinstance(body.role, (str, list)):
         raise empty(400)
@@ -269,7 +270,7 @@ def update_member_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def remove_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/remove-member → ``{member}`` (with ``user`` when named by e-mail)."""
-    found = session(ctx)
+    found = writer(ctx)
     body: RemoveMemberBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
@@ -305,7 +306,7 @@ def remove_member(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 def leave(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/leave → the caller's former MemberWithUser."""
-    found = session(ctx)
+    found = writer(ctx)
     body: LeaveBody = ctx.body
     db = store(ctx)
     member = caller_member(ctx, found, body.organizationId, bad("MEMBER_NOT_FOUND"))
@@ -319,7 +320,8 @@ def leave(plugin: OrganizationPlugin, ctx: Context) -> Row:
 
 
 def _is_permission_record(value: Any) -> bool:
-    return isinstance(value, dict) and bool(value) and all(
+    # ``{}`` is a valid record (it grants nothing): Better Auth answers success false.
+    return isinstance(value, dict) and all(
         isinstance(k, str) and isinstance(v, list) and all(isinstance(a, str) for a in v)
         for k, v in value.items())
 

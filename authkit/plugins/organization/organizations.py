@@ -7,12 +7,12 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 from ... import jsjson
-from ...errors import APIError
 from ...storage.query import Condition
 from ...validation import Body
 from .common import (
     active_organization_id,
     caller_member,
+    expected_string,
     organization_id,
     session,
     session_or,
@@ -20,6 +20,7 @@ from .common import (
 )
 from .errors import bad, empty, forbidden, message_only, org_error
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     invitation_json,
@@ -38,13 +39,15 @@ if TYPE_CHECKING:
     from . import OrganizationPlugin
 
 NonEmpty = Annotated[str, Field(min_length=1)]
+# The slug is a unique column: varchar(255) on MySQL/MariaDB, which refuse longer values.
+Slug = Annotated[str, Field(min_length=1, max_length=255)]
 
 
 class CreateBody(Body):
     """Body of ``/organization/create``."""
 
     name: NonEmpty
-    slug: NonEmpty
+    slug: Slug
     logo: Any = None
     metadata: dict[str, Any] | None = None
     userId: Any = None
@@ -54,14 +57,14 @@ class CreateBody(Body):
 class SlugBody(Body):
     """Body of ``/organization/check-slug``."""
 
-    slug: str
+    slug: Annotated[str, Field(max_length=255)]
 
 
 class UpdateData(Body):
     """``data`` of ``/organization/update``."""
 
     name: NonEmpty | None = None
-    slug: NonEmpty | None = None
+    slug: Slug | None = None
     logo: Any = None
     metadata: dict[str, Any] | None = None
 
@@ -100,7 +103,7 @@ def metadata_text(value: Any) -> str | None:
 
 
 def _creator(ctx: Context, body: CreateBody) -> tuple[User, SessionWithUser | None]:
-    found = ctx.auth.sessions.resolve(ctx)
+    found = ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True)
     if found is not None:
         ctx.session = found
         return found.user, found
@@ -131,7 +134,7 @@ def create(plugin: OrganizationPlugin, ctx: Context) -> Row:
     if db.find_row("organization", {"slug": body.slug}) is not None:
         raise bad("ORGANIZATION_ALREADY_EXISTS")
     if body.logo is not None and not isinstance(body.logo, str):
-        raise APIError(400, "VALIDATION_ERROR", "[body.logo] Invalid input")
+        raise expected_string("body.logo", body.logo)
     now = ctx.auth.now()
     data: Row = {"name": body.name, "slug": body.slug, "logo": body.logo,
                  "metadata": body.metadata, "createdAt": now}
@@ -176,7 +179,7 @@ def check_slug(plugin: OrganizationPlugin, ctx: Context) -> Row:
 def update(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update → the updated Organization (metadata parsed)."""
     body: UpdateBody = ctx.body
-    found = session_or(ctx, message_only(401, "User not found"))
+    found = session_or(ctx, message_only(401, "User not found"), from_store=True)
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
         raise bad("ORGANIZATION_NOT_FOUND")
@@ -188,7 +191,7 @@ def update(plugin: OrganizationPlugin, ctx: Context) -> Row:
     data: Row = {k: getattr(body.data, k) for k in ("name", "slug", "logo", "metadata")
                  if k in given}
     if "logo" in data and data["logo"] is not None and not isinstance(data["logo"], str):
-        raise APIError(400, "VALIDATION_ERROR", "[body.data.logo] Invalid input")
+        raise expected_string("body.data.logo", data["logo"])
     if isinstance(data.get("slug"), str):
         taken = db.find_row("organization", {"slug": data["slug"]})
         if taken is not None and taken["id"] != org_id:
@@ -233,7 +236,7 @@ def delete(plugin: OrganizationPlugin, ctx: Context) -> Row:
     if plugin.options.disable_organization_deletion:
         raise org_error(404, "ORGANIZATION_DELETION_DISABLED")
     body: DeleteBody = ctx.body
-    found = session_or(ctx, empty(401))
+    found = session_or(ctx, empty(401), from_store=True)
     member = caller_member(ctx, found, body.organizationId,
                            bad("USER_IS_NOT_A_MEMBER_OF_THE_ORGANIZATION"))
     db = store(ctx)
@@ -258,7 +261,8 @@ def list_organizations(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     ids = [m["organizationId"] for m in db.find_rows("member", {"userId": found.user.id})]
     if not ids:
         return []
-    rows = db.find_rows("organization", [Condition("id", "in", ids)])
+    # In creation order, as Better Auth lists them (an id lookup alone comes back in id order).
+    rows = db.find_rows("organization", [Condition("id", "in", ids)], sort=BY_AGE)
     return [organization_json(r) for r in rows]
 
 
@@ -307,12 +311,12 @@ def get_full_organization(plugin: OrganizationPlugin, ctx: Context) -> Row | Non
     db = store(ctx)
     caller = member_of(db, org["id"], found.user.id)
     assert caller is not None
-    members = db.find_rows("member", {"organizationId": org["id"]},
+    members = db.find_rows("member", {"organizationId": org["id"]}, sort=BY_AGE,
                            limit=_members_limit(query.membersLimit))
     users = users_by_id(db, [m["userId"] for m in members])
     invitations: list[Row] = []
     if plugin.member_allows(db, caller, {"invitation": ["create"]}):
-        rows = db.find_rows("invitation", {"organizationId": org["id"]})
+        rows = db.find_rows("invitation", {"organizationId": org["id"]}, sort=BY_AGE)
         if not plugin.is_creator(caller):
             rows = [r for r in rows if plugin.options.creator_role
                     not in (r.get("role") or "").split(",")]
@@ -323,7 +327,7 @@ def get_full_organization(plugin: OrganizationPlugin, ctx: Context) -> Row | Non
                       if m["userId"] in users]
     if plugin.options.teams.enabled:
         out["teams"] = [team_json(t, with_count=True)
-                        for t in db.find_rows("team", {"organizationId": org["id"]})]
+                        for t in db.find_rows("team", {"organizationId": org["id"]}, sort=BY_AGE)]
     return out
 
 
@@ -338,7 +342,7 @@ def set_active_organization(plugin: OrganizationPlugin, ctx: Context) -> Row | N
             set_active(ctx, found, {"activeOrganizationId": None}, cookie=True)
         return None
     if body.organizationId is not None and not isinstance(body.organizationId, str):
-        raise APIError(400, "VALIDATION_ERROR", "[body.organizationId] Invalid input")
+        raise expected_string("body.organizationId", body.organizationId)
     org_id: str | None = body.organizationId
     if org_id is None and body.organizationSlug is not None:
         by_slug = db.find_row("organization", {"slug": body.organizationSlug})

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...models import SessionWithUser, User, iso
 from ...storage import DuplicateError
-from ...storage.query import Condition
+from ...storage.query import Condition, Sort
 from .errors import forbidden
 from .schema import membership_key
 
@@ -21,6 +21,9 @@ if TYPE_CHECKING:
     from ...storage.rows import RowOps
 
 Row = dict[str, Any]
+# Listings come back oldest first, as Better Auth's do on SQLite (insertion order); without an
+# ORDER BY, PostgreSQL and MySQL may answer in any order, and an id lookup in id order.
+BY_AGE = Sort("createdAt")
 
 ORGANIZATION_KEYS = ("name", "slug", "logo", "createdAt", "metadata")
 MEMBER_KEYS = ("organizationId", "userId", "role", "createdAt")

@@ -8,14 +8,16 @@ lower-cased when created or renamed and compared exactly otherwise.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Annotated, Any
+
+from pydantic import Field
 
 from ...errors import APIError
 from ...validation import Body
 from .access import parse_roles, permission_text
-from .common import caller_member, organization_id, session, store
+from .common import caller_member, organization_id, session, store, writer
 from .errors import MissingPermissionsError, bad, forbidden, org_error
-from .records import Row, role_json
+from .records import BY_AGE, Row, role_json
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -24,12 +26,16 @@ if TYPE_CHECKING:
     from . import OrganizationPlugin
 
 Permission = dict[str, list[str]]
+# organizationRole.role is indexed: varchar(255) on MySQL/MariaDB.
+RoleName = Annotated[str, Field(max_length=255)]
+# The role named in update-role / delete-role (upstream: a non-empty string).
+RoleRef = Annotated[str, Field(min_length=1)]
 
 
 class CreateRoleBody(Body):
     """Body of ``/organization/create-role``."""
 
-    role: str
+    role: RoleName
     permission: dict[str, list[str]]
     organizationId: str | None = None
     additionalFields: dict[str, Any] | None = None
@@ -38,8 +44,8 @@ class CreateRoleBody(Body):
 class RoleQuery(Body):
     """Query of ``/organization/get-role`` (and ``list-roles``)."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     organizationId: str | None = None
 
 
@@ -47,14 +53,14 @@ class UpdateRoleData(Body):
     """``data`` of ``/organization/update-role``."""
 
     permission: dict[str, list[str]] | None = None
-    roleName: str | None = None
+    roleName: RoleName | None = None
 
 
 class UpdateRoleBody(Body):
     """Body of ``/organization/update-role``."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     data: UpdateRoleData
     organizationId: str | None = None
 
@@ -62,8 +68,8 @@ class UpdateRoleBody(Body):
 class DeleteRoleBody(Body):
     """Body of ``/organization/delete-role``."""
 
-    roleName: str | None = None
-    roleId: str | None = None
+    roleName: RoleRef | None = None
+    roleId: RoleRef | None = None
     organizationId: str | None = None
 
 
@@ -107,7 +113,7 @@ def _find(db: RowOps, org_id: str, name: str | None, role_id: str | None) -> Row
 
 def create_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/create-role → ``{success, roleData, statements}``."""
-    found = session(ctx)
+    found = writer(ctx)
     body: CreateRoleBody = ctx.body
     _need_ac(plugin)
     org_id = organization_id(found, body.organizationId)
@@ -145,8 +151,8 @@ def list_roles(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     _need_ac(plugin)
     org_id = _org(found, query.organizationId)
     _caller(plugin, ctx, found, org_id, "read", "YOU_ARE_NOT_ALLOWED_TO_LIST_A_ROLE")
-    return [role_json(r) for r in store(ctx).find_rows("organizationRole",
-                                                       {"organizationId": org_id})]
+    rows = store(ctx).find_rows("organizationRole", {"organizationId": org_id}, sort=BY_AGE)
+    return [role_json(r) for r in rows]
 
 
 def get_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
@@ -172,7 +178,7 @@ def update_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     body: UpdateRoleBody = ctx.body
     if body.roleName is None and body.roleId is None:
         raise APIError(400, "VALIDATION_ERROR", "[body] Invalid input")
-    found = session(ctx)
+    found = writer(ctx)
     _need_ac(plugin)
     org_id = _org(found, body.organizationId)
     refused = "YOU_ARE_NOT_ALLOWED_TO_UPDATE_A_ROLE"
@@ -200,7 +206,7 @@ def delete_role(plugin: OrganizationPlugin, ctx: Context) -> Row:
     body: DeleteRoleBody = ctx.body
     if body.roleName is None and body.roleId is None:
         raise APIError(400, "VALIDATION_ERROR", "[body] Invalid input")
-    found = session(ctx)
+    found = writer(ctx)
     _need_ac(plugin)
     org_id = _org(found, body.organizationId)
     _caller(plugin, ctx, found, org_id, "delete", "YOU_ARE_NOT_ALLOWED_TO_DELETE_A_ROLE")

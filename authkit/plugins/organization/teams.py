@@ -11,20 +11,22 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import Field
 
-from ...errors import APIError
 from ...storage.query import Condition
 from ...validation import Body
 from .common import (
     active_organization_id,
     active_team_id,
     caller_member,
+    expected_string,
     organization_id,
     session,
     session_or,
     store,
+    writer,
 )
 from .errors import bad, empty, forbidden
 from .records import (
+    BY_AGE,
     Row,
     add_team_member,
     member_of,
@@ -102,7 +104,7 @@ class TeamMemberBody(Body):
 
 def create_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/create-team → Team."""
-    found = session_or(ctx, empty(401))
+    found = session_or(ctx, empty(401), from_store=True)
     body: CreateTeamBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:
@@ -136,12 +138,13 @@ def list_teams(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     if org_id is None:
         raise bad("NO_ACTIVE_ORGANIZATION")
     caller_member(ctx, found, org_id, forbidden("YOU_ARE_NOT_ALLOWED_TO_ACCESS_THIS_ORGANIZATION"))
-    return [team_json(t) for t in store(ctx).find_rows("team", {"organizationId": org_id})]
+    rows = store(ctx).find_rows("team", {"organizationId": org_id}, sort=BY_AGE)
+    return [team_json(t) for t in rows]
 
 
 def update_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/update-team → the updated Team."""
-    found = session(ctx)
+    found = writer(ctx)
     body: UpdateTeamBody = ctx.body
     org_id = organization_id(found, body.data.organizationId)
     if org_id is None:
@@ -170,7 +173,7 @@ def update_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
 def remove_team(plugin: OrganizationPlugin, ctx: Context) -> Row:
     """POST /organization/remove-team → ``{message}``; pending invitations forget the team."""
     body: RemoveTeamBody = ctx.body
-    found = ctx.auth.sessions.resolve(ctx)
+    found = ctx.auth.sessions.resolve(ctx, disable_cookie_cache=True)
     org_id = body.organizationId or (active_organization_id(found) if found else None)
     if org_id is None:
         raise bad("NO_ACTIVE_ORGANIZATION")
@@ -214,7 +217,7 @@ def set_active_team(plugin: OrganizationPlugin, ctx: Context) -> Row | None:
             set_active(ctx, found, {"activeTeamId": None}, cookie=True)
         return None
     if body.teamId is not None and not isinstance(body.teamId, str):
-        raise APIError(400, "VALIDATION_ERROR", "[body.teamId] Invalid input")
+        raise expected_string("body.teamId", body.teamId)
     org_id = active_organization_id(found)
     if org_id is None:
         raise bad("NO_ACTIVE_ORGANIZATION")
@@ -257,7 +260,8 @@ def list_user_teams(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     if not team_ids or not org_ids:
         return []
     rows = db.find_rows("team", [Condition("id", "in", team_ids),
-                                 Condition("organizationId", "in", org_ids)])
+                                 Condition("organizationId", "in", org_ids)],
+                        sort=BY_AGE)
     return [team_json(t) for t in rows]
 
 
@@ -276,12 +280,13 @@ def list_team_members(plugin: OrganizationPlugin, ctx: Context) -> list[Row]:
     caller_member(ctx, found, team["organizationId"], not_in_team)
     if db.find_row("teamMember", {"teamId": team_id, "userId": found.user.id}) is None:
         raise not_in_team
-    return [team_member_json(r) for r in db.find_rows("teamMember", {"teamId": team_id})]
+    rows = db.find_rows("teamMember", {"teamId": team_id}, sort=BY_AGE)
+    return [team_member_json(r) for r in rows]
 
 
 def _team_member_checks(plugin: OrganizationPlugin, ctx: Context, permission: str,
                         refused: str) -> tuple[Any, Row, Row, Row | None]:
-    found = session(ctx)
+    found = writer(ctx)
     body: TeamMemberBody = ctx.body
     org_id = organization_id(found, body.organizationId)
     if org_id is None:

@@ -20,6 +20,8 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ...errors import AuthError
+
 log = logging.getLogger("authkit.oauth")
 
 DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
@@ -27,7 +29,7 @@ DEFAULT_TIMEOUT = httpx.Timeout(10.0, connect=5.0)
 MAX_RESPONSE_BYTES = 1 << 20
 
 
-class OAuthHTTPError(Exception):
+class OAuthHTTPError(AuthError):
     """A provider call failed: network error, timeout, redirect, non-JSON or error status."""
 
 

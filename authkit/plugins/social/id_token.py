@@ -18,6 +18,7 @@ from typing import Any
 
 import jwt
 
+from ...errors import AuthError
 from .http_client import OAuthHTTP, OAuthHTTPError
 
 ASYMMETRIC_ALGS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
@@ -26,7 +27,7 @@ LEEWAY = 30
 MAX_TOKEN_LENGTH = 16_384
 
 
-class IdTokenError(Exception):
+class IdTokenError(AuthError):
     """The token does not verify; the message says why (for logs, never for clients)."""
 
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ...email_verification import send_verification_email
-from ...errors import APIError
+from ...errors import APIError, AuthError
 from ...models import Session, User
 from ...storage import DuplicateError
 from ...tokens import generate_id
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("authkit.oauth")
 
 
-class OAuthUserError(Exception):
+class OAuthUserError(AuthError):
     """A refusal, with Better Auth's text (``account not linked``, ``signup disabled`` ...)."""
 
     def __init__(self, text: str) -> None:

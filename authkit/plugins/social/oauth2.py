@@ -15,6 +15,7 @@ from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 
+from ...errors import AuthError
 from .http_client import OAuthHTTP, OAuthHTTPError
 
 # additionalParams may not replace what binds the flow to this server and this browser.
@@ -22,7 +23,7 @@ RESERVED_PARAMS = ("state", "client_id", "redirect_uri", "response_type", "code_
                    "code_challenge_method", "nonce", "scope")
 
 
-class TokenError(Exception):
+class TokenError(AuthError):
     """The provider refused or garbled a token request (the callback's ``invalid_code``)."""
 
 

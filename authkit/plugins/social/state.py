@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ...cookies import CookieSpec
 from ...crypto import purpose_key, symmetric_decrypt, symmetric_encrypt
+from ...errors import AuthError
 from ...jsjson import stringify
 from ...models import Verification
 from ...tokens import generate_id, random_string, sign
@@ -38,7 +39,7 @@ MAX_STATE_LENGTH = 256
 MAX_STATE_JSON = 16_384
 
 
-class StateError(Exception):
+class StateError(AuthError):
     """The callback's state does not check out: ``code`` goes into ``?error=``, to
     ``error_url`` (the flow's own) when the state could be read, else to the default."""
 

@@ -88,7 +88,8 @@ MakeWorld = Callable[..., World]
 def make_world(make_auth: Callable[..., AuthKit], clock: Clock) -> MakeWorld:
     """``make_world(kind="wsgi", **organization_options)``: Acme and Globex, peopled."""
 
-    def make(kind: str = "wsgi", **options: Any) -> World:
+    def make(kind: str = "wsgi", auth_options: dict[str, Any] | None = None,
+             **options: Any) -> World:
         mail: list[dict[str, Any]] = []
         options.setdefault("ac", AC)
         options.setdefault("roles", ROLES)
@@ -96,7 +97,7 @@ def make_world(make_auth: Callable[..., AuthKit], clock: Clock) -> MakeWorld:
         options.setdefault("dynamic_access_control", {"enabled": True})
         options.setdefault("send_invitation_email", mail.append)
         plugin = organization(**options)
-        auth = make_auth(plugins=[plugin])
+        auth = make_auth(plugins=[plugin], **(auth_options or {}))
         world = World(auth, plugin, clock, kind, mail=mail)
         world.create("Acme", "olivia", "acme")
         world.join("Acme", "adam", "admin")

@@ -322,3 +322,24 @@ def test_the_last_team_cannot_be_removed(world: World) -> None:
     world.ok("olivia", "set-active-team", {"teamId": None})
     refused(world.call("olivia", "remove-team", {"teamId": team["id"]}), 400,
             "UNABLE_TO_REMOVE_LAST_TEAM")
+
+
+def test_a_revoked_session_cannot_change_anything_through_its_cached_cookie(
+        make_world: MakeWorld) -> None:
+    w = make_world(auth_options={"session": {"cookie_cache": {"enabled": True}}})
+    acme = w.orgs["Acme"]["id"]
+    w.ok("adam", "get-full-organization")  # the cookie cache holds adam's session now
+    w.auth.storage.delete_rows("session", {"userId": w.ids["adam"]})
+    # Whatever the core makes of reads within the cache's window, every change reads the
+    # session from the store.
+    for route, body in [
+        ("invite-member", {"email": "x@example.com", "role": "member"}),
+        ("remove-member", {"memberIdOrEmail": "mia@example.com"}),
+        ("update-member-role", {"memberId": w.members["Acme:mia"], "role": "admin"}),
+        ("update", {"data": {"name": "pwn"}}),
+        ("create-team", {"name": "x"}),
+        ("create-role", {"role": "x", "permission": {"project": ["read"]}}),
+        ("leave", {"organizationId": acme}),
+    ]:
+        assert w.call("adam", route, body).status == 401, route
+    assert w.auth.storage.count_rows("member", {"organizationId": acme}) == 3

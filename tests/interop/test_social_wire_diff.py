@@ -22,12 +22,12 @@ import pytest
 
 from tests.plugins.social.live import SECRET, Browser, Hop, idp_call, idp_server, idp_user
 from tests.support.live_servers import Server, authkit_server, reference_server
+from tests.support.wire_diff import differences, observe, shape
 
 MODES: dict[str, dict[str, str]] = {
     "database": {},
     "cookie": {"SOCIAL_STATE_STRATEGY": "cookie", "SOCIAL_ENCRYPT_TOKENS": "on"},
 }
-RANDOM_QUERY = {"state", "code_challenge", "nonce", "code"}
 
 # case id -> why authkit deliberately answers differently (the test checks that it still does).
 EXPECTED_DIFFERENCES: dict[str, str] = {}
@@ -39,6 +39,10 @@ class Side:
     server: Server
     idp: str
     browsers: list[Browser] = field(default_factory=list)
+
+    @property
+    def base_url(self) -> str:
+        return self.server.base_url
 
     def browser(self) -> Browser:
         b = Browser(self.server.base_url, self.idp)
@@ -73,58 +77,6 @@ def sides(request: pytest.FixtureRequest,
                                 secret=SECRET, extra_env=extra) as ak:
                 yield Sides(Side("node", node, idp.base_url), Side("authkit", ak, idp.base_url),
                             idp.base_url)
-
-
-# --- observations ---------------------------------------------------------------------------
-
-def shape(value: Any) -> Any:
-    """Keys in order and value types, recursively (lists by their first element)."""
-    if isinstance(value, dict):
-        return [(k, shape(v)) for k, v in value.items()]
-    if isinstance(value, list):
-        return ["list", shape(value[0])] if value else ["list"]
-    return type(value).__name__
-
-
-def _location(loc: str, side: Side) -> Any:
-    base = side.server.base_url
-    if loc.startswith(base):
-        loc = "BASE" + loc[len(base):]
-    parts = urlsplit(loc)
-    query = [(k, "*" if k in RANDOM_QUERY else v.replace(base, "BASE"))
-             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
-    return {"at": f"{parts.scheme}://{parts.netloc}{parts.path}" if parts.netloc else parts.path,
-            "query": query}
-
-
-def _cookies(res: httpx.Response) -> list[Any]:
-    found = []
-    for line in res.headers.get_list("set-cookie"):
-        pair, *attrs = line.split(";")
-        name, _, value = pair.partition("=")
-        norm = sorted(a.strip().lower() if not a.strip().lower().startswith("expires")
-                      else "expires" for a in attrs if a.strip())
-        found.append((name.strip(), "empty" if value.strip() == "" else "value", norm))
-    return sorted(found)
-
-
-def observe(res: httpx.Response, side: Side) -> dict[str, Any]:
-    obs: dict[str, Any] = {"status": res.status_code, "cookies": _cookies(res)}
-    loc = res.headers.get("location")
-    obs["location"] = _location(loc, side) if loc is not None else None
-    if res.content:
-        try:
-            body = res.json()
-        except ValueError:
-            obs["body"] = "non-json"
-        else:
-            if isinstance(body, dict) and res.status_code >= 400:
-                obs["body"] = {"code": body.get("code"), "message": body.get("message")}
-            else:
-                obs["body"] = shape(body)
-    else:
-        obs["body"] = None
-    return obs
 
 
 # --- helpers driving one side ---------------------------------------------------------------
@@ -687,14 +639,5 @@ def test_same_answers(sides: Sides, name: str) -> None:
     if name in EXPECTED_DIFFERENCES:
         assert seen_node != seen_authkit, f"{name} no longer differs: drop it from the list"
         return
-    assert seen_authkit == seen_node, "\n".join(_differences(seen_node, seen_authkit))
+    assert seen_authkit == seen_node, "\n".join(differences(seen_node, seen_authkit))
 
-
-def _differences(node: Any, authkit: Any, at: str = "") -> list[str]:
-    """Where two observations differ, for a readable failure."""
-    if isinstance(node, list) and isinstance(authkit, list) and len(node) == len(authkit):
-        return [d for i, (a, b) in enumerate(zip(node, authkit, strict=True))
-                for d in _differences(a, b, f"{at}[{i}]")]
-    if isinstance(node, dict) and isinstance(authkit, dict) and node.keys() == authkit.keys():
-        return [d for k in node for d in _differences(node[k], authkit[k], f"{at}.{k}")]
-    return [] if node == authkit else [f"{at}: node {node!r} != authkit {authkit!r}"]

@@ -9,7 +9,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
-RANDOM_QUERY = {"state", "code_challenge", "nonce", "code", "token"}
+RANDOM_QUERY = {"state", "code_challenge", "nonce", "code", "token", "id_token_hint"}
 
 
 class Target(Protocol):

@@ -97,6 +97,9 @@ class SocialPlugin(Plugin):
 
     def init(self, auth: AuthKit) -> None:
         self.auth = auth
+        if self.options.store_state_strategy == "cookie":
+            # Signing out (or any end of the session cookie) drops a pending OAuth state too.
+            auth.sessions.cleared_with_session.append(state_cookie(auth, "oauth_state"))
         if self.options.fake_idp:
             if auth.production:
                 raise ConfigError("the social fake_idp option (AUTHKIT_SOCIAL_FAKE_IDP) sends "

@@ -2,7 +2,9 @@
 
 ``auth.api.sign_in_email(body={...}, headers=request.headers)`` returns the typed result,
 raises ``APIError`` on failure; ``as_response=True`` gives the ``Response`` value (errors
-included, not raised) and ``return_headers=True`` gives ``(headers, result)``.
+included, not raised) and ``return_headers=True`` gives ``(headers, result)``. ``client=``
+is the caller's address as the web framework saw it (``request.remote_addr``,
+``request.client.host``): new sessions record it as their IP address.
 """
 
 from __future__ import annotations
@@ -46,9 +48,10 @@ class API:
 
         def call(*, body: Any = MISSING, query: Mapping[str, Any] | None = None,
                  headers: Any = None, params: Mapping[str, str] | None = None,
-                 as_response: bool = False, return_headers: bool = False) -> Any:
+                 as_response: bool = False, return_headers: bool = False,
+                 client: str | None = None) -> Any:
             return self._call(ep.name, body, query, headers, params, as_response,
-                              return_headers)
+                              return_headers, client)
 
         call.__name__ = name
         call.__doc__ = ep.summary or f"{ep.method} {ep.path}"
@@ -59,7 +62,7 @@ class API:
 
     def _call(self, name: str, body: Any, query: Mapping[str, Any] | None, headers: Any,
               params: Mapping[str, str] | None, as_response: bool,
-              return_headers: bool) -> Any:
+              return_headers: bool, client: str | None = None) -> Any:
         auth = self._auth
         ep = auth.registry.get(name)
         assert ep is not None
@@ -71,7 +74,8 @@ class API:
             hdrs = plugin.transform_headers(hdrs)
         ctx = Context(auth, ep, hdrs, request=None, raw_body=body,
                       query=dict(query) if query is not None else {},
-                      params=dict(params or {}), has_headers=headers is not None)
+                      params=dict(params or {}), has_headers=headers is not None,
+                      client=client)
         if as_response:
             try:
                 return render(ctx, auth.pipeline.run(ctx))

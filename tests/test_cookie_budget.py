@@ -135,9 +135,9 @@ def test_every_plugin_cookie_set_is_accepted_back(make_auth: MakeAuth, kind: str
     """Every shipped plugin on (multi-session keeps a cookie per account, last-login-method
     its own …): five accounts with the longest name and a large image signed in on one
     browser still send a Cookie header authkit and common proxies accept."""
-    from tests.test_freshness import _shipped_plugins
+    from tests.support.all_plugins import shipped_plugins
 
-    auth = _auth(make_auth, strategy, plugins=_shipped_plugins())
+    auth = _auth(make_auth, strategy, plugins=shipped_plugins())
     client = make_client(kind, auth)
     for i in range(5):
         res = client.post("/api/auth/sign-up/email",

@@ -10,15 +10,11 @@ and the adapters' role guards, after a sign-out, a revocation or a demotion.
 
 from __future__ import annotations
 
-import importlib
-import inspect
-import pkgutil
 from collections.abc import Sequence
 from typing import Any
 
 import pytest
 
-import authkit.plugins
 from authkit import AuthKit, FieldSpec
 from authkit.asgi_middleware import AuthMiddleware as ASGIAuthMiddleware
 from authkit.endpoints.context import Context
@@ -27,6 +23,7 @@ from authkit.errors import ConfigError
 from authkit.helpers import require_role
 from authkit.plugins.base import Plugin
 from authkit.wsgi_middleware import AuthMiddleware as WSGIAuthMiddleware
+from tests.support.all_plugins import shipped_plugins
 from tests.support.clients import HTTPClient, make_client
 from tests.support.fixtures import MakeAuth
 
@@ -43,47 +40,14 @@ CACHE_ALLOWED = {
 # -- the registry --------------------------------------------------------------------------
 
 
-def _shipped_plugins() -> list[Plugin]:
-    """One instance of every plugin in ``authkit.plugins``, built with its defaults: through
-    its ``serve`` module when it has one (what ``authkit serve`` runs), else its factory (the
-    function named like the module)."""
-    found: list[Plugin] = []
-    for info in pkgutil.iter_modules(authkit.plugins.__path__):
-        if info.name in ("base", "serve_registry") or info.name.startswith("_"):
-            continue
-        module = importlib.import_module(f"authkit.plugins.{info.name}")
-        made = _from_serve(info.name) if info.ispkg else None
-        if made is None:
-            factory = getattr(module, info.name, None)
-            assert callable(factory), (
-                f"authkit.plugins.{info.name}: no serve module and no factory named "
-                f"{info.name}(); the freshness test cannot build it")
-            made = [factory()]
-        found.extend(made)
-    return found
-
-
-def _from_serve(name: str) -> list[Plugin] | None:
-    try:
-        serve = importlib.import_module(f"authkit.plugins.{name}.serve")
-        registry = importlib.import_module("authkit.plugins.serve_registry")
-    except ModuleNotFoundError:
-        return None
-    ctx_type = registry.ServeContext
-    params = inspect.signature(ctx_type).parameters
-    kwargs: dict[str, Any] = {"env": {}} if "env" in params else {}
-    result = serve.configure(ctx_type(**kwargs))
-    return list(result.plugins)
-
-
 def test_plugins_are_found() -> None:
-    ids = {p.id for p in _shipped_plugins()}
+    ids = {p.id for p in shipped_plugins()}
     assert {"admin", "bearer"} <= ids
 
 
 def test_every_endpoint_declares_its_freshness(make_auth: MakeAuth) -> None:
     """Core and every shipped plugin: "store" unless listed in ``CACHE_ALLOWED``."""
-    auth = make_auth(plugins=_shipped_plugins())
+    auth = make_auth(plugins=shipped_plugins())
     endpoints = list(auth.registry)
     assert len(endpoints) > 20
     for ep in endpoints:

@@ -169,3 +169,17 @@ def test_async_api_does_not_block_the_event_loop(tmp_path):
     ticks, elapsed = asyncio.run(flow())
     # The loop kept running while the sign-up hashed: roughly one tick per millisecond.
     assert elapsed > 0.01 and ticks >= 5
+
+
+def test_api_client_address_is_recorded_on_new_sessions(make_auth):
+    auth = make_auth()
+    out = auth.api.sign_up_email(body={"email": "ip@example.com", "password": "pass-word-1",
+                                       "name": "I"}, headers={}, client="203.0.113.9")
+    assert out.user.email == "ip@example.com"
+    session = auth.api.get_session(headers={"cookie": cookie_of(auth, "other@example.com")})
+    assert not session.session.ip_address  # no client given: nothing is made up
+    signed_in = auth.api.sign_in_email(body={"email": "ip@example.com",
+                                             "password": "pass-word-1"},
+                                       headers={}, client="203.0.113.9", return_headers=True)
+    cookie = signed_in.headers.get("set-cookie").split(";", 1)[0]
+    assert auth.api.get_session(headers={"cookie": cookie}).session.ip_address == "203.0.113.9"

@@ -47,6 +47,8 @@ class Context:
     returned: Any = None
     # False for an in-process call made without headers (admin create-user relaxes auth then).
     has_headers: bool = True
+    # An in-process caller's client address (``auth.api.x(..., client=...)``).
+    client: str | None = None
     _cookies: dict[str, str] | None = None
 
     @property
@@ -90,7 +92,7 @@ class Context:
     @property
     def client_ip(self) -> IPAddress | None:
         """The client address (socket peer, or trusted-proxy chain)."""
-        peer = self.request.client if self.request is not None else None
+        peer = self.request.client if self.request is not None else self.client
         return self.auth.client_ip.resolve(peer, self.headers)
 
     @property

@@ -4,7 +4,8 @@ accept, switch, members and roles), a JSON API.
 
 Run it with ``python examples/flask/app.py`` (see README.md). Handlers call ``auth.api``
 server-side and turn ``APIError`` into form messages; ``FlaskAuthKit`` mounts the auth API at
-``/api/auth`` and guards the paths listed in the config below.
+``/api/auth`` and guards the paths listed in the config below. The admin plugin gives the
+admin page its endpoints: list and search users, set roles, ban and unban, impersonate.
 """
 
 from __future__ import annotations
@@ -13,14 +14,15 @@ import argparse
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, Response, redirect, render_template, request
+from flask import Flask, Response, has_request_context, redirect, render_template, request
 from flask_authkit import FlaskAuthKit, current_session, current_user
 from werkzeug.wrappers import Response as BaseResponse
 
-from authkit import APIError, AuthKit, FieldSpec
+from authkit import APIError, AuthKit
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
 from authkit.mail import ConsoleSender
@@ -28,6 +30,7 @@ from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
 from authkit.outbox import write_outbox_line
 from authkit.plugins import Plugin, email_otp, magic_link
+from authkit.plugins.admin import admin, admin_emails_hooks
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.organization import organization
@@ -55,7 +58,15 @@ FRIENDLY = {
     "OTP_EXPIRED": "That code has expired. Ask for a new one.",
     "TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new one.",
 }
-NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+
+
+def when(value: datetime | None) -> str:
+    """A time for people: ``6 Dec 2026, 21:31 UTC``."""
+    if value is None:
+        return "never"
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
 # What the callback's ?error= codes mean to a visitor.
 OAUTH_ERRORS = {
     "account_not_linked": "An account with this email already exists. Sign in with your "
@@ -162,17 +173,18 @@ def make_auth(database: str | None = None) -> AuthKit:
                                             f"sqlite:///{HERE / 'example.db'}"),
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
-        # The admin plugin will own this column; until then the example declares it.
-        user={"additional_fields": [FieldSpec("role", "string", input=False,
-                                              default="user")]},
-        # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
-        # verifies e-mails, so a Google account with a verified address joins the existing
-        # user of that address).
-        plugins=[organization(send_invitation_email=send_invitation),
+        # The admin plugin (roles, bans, impersonation), organizations; sign-in by emailed link
+        # or code; "Sign in with GitHub/Google" when configured (Google verifies e-mails, so a
+        # Google account with a verified address joins the existing user of that address).
+        plugins=[admin(), organization(send_invitation_email=send_invitation),
                  *passwordless_plugins(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
+        # EXAMPLE_ADMIN_EMAILS=you@example.com: those addresses are admins from sign-up on.
+        database_hooks=admin_emails_hooks(
+            [e.strip() for e in os.environ.get("EXAMPLE_ADMIN_EMAILS", "").split(",")
+             if e.strip()]),
     )
     auth.migrate()
     return auth
@@ -188,8 +200,25 @@ def create_app(auth: AuthKit | None = None) -> Flask:
         AUTHKIT_ROLES={"/admin/*": "admin"},
         AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
         AUTHKIT_AFTER_SIGN_IN_PATH="/dashboard",
+        AUTHKIT_FORBIDDEN_PAGE=lambda _request: forbidden_page(),
     )
     FlaskAuthKit(app, auth=auth)
+    app.jinja_env.filters["when"] = when
+
+    def forbidden_page() -> str:
+        # The middleware refuses before Flask routes the request: render outside a request.
+        with app.app_context():
+            return render_template("forbidden.html", current_user=True, is_admin=False,
+                                   impersonating=False)
+
+    @app.context_processor
+    def navigation() -> dict[str, Any]:
+        if not has_request_context():
+            return {}  # the 403 page, rendered by the middleware before routing
+        session = current_session
+        return {"is_admin": session is not None and "admin" in current_user.roles,
+                "impersonating": bool(session and session.session.extra.get(
+                    "impersonatedBy"))}
 
     def headers() -> Headers:
         return Headers(request.headers)
@@ -235,7 +264,7 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                 out = auth.api.sign_up_email(
                     body={"name": form.get("name", ""), "email": form.get("email", ""),
                           "password": form.get("password", "")},
-                    headers=headers(), return_headers=True)
+                    headers=headers(), return_headers=True, client=request.remote_addr)
             except APIError as exc:
                 error = friendly(exc)
             else:
@@ -256,7 +285,7 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                 out = auth.api.sign_in_email(
                     body={"email": form.get("email", ""), "password": form.get("password", ""),
                           "rememberMe": form.get("remember") == "on"},
-                    headers=headers(), return_headers=True)
+                    headers=headers(), return_headers=True, client=request.remote_addr)
             except APIError as exc:
                 error = friendly(exc)
             else:
@@ -387,8 +416,6 @@ def create_app(auth: AuthKit | None = None) -> Flask:
                             headers=headers(), return_headers=True)
                         response_headers = out.headers
                         message = "Your password was changed; other devices were signed out."
-                except AttributeError:
-                    error = NOT_AVAILABLE
                 except APIError as exc:
                     error = friendly(exc)
             status = 400 if error else 200
@@ -398,17 +425,53 @@ def create_app(auth: AuthKit | None = None) -> Flask:
         return forward(Response(page, status), response_headers)
 
     @app.get("/admin/users")
-    def admin_users() -> str:
+    def admin_users() -> Any:
+        query = request.args.get("q", "").strip()
         users: list[Any] = []
-        error = None
+        total, error = 0, None
+        params: dict[str, Any] = {"limit": 100, "sortBy": "createdAt",
+                                  "sortDirection": "desc"}
+        if query:
+            params.update(searchValue=query, searchField="email", searchOperator="contains")
         try:
-            result = auth.api.list_users(query={"limit": 100}, headers=headers())
-            users = list(getattr(result, "users", None) or result.get("users", []))
-        except AttributeError:
-            error = NOT_AVAILABLE
+            page = auth.api.list_users(query=params, headers=headers())
+            users, total = list(page.users), page.total
         except APIError as exc:
             error = friendly(exc)
-        return render_template("admin_users.html", users=users, error=error)
+        message = {"role": "The role was saved.", "banned": "The user was banned and signed "
+                   "out everywhere.", "unbanned": "The ban was lifted.",
+                   "stopped": "You are yourself again."}.get(request.args.get("done", ""))
+        return render_template("admin_users.html", users=users, total=total, query=query,
+                               error=error, message=message)
+
+    @app.post("/admin/users/<action>")
+    def admin_action(action: str) -> Any:
+        calls = {"role": "set_role", "ban": "ban_user", "unban": "unban_user",
+                 "impersonate": "impersonate_user"}
+        if action not in calls or csrf_error() is not None:
+            return redirect("/admin/users", 303)
+        body: dict[str, Any] = {"userId": request.form.get("userId", "")}
+        if action == "role":
+            body["role"] = request.form.get("role", "user")
+        try:
+            out = getattr(auth.api, calls[action])(body=body, headers=headers(),
+                                                   return_headers=True,
+                                                   client=request.remote_addr)
+        except APIError as exc:
+            return render_template("admin_users.html", users=[], total=0, query="",
+                                   error=friendly(exc)), 400
+        if action == "impersonate":
+            # The response sets the impersonated session's cookie: the admin now acts as them.
+            return forward(redirect("/dashboard", 303), out.headers)
+        done = {"role": "role", "ban": "banned", "unban": "unbanned"}[action]
+        return forward(redirect(f"/admin/users?done={done}", 303), out.headers)
+
+    @app.post("/stop-impersonating")  # not under /admin/*: the impersonated user is no admin
+    def stop_impersonating() -> Any:
+        if csrf_error() is not None:
+            return redirect("/", 303)
+        out = auth.api.stop_impersonating(headers=headers(), return_headers=True)
+        return forward(redirect("/admin/users?done=stopped", 303), out.headers)
 
     # -- organizations: every action is one auth.api call with the visitor's headers --------
     def org_page(error: str | None = None, message: str | None = None,
@@ -502,12 +565,11 @@ def create_app(auth: AuthKit | None = None) -> Flask:
 
 
 def make_admin(auth: AuthKit, email: str) -> bool:
-    """Give ``email`` the admin role (until the admin plugin's set-role exists)."""
+    """Give ``email`` the admin role (what ``authkit set-role`` does)."""
     user = auth.storage.get_user_by_email(email.lower())
     if user is None:
         return False
-    roles = {r for r in str(user.extra.get("role") or "user").split(",") if r}
-    auth.storage.update_user(user.id, {"role": ",".join(sorted(roles | {"admin"}))})
+    auth.storage.update_user(user.id, {"role": "admin"})
     return True
 
 

@@ -2,9 +2,10 @@
 emailed code), profile, an admin page, organizations (create, invite by email,
 accept, switch, members and roles), a JSON API.
 
-Run it with ``python examples/starlette/app.py`` (see README.md). Handlers call ``auth.api``
-in a worker thread and turn ``APIError`` into form messages; ``authkit_middleware`` mounts
-the auth API at ``/api/auth``, guards the paths below and fills ``request.user``.
+Run it with ``python examples/starlette/app.py`` (see README.md). Handlers await
+``auth.async_api`` (the core runs on a worker thread) and turn ``APIError`` into form
+messages; ``authkit_middleware`` mounts the auth API at ``/api/auth``, guards the paths
+below and fills ``request.user``. The admin plugin gives the admin page its endpoints.
 """
 
 from __future__ import annotations
@@ -13,19 +14,19 @@ import argparse
 import os
 import secrets
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl
 
 from starlette.applications import Starlette
-from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 from starlette.templating import Jinja2Templates
 from starlette_authkit import AuthKitUser, authkit_middleware
 
-from authkit import APIError, AuthKit, FieldSpec
+from authkit import APIError, AuthKit
 from authkit.http import Headers
 from authkit.http import Request as AuthRequest
 from authkit.mail import ConsoleSender
@@ -33,6 +34,7 @@ from authkit.middleware import safe_redirect_path
 from authkit.origins import check_csrf
 from authkit.outbox import write_outbox_line
 from authkit.plugins import Plugin, email_otp, magic_link
+from authkit.plugins.admin import admin, admin_emails_hooks
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.organization import organization
@@ -60,7 +62,15 @@ FRIENDLY = {
     "OTP_EXPIRED": "That code has expired. Ask for a new one.",
     "TOO_MANY_ATTEMPTS": "Too many wrong codes. Ask for a new one.",
 }
-NOT_AVAILABLE = "This feature is not available in this version of authkit yet."
+
+
+def when(value: datetime | None) -> str:
+    """A time for people: ``6 Dec 2026, 21:31 UTC``."""
+    if value is None:
+        return "never"
+    return value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC")
+
+
 # What the callback's ?error= codes mean to a visitor.
 OAUTH_ERRORS = {
     "account_not_linked": "An account with this email already exists. Sign in with your "
@@ -167,17 +177,18 @@ def make_auth(database: str | None = None) -> AuthKit:
                                             f"sqlite:///{HERE / 'example.db'}"),
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
-        # The admin plugin will own this column; until then the example declares it.
-        user={"additional_fields": [FieldSpec("role", "string", input=False,
-                                              default="user")]},
-        # Sign-in by emailed link or code; "Sign in with GitHub/Google" when configured (Google
-        # verifies e-mails, so a Google account with a verified address joins the existing
-        # user of that address).
-        plugins=[organization(send_invitation_email=send_invitation),
+        # The admin plugin (roles, bans, impersonation), organizations; sign-in by emailed link
+        # or code; "Sign in with GitHub/Google" when configured (Google verifies e-mails, so a
+        # Google account with a verified address joins the existing user of that address).
+        plugins=[admin(), organization(send_invitation_email=send_invitation),
                  *passwordless_plugins(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
+        # EXAMPLE_ADMIN_EMAILS=you@example.com: those addresses are admins from sign-up on.
+        database_hooks=admin_emails_hooks(
+            [e.strip() for e in os.environ.get("EXAMPLE_ADMIN_EMAILS", "").split(",")
+             if e.strip()]),
     )
     auth.migrate()
     return auth
@@ -185,12 +196,24 @@ def make_auth(database: str | None = None) -> AuthKit:
 
 def _template_globals(request: Request) -> dict[str, Any]:
     user = request.user
-    return {"current_user": user.user if isinstance(user, AuthKitUser) else None,
-            "providers": getattr(request.app.state, "providers", [])}
+    providers = getattr(request.app.state, "providers", [])
+    if not isinstance(user, AuthKitUser):
+        return {"current_user": None, "is_admin": False, "impersonating": False,
+                "providers": providers}
+    return {"current_user": user.user, "is_admin": "admin" in request.auth.scopes,
+            "impersonating": bool(user.session.session.extra.get("impersonatedBy")),
+            "providers": providers}
 
 
 templates = Jinja2Templates(directory=str(HERE / "templates"),
                             context_processors=[_template_globals])
+templates.env.filters["when"] = when
+
+
+def forbidden_page(_request: AuthRequest) -> str:
+    """The app's own 403 page (the middleware refuses before routing, so no Request here)."""
+    return templates.get_template("forbidden.html").render(
+        current_user=True, is_admin=False, impersonating=False)
 
 
 def create_app(auth: AuthKit | None = None) -> Starlette:
@@ -215,10 +238,12 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
         return None
 
     async def call(name: str, request: Request, **kwargs: Any) -> Any:
-        # Database work and password hashing run off the event loop.
-        endpoint = getattr(auth.api, name)
-        return await run_in_threadpool(endpoint, headers=Headers(request.headers.items()),
-                                       **kwargs)
+        # auth.async_api: database work and password hashing run off the event loop.
+        endpoint = getattr(auth.async_api, name)
+        # client: the visitor's address, recorded on the sessions this call opens.
+        return await endpoint(headers=Headers(request.headers.items()),
+                              client=request.client.host if request.client else None,
+                              **kwargs)
 
     def forward(response: Response, api_headers: Headers) -> Response:
         for line in api_headers.get_all("set-cookie"):
@@ -385,8 +410,6 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                                                "revokeOtherSessions": True})
                         api_headers = out.headers
                         message = "Your password was changed; other devices were signed out."
-                except AttributeError:
-                    error = NOT_AVAILABLE
                 except APIError as exc:
                     error = friendly(exc)
         fresh = await call("get_session", request)
@@ -395,16 +418,50 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                             message=message, error=error), api_headers)
 
     async def admin_users(request: Request) -> Response:
+        query = request.query_params.get("q", "").strip()
         users: list[Any] = []
-        error = None
+        total, error = 0, None
+        params: dict[str, Any] = {"limit": 100, "sortBy": "createdAt",
+                                  "sortDirection": "desc"}
+        if query:
+            params.update(searchValue=query, searchField="email", searchOperator="contains")
         try:
-            result = await call("list_users", request, query={"limit": 100})
-            users = list(getattr(result, "users", None) or result.get("users", []))
-        except AttributeError:
-            error = NOT_AVAILABLE
+            result = await call("list_users", request, query=params)
+            users, total = list(result.users), result.total
         except APIError as exc:
             error = friendly(exc)
-        return page(request, "admin_users.html", users=users, error=error)
+        message = {"role": "The role was saved.", "banned": "The user was banned and signed "
+                   "out everywhere.", "unbanned": "The ban was lifted.",
+                   "stopped": "You are yourself again."}.get(request.query_params.get("done", ""))
+        return page(request, "admin_users.html", users=users, total=total, query=query,
+                    error=error, message=message)
+
+    async def admin_action(request: Request) -> Response:
+        calls = {"role": "set_role", "ban": "ban_user", "unban": "unban_user",
+                 "impersonate": "impersonate_user"}
+        action = request.path_params["action"]
+        form = await form_of(request)
+        if action not in calls or csrf_error(request) is not None:
+            return RedirectResponse("/admin/users", 303)
+        body: dict[str, Any] = {"userId": form.get("userId", "")}
+        if action == "role":
+            body["role"] = form.get("role", "user")
+        try:
+            out = await call(calls[action], request, body=body, return_headers=True)
+        except APIError as exc:
+            return page(request, "admin_users.html", 400, users=[], total=0, query="",
+                        error=friendly(exc))
+        if action == "impersonate":
+            # The response sets the impersonated session's cookie: the admin now acts as them.
+            return forward(RedirectResponse("/dashboard", 303), out.headers)
+        done = {"role": "role", "ban": "banned", "unban": "unbanned"}[action]
+        return forward(RedirectResponse(f"/admin/users?done={done}", 303), out.headers)
+
+    async def stop_impersonating(request: Request) -> Response:
+        if csrf_error(request) is not None:
+            return RedirectResponse("/", 303)
+        out = await call("stop_impersonating", request, return_headers=True)
+        return forward(RedirectResponse("/admin/users?done=stopped", 303), out.headers)
 
     # -- organizations: every action is one auth.api call with the visitor's headers --------
     async def org_page(request: Request, error: str | None = None,
@@ -508,6 +565,9 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             Route("/org/role", change_role, methods=["POST"]),
             Route("/accept-invitation/{invitation_id}", accept_invitation,
                   methods=["GET", "POST"]),
+            Route("/admin/users/{action}", admin_action, methods=["POST"]),
+            # Not under /admin/*: while impersonating, the session is the (non-admin) user's.
+            Route("/stop-impersonating", stop_impersonating, methods=["POST"]),
             Route("/api/me", api_me),
         ],
         middleware=authkit_middleware(
@@ -517,6 +577,7 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             roles={"/admin/*": "admin"},
             auth_pages=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
             after_sign_in_path="/dashboard",
+            forbidden_page=forbidden_page,
         ),
     )
     social_plugin = next((p for p in auth.plugins if isinstance(p, SocialPlugin)), None)
@@ -526,12 +587,11 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
 
 
 def make_admin(auth: AuthKit, email: str) -> bool:
-    """Give ``email`` the admin role (until the admin plugin's set-role exists)."""
+    """Give ``email`` the admin role (what ``authkit set-role`` does)."""
     user = auth.storage.get_user_by_email(email.lower())
     if user is None:
         return False
-    roles = {r for r in str(user.extra.get("role") or "user").split(",") if r}
-    auth.storage.update_user(user.id, {"role": ",".join(sorted(roles | {"admin"}))})
+    auth.storage.update_user(user.id, {"role": "admin"})
     return True
 
 

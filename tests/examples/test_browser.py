@@ -9,6 +9,7 @@ reason when Chromium, ChromeDriver or Selenium is missing (`.ci/run` installs th
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -19,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.support.browser import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = os.environ.get("AUTHKIT_CHROMIUM", "/usr/bin/chromium")
@@ -63,6 +66,7 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
     env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
            "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
+           "EXAMPLE_ADMIN_EMAILS": "boss@example.com",
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
                                           os.environ.get("PYTHONPATH", "")])}
     log = (tmp_path / "server.log").open("wb")
@@ -131,8 +135,15 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     assert path_of(browser, server) == "/dashboard"
     assert "Browser Ann" in browser.find_element(By.ID, "welcome").text
 
+    assert not browser.find_elements(By.ID, "admin-link")  # not an admin: no link
     browser.get(server + "/admin/users")
-    assert "Forbidden" in browser.find_element(By.TAG_NAME, "h1").text
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Not allowed"
+    browser.find_element(By.ID, "back").click()
+    wait_for(browser, lambda d: d.current_url == server + "/dashboard", what="the dashboard")
+    # People-friendly times and the session's IP on the dashboard.
+    assert re.fullmatch(r"\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC",
+                        browser.find_element(By.ID, "signed-in").text)
+    assert browser.find_element(By.ID, "ip").text == "127.0.0.1"
 
     browser.get(server + "/dashboard")
     submit_and_wait(browser, "sign-out", server, "/")
@@ -144,3 +155,82 @@ def test_sign_up_reload_sign_out(server: str, browser: Any) -> None:
     browser.find_element(By.NAME, "email").send_keys("ann@example.com")
     browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
     submit_and_wait(browser, "submit", server, "/dashboard")
+
+
+def test_admin_page_lists_searches_bans_and_impersonates(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    def sign_up_as(name: str, email: str) -> None:
+        browser.get(server + "/sign-up")
+        browser.find_element(By.NAME, "name").send_keys(name)
+        browser.find_element(By.NAME, "email").send_keys(email)
+        browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
+        submit_and_wait(browser, "submit", server, "/dashboard")
+        browser.get(server + "/dashboard")
+        submit_and_wait(browser, "sign-out", server, "/")
+
+    sign_up_as("Bob", "bob@example.com")
+    browser.get(server + "/sign-up")
+    browser.find_element(By.NAME, "name").send_keys("Boss")
+    browser.find_element(By.NAME, "email").send_keys("boss@example.com")
+    browser.find_element(By.NAME, "password").send_keys("correct-horse-1")
+    submit_and_wait(browser, "submit", server, "/dashboard")
+    click_and_wait_first = browser.find_element(By.ID, "admin-link")
+    click_and_wait_first.click()
+    wait_for(browser, lambda d: d.current_url == server + "/admin/users", what="the admin page")
+    assert browser.find_element(By.TAG_NAME, "h1").text == "Users"
+    emails = [e.text for e in browser.find_elements(By.CSS_SELECTOR, "#users td.email")]
+    assert sorted(emails) == ["bob@example.com", "boss@example.com"]
+    assert browser.find_element(By.ID, "user-count").text == "2 users."
+
+    search = browser.find_element(By.NAME, "q")
+    search.send_keys("bob")
+    submit_and_wait(browser, "search", server, "/admin/users?q=bob")
+    rows = browser.find_elements(By.CSS_SELECTOR, "#users tr[data-email]")
+    assert [r.get_attribute("data-email") for r in rows] == ["bob@example.com"]
+
+    def bob_row() -> Any:
+        return browser.find_element(By.CSS_SELECTOR, 'tr[data-email="bob@example.com"]')
+
+    def click_and_wait(element: Any) -> None:
+        # A click returns before the next page loads: wait for this page to go away.
+        from selenium.webdriver.support import expected_conditions
+
+        page = browser.find_element(By.TAG_NAME, "html")
+        element.click()
+        wait_for(browser, expected_conditions.staleness_of(page), what="the next page")
+
+    Select(bob_row().find_element(By.NAME, "role")).select_by_value("admin")
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.set-role"))
+    assert "The role was saved." in browser.find_element(By.CLASS_NAME, "message").text
+    assert Select(bob_row().find_element(By.NAME, "role")).first_selected_option.text == "admin"
+    Select(bob_row().find_element(By.NAME, "role")).select_by_value("user")
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.set-role"))
+
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.ban"))
+    assert bob_row().find_element(By.CLASS_NAME, "status").text == "banned"
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.unban"))
+    assert bob_row().find_element(By.CLASS_NAME, "status").text == "active"
+
+    click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.impersonate"))
+    assert path_of(browser, server) == "/dashboard"
+    assert "bob@example.com" in browser.find_element(By.ID, "welcome").text
+    assert not browser.find_elements(By.ID, "admin-link")
+    click_and_wait(browser.find_element(By.ID, "stop-impersonating"))
+    assert "You are yourself again." in browser.find_element(By.CLASS_NAME, "message").text
+    assert browser.find_elements(By.ID, "admin-link")
+
+
+def test_pages_fit_a_phone(server: str, browser: Any) -> None:
+    from selenium.webdriver.common.by import By
+
+    browser.set_window_size(390, 844)
+    for path in ("/sign-up", "/sign-in", "/"):
+        browser.get(server + path)
+        assert browser.execute_script(
+            "return document.documentElement.scrollWidth <= window.innerWidth"), path
+        for field in browser.find_elements(By.CSS_SELECTOR, "input[type=email]"):
+            box = browser.execute_script("return arguments[0].getBoundingClientRect().right",
+                                         field)
+            assert box <= browser.execute_script("return window.innerWidth"), path

@@ -16,7 +16,6 @@ from tests.support.clients import HTTPClient
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 HTML = {"Accept": "text/html"}
-NOT_AVAILABLE = b"not available in this version"
 
 
 def load_example(name: str) -> ModuleType:
@@ -67,19 +66,22 @@ def test_full_journey(example: Any) -> None:
     me = client.get("/api/me").json
     assert me["user"]["email"] == "ann@example.com" and "token" not in me["session"]
 
-    assert client.get("/admin/users", headers=HTML).status == 403
+    refused = client.get("/admin/users", headers=HTML)
+    assert refused.status == 403 and b"Not allowed" in refused.body
+    assert b'href="/dashboard"' in refused.body  # the app's own 403 page links back
+    assert b"admin-link" not in client.get("/dashboard", headers=HTML).body
     assert module.make_admin(auth, "ann@example.com")
     admin = client.get("/admin/users", headers=HTML)
     assert admin.status == 200
-    assert NOT_AVAILABLE in admin.body or b"ann@example.com" in admin.body
+    assert b'<td class="email">ann@example.com</td>' in admin.body and b"1 user." in admin.body
+    assert b"admin-link" in client.get("/dashboard", headers=HTML).body
 
     res = client.post("/profile", data={"action": "name", "name": "Annie"}, headers=HTML)
-    if NOT_AVAILABLE not in res.body:
-        assert b"Your name was saved." in res.body
-        assert b"Welcome, Annie" in client.get("/dashboard", headers=HTML).body
+    assert b"Your name was saved." in res.body
+    assert b"Welcome, Annie" in client.get("/dashboard", headers=HTML).body
     res = client.post("/profile", data={"action": "password", "current": "correct-horse-1",
                                         "new": "correct-horse-2"}, headers=HTML)
-    assert NOT_AVAILABLE in res.body or b"Your password was changed" in res.body
+    assert b"Your password was changed" in res.body
 
     res = client.post("/sign-out", headers=HTML)
     assert res.status == 303 and res.header("Location") == "/"
@@ -139,6 +141,59 @@ def test_cross_site_forms_are_refused(example: Any) -> None:
                       headers={**HTML, "Origin": "https://evil.example"})
     assert res.status == 400 and b"from another site" in res.body
     assert res.cookie("better-auth.session_token") is None
+
+
+def test_admin_page_search_role_ban_impersonate(example: Any) -> None:
+    module, auth, client = example
+    sign_up(client, "boss@example.com")
+    assert module.make_admin(auth, "boss@example.com")
+    visitor = HTTPClient(client.kind, client.app, origin=client.origin)
+    sign_up(visitor, "bob@example.com")
+    sign_up(HTTPClient(client.kind, client.app, origin=client.origin), "carol@example.com")
+    page = client.get("/admin/users", headers=HTML).body.decode()
+    assert "3 users." in page and page.count('<td class="email">') == 3
+    found = client.get("/admin/users?q=bob", headers=HTML).body.decode()
+    assert "1 user matching “bob”." in found and '<td class="email">bob@example.com' in found
+    bob = auth.storage.get_user_by_email("bob@example.com")
+    # Set a role, then ban: bob's session ends at once.
+    res = client.post("/admin/users/role", data={"userId": bob.id, "role": "admin"},
+                      headers=HTML)
+    assert res.status == 303
+    assert b"The role was saved." in client.get(res.header("Location"), headers=HTML).body
+    assert auth.storage.get_user_by_email("bob@example.com").extra["role"] == "admin"
+    client.post("/admin/users/role", data={"userId": bob.id, "role": "user"}, headers=HTML)
+    assert visitor.get("/dashboard", headers=HTML).status == 200
+    client.post("/admin/users/ban", data={"userId": bob.id}, headers=HTML)
+    listed = client.get("/admin/users?q=bob", headers=HTML).body.decode()
+    assert '<td class="status">banned</td>' in listed
+    assert visitor.get("/dashboard", headers=HTML).status == 302
+    client.post("/admin/users/unban", data={"userId": bob.id}, headers=HTML)
+    assert '<td class="status">active</td>' in client.get("/admin/users?q=bob",
+                                                            headers=HTML).body.decode()
+    # Impersonate carol, see her dashboard with the banner, then come back.
+    carol = auth.storage.get_user_by_email("carol@example.com")
+    res = client.post("/admin/users/impersonate", data={"userId": carol.id}, headers=HTML)
+    assert res.status == 303 and res.header("Location") == "/dashboard"
+    dash = client.get("/dashboard", headers=HTML).body.decode()
+    assert "carol@example.com" in dash and "Stop impersonating" in dash
+    assert "admin-link" not in dash
+    res = client.post("/stop-impersonating", headers=HTML)
+    assert res.status == 303
+    back = client.get("/admin/users?done=stopped", headers=HTML).body.decode()
+    assert "You are yourself again." in back and "Stop impersonating" not in back
+
+
+def test_pages_show_people_times_the_ip_and_fit_a_phone(example: Any) -> None:
+    import re
+
+    _, _, client = example
+    sign_up(client)
+    page = client.get("/dashboard", headers=HTML).body.decode()
+    assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in page
+    assert re.search(r'<td id="signed-in">\d{1,2} [A-Z][a-z]{2} \d{4}, \d\d:\d\d UTC</td>',
+                     page), page
+    assert re.search(r'<td id="ip">[^<]+</td>', page)
+    assert "max-width: 100%" in page and "box-sizing: border-box" in page
 
 
 def test_sign_in_by_emailed_code_and_link(example: Any, tmp_path: Path,

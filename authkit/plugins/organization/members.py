@@ -187,9 +187,10 @@ def list_members(plugin: OrganizationPlugin, ctx: Context) -> Row:
     try:
         rows = db.find_rows("member", where, sort=sort, limit=max(limit, 0), offset=offset)
         total = db.count_rows("member", where)
-    except QueryError:
-        # An unknown column: Better Auth's adapter throws, and the route answers 500.
-        raise empty(500) from None
+    except QueryError as exc:
+        # An unknown column or operator: Better Auth's adapter throws and the route answers
+        # 500; authkit names the mistake with a 400 instead (bad input is never a 500).
+        raise APIError(400, "VALIDATION_ERROR", str(exc)) from None
     users = users_by_id(db, [m["userId"] for m in rows])
     return {"members": [member_json(m, users.get(m["userId"])) for m in rows
                         if m["userId"] in users],

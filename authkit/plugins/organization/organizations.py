@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from pydantic import Field
 
 from ... import jsjson
+from ...errors import APIError
 from ...storage.query import Condition
 from ...validation import Body
 from .common import (
@@ -202,8 +203,9 @@ def update(plugin: OrganizationPlugin, ctx: Context) -> Row:
         data["metadata"] = metadata_text(data["metadata"])
     values = {k: v for k, v in data.items() if k in ("name", "slug", "logo", "metadata")}
     if not values:
-        # Better Auth runs an UPDATE with nothing to set, which its adapter refuses.
-        raise empty(500)
+        # Better Auth runs an UPDATE with nothing to set, which its adapter refuses with a
+        # 500; authkit answers the caller's mistake with a 400 (bad input is never a 500).
+        raise APIError(400, None, "No fields to update", body_kind="message")
     if not db.update_rows("organization", {"id": org_id}, values):
         raise bad("ORGANIZATION_NOT_FOUND")
     org = db.find_row("organization", {"id": org_id})

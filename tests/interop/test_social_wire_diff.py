@@ -27,6 +27,21 @@ from tests.support.wire_diff import differences, observe, shape
 MODES: dict[str, dict[str, str]] = {
     "database": {},
     "cookie": {"SOCIAL_STATE_STRATEGY": "cookie", "SOCIAL_ENCRYPT_TOKENS": "on"},
+    # The per-provider and linking options, so their refusals are compared too.
+    "options": {"SOCIAL_ERROR_URL": "/errors?from=auth", "SOCIAL_TRUSTED_PROVIDERS": "google,github",
+                "SOCIAL_DISABLE_IMPLICIT_SIGN_UP": "github",
+                "SOCIAL_REQUIRE_EMAIL_VERIFICATION": "discord",
+                "SOCIAL_OVERRIDE_USER_INFO": "google", "SOCIAL_ALLOW_DIFFERENT_EMAILS": "on",
+                "SOCIAL_UPDATE_USER_INFO_ON_LINK": "on", "SOCIAL_ALLOW_UNLINKING_ALL": "on",
+                "SOCIAL_SKIP_STATE_COOKIE_CHECK": "on", "SOCIAL_UPDATE_ACCOUNT_ON_SIGN_IN": "off",
+                "SOCIAL_REQUIRE_LOCAL_EMAIL_VERIFIED": "off",
+                "GENERIC_OAUTH_DISABLE_SIGN_UP": "local-oauth2", "GENERIC_OAUTH_PKCE": "off",
+                "GENERIC_OAUTH_ACCESS_TOKEN_EXPIRES_IN": "120"},
+    "linking-off": {"SOCIAL_ACCOUNT_LINKING": "off", "SOCIAL_DISABLE_IMPLICIT_LINKING": "on",
+                    "SOCIAL_DISABLE_SIGN_UP": "discord",
+                    "GENERIC_OAUTH_DISABLE_IMPLICIT_SIGN_UP": "local-oidc",
+                    "GENERIC_OAUTH_OVERRIDE_USER_INFO": "local-oidc",
+                    "GENERIC_OAUTH_REQUIRE_EMAIL_VERIFICATION": "local-oauth2"},
 }
 
 # case id -> why authkit deliberately answers differently (the test checks that it still does).
@@ -675,7 +690,8 @@ def github_relink_scopes(s: Side, ctx: dict[str, Any]) -> Any:
     b = signed_up(s, u["email"])
     for _ in range(2):
         url = to_callback(b, "github", u["login"], "/link-social", callbackURL="/linked")
-        assert b.request("GET", url).status_code == 302
+        res = b.request("GET", url)
+        assert res.headers.get("location") == "/linked", res.headers.get("location")
     return sorted((a["providerId"], tuple(a["scopes"])) for a in accounts(b))
 
 
@@ -710,18 +726,30 @@ def _context(idp: str) -> dict[str, Any]:
     return {"alice": idp_call(idp, "/test/users/alice"), "fresh": fresh}
 
 
+REFUSED = "a set-up step was refused"
+
+
+def _run(fn: Case, side: Side, ctx: dict[str, Any]) -> Any:
+    # Under some options a case's own set-up step is refused (a sign-up that is disabled):
+    # that it was refused is then what both servers must agree on.
+    try:
+        return fn(side, ctx)
+    except (AssertionError, StopIteration):
+        return REFUSED
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_same_answers(sides: Sides, name: str) -> None:
     ctx = _context(sides.idp)
     try:
-        seen_node = CASES[name](sides.node, ctx)
-        seen_authkit = CASES[name](sides.authkit, ctx)
+        seen_node = _run(CASES[name], sides.node, ctx)
+        seen_authkit = _run(CASES[name], sides.authkit, ctx)
     finally:
         sides.node.close()
         sides.authkit.close()
     if os.environ.get("SOCIAL_DIFF_SHOW"):  # to read what both servers answered
         print(f"\n{name}: {seen_node!r}")
-    if name in EXPECTED_DIFFERENCES:
+    if name in EXPECTED_DIFFERENCES and seen_node != REFUSED:
         assert seen_node != seen_authkit, f"{name} no longer differs: drop it from the list"
         return
     assert seen_authkit == seen_node, "\n".join(differences(seen_node, seen_authkit))

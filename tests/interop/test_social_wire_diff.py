@@ -711,6 +711,46 @@ def unlink_credential_and_fresh(s: Side, ctx: dict[str, Any]) -> Any:
                                               "password": "password-123456"}), s)]
 
 
+@case
+def sign_in_field_types(s: Side, ctx: dict[str, Any]) -> Any:
+    bodies: list[Any] = [
+        {"provider": "github", "scopes": [1]}, {"provider": "github", "additionalParams": {"a": 1}},
+        {"provider": "github", "additionalParams": []}, {"provider": "github", "loginHint": 5},
+        {"provider": "github", "additionalData": "x"}, {"provider": "github", "requestSignUp": 1},
+        {"provider": "github", "newUserCallbackURL": None}, {"provider": "github", "extra": 1},
+        {"provider": "google", "idToken": {"token": 5}},
+        {"provider": "google", "idToken": {"token": "a.b.c", "nonce": 5}},
+        {"provider": "google", "idToken": {"token": "a.b.c", "expiresAt": "soon"}},
+        {"provider": "google", "idToken": {"token": "a.b.c", "user": {"name": "x"}}},
+        {"provider": "google", "idToken": None}, {"provider": "github", "scopes": []},
+        {"provider": "GitHub"}, {"provider": " github"}, None, "provider=github"]
+    return [_post(s, "/sign-in/social", body) for body in bodies]
+
+
+@case
+def account_bodies(s: Side, ctx: dict[str, Any]) -> Any:
+    b = social_user(s, "local-oidc", ctx["fresh"]("acb")["login"])
+    out = []
+    for path in ("/get-access-token", "/refresh-token", "/unlink-account"):
+        for body in ([], "x", {"accountId": ""}, {"useAccountCookie": False},
+                     {"useAccountCookie": True, "accountId": "x"}, {"accountId": "x", "userId": 5},
+                     {"accountId": None}):
+            out.append([path, observe(b.post(path, body), s)])
+        out.append([path, observe(b.request("POST", b.api + path), s)])
+    for query in ("?accountId=", "?accountId=a&accountId=b", "?useAccountCookie=true",
+                  "?accountId=x&extra=1"):
+        out.append(["info", observe(b.get("/account-info" + query), s)])
+    return out
+
+
+@case
+def callback_provider_error_without_state(s: Side, ctx: dict[str, Any]) -> Any:
+    b = s.browser()
+    return [_get(b, s, b.api + "/callback/github?error=access_denied"),
+            _get(b, s, b.api + "/callback/github?error=access_denied&state=unknown"),
+            _get(b, s, b.api + "/error?error=state_mismatch")]
+
+
 # --- the test -------------------------------------------------------------------------------
 
 

@@ -233,6 +233,30 @@ def sessions_cases(s: Side, email: str) -> Any:
 add("sessions_cases", sessions_cases)
 
 
+def cookies_and_sign_out(s: Side, email: str) -> Any:
+    b = s.browser()
+    out = [observe(b.post("/sign-out", {}), s)]
+    for cookie in ("better-auth.session_token=garbage", "better-auth.session_token=a.b",
+                   "better-auth.session_token=", "better-auth.session_data=x"):
+        res = b.client.get(b.api + "/get-session", headers={"cookie": cookie})
+        out.append(observe(res, s))
+    signed = signed_up(s, email)
+    out.append(observe(signed.post("/sign-out", {"callbackURL": "https://evil.example"}), s))
+    out.append(observe(signed.post("/sign-out", {}), s))
+    return out
+
+
+add("cookies_and_sign_out", cookies_and_sign_out)
+add("sign_up_more_values", posts("/sign-up/email", [
+    {"email": " padded@x.io ", "password": PASSWORD, "name": "n"},
+    {"email": "x@x.io", "password": PASSWORD, "name": "n", "image": "not a url"},
+    {"email": "y@x.io", "password": PASSWORD, "name": "n", "callbackURL": "/welcome"},
+    {"email": "z@x.io", "password": " " * 8, "name": "n"},
+    {"email": "w@x.io", "password": PASSWORD, "name": None},
+    {"email": "v@x.io", "password": PASSWORD, "name": "n", "image": None},
+    {"email": ["a@x.io"], "password": PASSWORD, "name": "n"}]))
+
+
 @pytest.mark.parametrize("name", list(CASES))
 def test_same_answers(sides: tuple[Side, Side], name: str) -> None:
     node, authkit = sides

@@ -2,7 +2,7 @@
 
 Verification and reset links carry their token in the URL (``?token=…``,
 ``/reset-password/<token>``); an access log that printed them would hand out working links to
-anyone who reads the log (SEC-49, SEC-89).
+anyone who reads the log (docs/security.md#emailed-tokens, docs/security.md#errors).
 """
 
 from __future__ import annotations

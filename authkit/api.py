@@ -55,6 +55,9 @@ class API:
 
         call.__name__ = name
         call.__doc__ = ep.summary or f"{ep.method} {ep.path}"
+        # Kept as an attribute: the next ``auth.api.<name>`` skips this lookup (the call
+        # reads the registry by name each time, so a later registration still applies).
+        self.__dict__[name] = call
         return call
 
     def __dir__(self) -> list[str]:

@@ -1,17 +1,25 @@
 """ASGI translation: the auth handler as an ASGI application.
 
 The core is synchronous; every call that may touch the database or hash a password runs in a
-worker thread, so the event loop is never blocked.
+worker thread, so the event loop is never blocked. A cookie-cache hit, which needs neither, is
+answered on the loop when nothing configured for it may block (loop_guard.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
 from .http import Headers, Request, Response, error_response
+from .loop_guard import (
+    handle_without_blocking,
+    is_cache_route,
+    may_answer_from_cache,
+    read_executor,
+)
 
 if TYPE_CHECKING:
     from .core import AuthKit
@@ -102,8 +110,19 @@ class ASGIHandler:
             await send_response(error_response(exc), send)
             return
         request = to_request(scope, headers, body)
+        call: Any = self.auth.handle
+        pool = None
+        if is_cache_route(self.auth, request):
+            pool = read_executor()  # never queued behind sign-ins' password hashes
+            if may_answer_from_cache(self.auth, headers, http=True):
+                # A cookie-cache hit needs no I/O: answered here, without the thread hand-off.
+                answered = handle_without_blocking(self.auth, request)
+                if answered is not None:
+                    await send_response(answered, send)
+                    return
+                call = functools.partial(self.auth.pipeline.handle, count=False)
         loop = asyncio.get_running_loop()
-        response = await loop.run_in_executor(None, self.auth.handle, request)
+        response = await loop.run_in_executor(pool, call, request)
         await send_response(response, send)
 
 

@@ -25,7 +25,7 @@ Callback = Callable[..., Any]
 
 @dataclass(frozen=True, kw_only=True)
 class EmailAndPasswordOptions:
-    """``emailAndPassword`` (spec §7.6)."""
+    """``emailAndPassword`` (docs/wire-compatibility.md#email-flags)."""
 
     enabled: bool = False
     disable_sign_up: bool = False
@@ -39,7 +39,7 @@ class EmailAndPasswordOptions:
     send_reset_password: Callback | None = None
     reset_password_token_expires_in: int = 3600
     on_password_reset: Callback | None = None
-    # authkit deviation (SECURITY.md §5.3): a reset ends every session unless turned off.
+    # authkit deviation (docs/security.md#decisions): a reset ends every session unless turned off.
     revoke_sessions_on_password_reset: bool = True
     on_existing_user_sign_up: Callback | None = None
 
@@ -57,7 +57,8 @@ class EmailAndPasswordOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class EmailVerificationOptions:
-    """``emailVerification`` (spec §2.5, §7.6)."""
+    """``emailVerification`` (docs/wire-compatibility.md#send-verification-email,
+    docs/wire-compatibility.md#email-flags)."""
 
     send_verification_email: Callback | None = None
     # None follows email_and_password.require_email_verification, as in Better Auth.
@@ -74,14 +75,16 @@ class EmailVerificationOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class VerificationOptions:
-    """``verification`` (spec §7.4): how rows of the ``verification`` table are keyed."""
+    """``verification`` (docs/wire-compatibility.md#tokens): how rows of the ``verification`` table
+    are keyed."""
 
     # "hashed" stores SHA-256/base64url of the identifier, so a leaked table holds no usable
-    # reset token (SEC-13); rows written while it was "plain" are still found.
+    # reset token (docs/security.md#sessions); rows written while it was "plain" are still found.
     store_identifier: Literal["plain", "hashed"] = "plain"
     # Expired rows are deleted at most once a minute on lookup unless this is set.
     disable_cleanup: bool = False
-    # With secondary_storage, values live only there unless this is set (spec §9.3).
+    # With secondary_storage, values live only there unless this is set
+    # (docs/wire-compatibility.md#secondary-storage).
     store_in_database: bool = False
 
     def __post_init__(self) -> None:
@@ -94,7 +97,7 @@ class VerificationOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class CookieCacheOptions:
-    """``session.cookieCache`` (spec §5.3)."""
+    """``session.cookieCache`` (docs/wire-compatibility.md#cookie-cache)."""
 
     enabled: bool = False
     max_age: int = 300
@@ -116,14 +119,14 @@ class CookieCacheOptions:
 
 @dataclass(frozen=True, kw_only=True)
 class SessionOptions:
-    """``session`` (spec §6)."""
+    """``session`` (docs/wire-compatibility.md#session-semantics)."""
 
     expires_in: int = 604800
     update_age: int = 86400
     fresh_age: int = 86400
     disable_session_refresh: bool = False
     defer_session_refresh: bool = False
-    # authkit option (SECURITY.md §5.4): a hard cap on a session's age, off by default.
+    # authkit option (docs/security.md#decisions): a hard cap on a session's age, off by default.
     absolute_max_age: int | None = None
     cookie_cache: CookieCacheOptions = field(default_factory=CookieCacheOptions)
     additional_fields: Sequence[FieldSpec] = ()
@@ -154,10 +157,11 @@ class CrossSubDomainCookies:
 
 @dataclass(frozen=True, kw_only=True)
 class AdvancedOptions:
-    """``advanced`` (spec §9.4) plus authkit's transport limits."""
+    """``advanced`` (docs/wire-compatibility.md#advanced-options) plus authkit's transport
+    limits."""
 
     cookie_prefix: str = "better-auth"
-    # None: secure cookies exactly when base_url is https (spec §5.1).
+    # None: secure cookies exactly when base_url is https (docs/wire-compatibility.md#cookie-names).
     use_secure_cookies: bool | None = None
     cross_sub_domain_cookies: CrossSubDomainCookies = field(default_factory=CrossSubDomainCookies)
     # {"session_token": {"name": "...", "attributes": {...}}}
@@ -165,14 +169,15 @@ class AdvancedOptions:
     default_cookie_attributes: Mapping[str, Any] = field(default_factory=dict)
     disable_csrf_check: bool = False
     disable_origin_check: bool = False
-    # Addresses or CIDRs whose X-Forwarded-For is believed (SECURITY.md §5.2); empty: the
+    # Addresses or CIDRs whose X-Forwarded-For is believed (docs/security.md#decisions); empty: the
     # socket peer is the client.
     trusted_proxies: Sequence[str] = ()
     ip_address_headers: Sequence[str] = ("x-forwarded-for",)
     ipv6_subnet: int = 64
     disable_ip_tracking: bool = False
     skip_trailing_slashes: bool = False
-    # Parser limits (SEC-28, SEC-82): refuse early instead of reading without bound.
+    # Parser limits (docs/security.md#cookies, docs/security.md#input-validation): refuse early
+    # instead of reading without bound.
     max_body_size: int = 1024 * 1024
     max_cookie_header_size: int = 16 * 1024
 
@@ -193,7 +198,8 @@ class AdvancedOptions:
             name = spec.get("name")
             if (name and str(name).startswith("__Host-")
                     and self.cross_sub_domain_cookies.enabled):
-                # SEC-26: a __Host- cookie must not carry Domain; the browser would drop it.
+                # docs/security.md#cookies: a __Host- cookie must not carry Domain; the browser
+                # would drop it.
                 raise ConfigError(
                     f"advanced.cookies[{key!r}].name starts with '__Host-', which forbids a "
                     "Domain attribute, but cross_sub_domain_cookies is enabled: rename the "
@@ -222,7 +228,7 @@ RATE_LIMIT_STORAGES = ("memory", "database", "secondary-storage")
 
 @dataclass(frozen=True, kw_only=True)
 class RateLimitOptions:
-    """``rateLimit`` (spec §7.2)."""
+    """``rateLimit`` (docs/wire-compatibility.md#rate-limits)."""
 
     # None: on in production, off otherwise (Better Auth's rule).
     enabled: bool | None = None

@@ -1,19 +1,22 @@
 """The session cookie cache (``session_data``), wire-compatible with Better Auth 1.7.25.
 
 A signed (``compact``, ``jwt``) or encrypted (``jwe``) copy of the session and user rides in
-a cookie, so ``get-session`` can answer without a database read (spec §5.3). A cache issued
+a cookie, so ``get-session`` can answer without a database read
+(docs/wire-compatibility.md#cookie-cache). A cache issued
 by Better Auth verifies here and the reverse, with the same secret.
 
 The price is a revocation window: a session deleted in the database (sign-out elsewhere,
 revocation, ban) keeps working from its cache until the cache expires, at most
-``cookie_cache.max_age`` seconds (SEC-20). Sensitive endpoints, ``?disableCookieCache=true``
+``cookie_cache.max_age`` seconds (docs/security.md#sessions). Sensitive endpoints,
+``?disableCookieCache=true``
 and the cache's own rules below bypass it:
 
 * it is read only next to a valid ``session_token`` cookie carrying the same token;
 * a cache with another ``version``, past its expiry, for an expired session, or failing its
-  signature/decryption is ignored, its cookie expired, and the database read (SEC-22);
+  signature/decryption is ignored, its cookie expired, and the database read
+  (docs/security.md#sessions);
 * it is written only by ``SessionService.set_cookies`` (after every sign-in rule passed,
-  SEC-23) and by a database read of a live session.
+  docs/security.md#sessions) and by a database read of a live session.
 """
 
 from __future__ import annotations
@@ -25,9 +28,9 @@ import math
 import re
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import jsjson
 from .config import AdvancedOptions
@@ -50,7 +53,8 @@ JWE_SALT = "better-auth-session"
 # split a large cache at the same places. (Better Auth's cap of 100 chunks is replaced by
 # MAX_CACHE_HEADER_BYTES below, which is far lower.)
 MAX_COOKIE_SIZE = 4050
-# Compact expiry of a rememberMe:false session (spec §12 quirk), and the JWT/JWE fallback.
+# Compact expiry of a rememberMe:false session (docs/wire-compatibility.md#quirks quirk), and the
+# JWT/JWE fallback.
 DONT_REMEMBER_CACHE_SECONDS = 60
 DEFAULT_TOKEN_SECONDS = 300
 _JWT_HEADER = b64url(b'{"alg":"HS256"}')
@@ -101,6 +105,8 @@ class Decoded:
 
     payload: dict[str, Any]
     expires_at_ms: int
+    # The records built from ``payload`` the first time (see ``CookieCache._records``).
+    built: list[tuple[Session, User]] = field(default_factory=list, compare=False, repr=False)
 
 
 class CookieCache:
@@ -142,7 +148,8 @@ class CookieCache:
 
     # -- codec ---------------------------------------------------------------------------
     def payload(self, session: Session, user: User, now_ms: int) -> dict[str, Any]:
-        """``P`` of spec §5.3: returned fields only, ``updatedAt`` in ms, the version."""
+        """``P`` of docs/wire-compatibility.md#cookie-cache: returned fields only, ``updatedAt`` in
+        ms, the version."""
         return {"session": session.to_json(), "user": user.to_json(), "updatedAt": now_ms,
                 "version": self.options.version}
 
@@ -207,7 +214,8 @@ class CookieCache:
         if (not isinstance(inner, dict) or not isinstance(signature, str)
                 or isinstance(expires, bool) or not isinstance(expires, int | float)):
             return None
-        # The verifier signs what it decoded, re-serialised as JavaScript would (spec §5.3).
+        # The verifier signs what it decoded, re-serialised as JavaScript would
+        # (docs/wire-compatibility.md#cookie-cache).
         expected = _hmac_b64url(self.secrets.current.key,
                                 jsjson.stringify({**inner, "expiresAt": expires}))
         if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
@@ -288,8 +296,22 @@ class CookieCache:
             ctx.expire_cookie(self.spec)
             self.clean(ctx, {k: v for k, v in present.items() if k != self.spec.name})
             return None
-        session, user = self._records(decoded.payload)
+        session, user = self._records_of(decoded)
         return CachedSessionWithUser(session, user)
+
+    def _records_of(self, decoded: Decoded) -> tuple[Session, User]:
+        """Fresh records for a decoded cache: copies of the ones built on its first hit (a
+        remembered compact value is hit on every request), so no caller shares one."""
+        if decoded.built:
+            session, user = decoded.built[0]
+            return _copy_record(session), _copy_record(user)
+        records = self._records(decoded.payload)
+        if all("createdAt" in part and "updatedAt" in part
+               for part in (decoded.payload["session"], decoded.payload["user"])):
+            # Without them the records take the current time: not something to keep.
+            decoded.built.append(records)
+            return _copy_record(records[0]), _copy_record(records[1])
+        return records
 
     def _holds(self, decoded: Decoded, token: str, now: datetime, now_ms: int) -> bool:
         cached = decoded.payload["session"]
@@ -300,8 +322,9 @@ class CookieCache:
                 and self._within_absolute_cap(cached, now))
 
     def _within_absolute_cap(self, cached: dict[str, Any], now: datetime) -> bool:
-        """``session.absolute_max_age`` holds for cached sessions too (SECURITY.md §5.4,
-        SEC-17): a session past it is read from the database, which ends it, instead of
+        """``session.absolute_max_age`` holds for cached sessions too (docs/security.md#decisions,
+        docs/security.md#sessions): a session past it is read from the database, which ends it,
+        instead of
         living on in the cache for up to ``max_age``. No ``createdAt``: cannot tell, so no."""
         cap = self.session_options.absolute_max_age
         if cap is None:
@@ -380,6 +403,17 @@ class CookieCache:
             created_at=u.pop("createdAt", now), updated_at=u.pop("updatedAt", now), extra=u,
             hidden=self._user_hidden)
         return session, user
+
+
+R = TypeVar("R", Session, User)
+
+
+def _copy_record(record: R) -> R:
+    """A shallow copy with its own ``extra`` (values are flat: see ``_flat_records``)."""
+    copy = object.__new__(type(record))
+    copy.__dict__.update(record.__dict__)
+    copy.extra = dict(record.extra)
+    return copy
 
 
 def sign_compact(payload: dict[str, Any], expires_ms: int, key: bytes) -> str:

@@ -1,7 +1,9 @@
-"""Cookie names, the Cookie header parser, and Set-Cookie rendering (spec §5.1, §5.2).
+"""Cookie names, the Cookie header parser, and Set-Cookie rendering
+(docs/wire-compatibility.md#cookie-names, docs/wire-compatibility.md#signed-cookies).
 
 The parser is linear and size-capped on purpose: CPython 3.11.7's ``http.cookies`` still has
-the quadratic unquoting of CVE-2024-7592, so authkit never uses ``SimpleCookie`` (SEC-28).
+the quadratic unquoting of CVE-2024-7592, so authkit never uses ``SimpleCookie``
+(docs/security.md#cookies).
 When a name repeats, the first occurrence wins, on WSGI and ASGI alike: browsers send the
 most specific cookie first (RFC 6265 §5.4), so first-wins reads the one the site set.
 """
@@ -16,7 +18,8 @@ from urllib.parse import quote, unquote, urlsplit
 from .config import AdvancedOptions
 from .errors import ConfigError
 
-# encodeURIComponent leaves exactly these unescaped besides alphanumerics (spec §5.2).
+# encodeURIComponent leaves exactly these unescaped besides alphanumerics
+# (docs/wire-compatibility.md#signed-cookies).
 _URI_COMPONENT_SAFE = "-_.!~*'()"
 
 COOKIE_KEYS = ("session_token", "session_data", "dont_remember", "admin_session")
@@ -132,7 +135,7 @@ class AuthCookies:
         if str(attrs.get("same_site", "")).lower() == "none" or attrs.get("partitioned"):
             attrs["secure"] = True
         if str(name).startswith("__Host-"):
-            # __Host- requires Secure, Path=/ and no Domain (SEC-26).
+            # __Host- requires Secure, Path=/ and no Domain, or browsers refuse the cookie.
             attrs.update(secure=True, path="/")
             attrs.pop("domain", None)
         elif secure:

@@ -87,7 +87,7 @@ class AuthKit:
 
     ``secondary_storage`` (a ``SecondaryStorage`` such as ``MemoryStorage`` or
     ``RedisStorage``) is shared by every instance: sessions, verification values and rate
-    limits then live there (spec §9.3).
+    limits then live there (docs/wire-compatibility.md#secondary-storage).
     """
 
     @checked_keywords
@@ -173,7 +173,8 @@ class AuthKit:
         extra_tables: dict[str, Sequence[FieldSpec]] = {}
         for plugin in self.plugins:
             user_fields.extend(plugin.user_fields)
-            session_fields.extend(plugin.session_fields)
+            # Identical fields from several plugins are one column (the second-factor mark).
+            session_fields.extend(f for f in plugin.session_fields if f not in session_fields)
             account_fields.extend(plugin.account_fields)
             for name, specs in plugin.tables.items():
                 if name in extra_tables:
@@ -307,7 +308,8 @@ class AuthKit:
     def base_url_for(self, request: Request | None) -> str:
         """Origin + base path; inferred from the request only when no base_url is set.
 
-        The inferred value is used for that request only and never stored (SEC-38).
+        The inferred value is used for that request only and never stored
+        (docs/security.md#origins-and-csrf).
         """
         origin = self.base_url
         if origin is None:

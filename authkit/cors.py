@@ -1,6 +1,7 @@
 """CORS for the auth handler, off unless configured (``AuthKit(cors=...)``).
 
-Better Auth itself answers ``OPTIONS`` with 404 (spec §13.4) and leaves CORS to the host
+Better Auth itself answers ``OPTIONS`` with 404 (docs/wire-compatibility.md#corrections) and leaves
+CORS to the host
 framework; authkit serves the auth handler on its own (``authkit serve``), so it offers the
 equivalent of the seed's ``cors({origin: [...], credentials: true})`` in front of routing:
 

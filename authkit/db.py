@@ -2,7 +2,8 @@
 
 Endpoints never call ``SQLStorage`` writes directly; going through here is what lets
 ``database_hooks`` veto (``False``), change data (``{"data": {...}}``) or abort (raise
-``APIError``) every create, update and delete (spec §9.2). ``after`` hooks are queued and run
+``APIError``) every create, update and delete (docs/wire-compatibility.md#database-hooks). ``after``
+hooks are queued and run
 once the surrounding transaction has committed.
 """
 
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from .errors import APIError
+from .loop_guard import check_blocking
 from .models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification
 from .storage.errors import DuplicateError, StorageUnavailable
 from .storage.limits import ValueTooLong
@@ -53,7 +55,8 @@ class Database:
                  secondary: SecondaryRecords | None = None) -> None:
         self.storage = storage
         self._hooks = hooks
-        # With secondary storage, sessions/verification values go through it (§9.3).
+        # With secondary storage, sessions/verification values go through it
+        # (docs/wire-compatibility.md#secondary-storage).
         self.secondary = secondary
         # Per-call state: the shared ``auth.db`` has none (its writes run their after hooks
         # at once, on the caller's thread); each ``transaction()`` view gets its own unit.
@@ -271,6 +274,7 @@ class Database:
 
     def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
         """The session of a raw token with its user, in one query."""
+        check_blocking()  # answering on the event loop: hand this request to a thread
         if self.secondary is not None:
             return self.secondary.get_session_with_user(self, token)
         found: tuple[Session, User] | None = self._target.get_session_with_user(token)
@@ -278,6 +282,7 @@ class Database:
 
     def get_session(self, token: str) -> Session | None:
         """The session row of a raw token (without its user)."""
+        check_blocking()
         if self.secondary is not None:
             pair = self.secondary.get_session_with_user(self, token)
             return None if pair is None else pair[0]

@@ -1,8 +1,10 @@
-"""Email tokens (stateless HS256 JWTs, spec §2.5, §7.4) and sending verification links.
+"""Email tokens (stateless HS256 JWTs, docs/wire-compatibility.md#send-verification-email,
+docs/wire-compatibility.md#tokens) and sending verification links.
 
 A token is ``{email, updateTo?, requestType?, userId, iat, exp}`` signed with the current
 secret, byte-compatible with Better Auth's ``signJWT``: a token minted by either server
-verifies in the other when they share the secret. Verification is strict (SEC-50): only
+verifies in the other when they share the secret. Verification is strict
+(docs/security.md#emailed-tokens): only
 ``HS256`` with one of the configured secrets, a header holding nothing but ``alg`` and
 ``typ`` (no ``kid``/``jku``/``crit`` to steer key selection), ``exp``/``iat``/``nbf`` checked
 against the server's clock, and a payload shaped like one of the three purposes
@@ -129,14 +131,16 @@ def _claims(payload: dict[str, Any]) -> EmailClaims:
     update_to, request_type = payload.get("updateTo"), payload.get("requestType")
     if not isinstance(email, str) or not is_valid_email(email):
         raise EmailTokenError("INVALID_TOKEN")
-    # Tokens are bound to the user they were issued for (SEC-52); Better Auth 1.7 always
+    # Tokens are bound to the user they were issued for (docs/security.md#emailed-tokens); Better
+    # Auth 1.7 always
     # includes userId, so a token without one is not one of ours.
     if not isinstance(user_id, str) or not user_id:
         raise EmailTokenError("INVALID_TOKEN")
     if update_to is None and request_type is None:
         return EmailClaims(email, user_id)
     # A change-email token must say which step it is, and a step needs its target address:
-    # neither kind can stand in for the other or for a plain verification (SEC-50).
+    # neither kind can stand in for the other or for a plain verification
+    # (docs/security.md#emailed-tokens).
     if (request_type not in REQUEST_TYPES or not isinstance(update_to, str)
             or not is_valid_email(update_to)):
         raise EmailTokenError("INVALID_TOKEN")

@@ -13,6 +13,7 @@ The tree (every exception class authkit defines; all derive from ``AuthError``):
     ├── storage.StorageUnavailable  the database (or store) cannot be reached: a 503
     │   └── secondary.SecondaryStorageUnavailable   the secondary store (Redis) is down
     ├── storage.query.QueryError    a malformed generic row query (also ValueError)
+    ├── storage.limits.ValueTooLong a value longer than its column takes (answered 400)
     ├── crypto.DecryptionError      an encrypted value that does not decrypt (also ValueError)
     ├── jwe.JWEError                a malformed or unverifiable JWE (also ValueError)
     ├── email_tokens.EmailTokenError                a bad or expired email-verification JWT
@@ -39,7 +40,8 @@ from collections.abc import Iterable
 from http import HTTPStatus
 from typing import Any, Literal
 
-# BASE_ERROR_CODES of @better-auth/core 1.7.25 (spec §4), plus the literal codes other layers use.
+# BASE_ERROR_CODES of @better-auth/core 1.7.25 (docs/wire-compatibility.md#error-codes), plus the
+# literal codes other layers use.
 BASE_ERROR_CODES: dict[str, str] = {
     "USER_NOT_FOUND": "User not found",
     "FAILED_TO_CREATE_USER": "Failed to create user",
@@ -94,7 +96,8 @@ BASE_ERROR_CODES: dict[str, str] = {
     ),
     "BODY_MUST_BE_AN_OBJECT": "Body must be an object",
     "PASSWORD_ALREADY_SET": "User already has a password set",
-    # Literal codes used by the core outside the table (spec §4, "Other literal codes").
+    # Literal codes used by the core outside the table (docs/wire-compatibility.md#error-codes,
+    # "Other literal codes").
     "UNAUTHORIZED": "Unauthorized",
     "INTERNAL_SERVER_ERROR": "Internal server error",
     "NOT_FOUND": "Not found",
@@ -103,7 +106,7 @@ BASE_ERROR_CODES: dict[str, str] = {
     "EMAIL_PASSWORD_SIGN_UP_DISABLED": "Email and password sign up is not enabled",
     "RESET_PASSWORD_DISABLED": "Reset password isn't enabled",
     "BANNED_USER": "You have been banned from this application",
-    # authkit's own (documented deviations, SECURITY.md §5).
+    # authkit's own (documented deviations, docs/security.md#decisions).
     "SERVICE_UNAVAILABLE": "Service temporarily unavailable",
     "PAYLOAD_TOO_LARGE": "Request body is too large",
     "REQUEST_HEADER_FIELDS_TOO_LARGE": "Request header fields are too large",

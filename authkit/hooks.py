@@ -1,4 +1,4 @@
-"""User hooks around every endpoint (spec §9.1).
+"""User hooks around every endpoint (docs/wire-compatibility.md#endpoint-hooks).
 
 ``before(ctx)`` runs before validation: raise ``APIError`` to reject, return
 ``{"context": {"body": {...}, "query": {...}, "headers": {...}}}`` to change the input, or return

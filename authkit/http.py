@@ -123,12 +123,13 @@ class Request:
     body: bytes = b""
     client: str | None = None
     scheme: str = "http"
-    # A path whose raw form had a doubled or encoded slash; routing refuses it (spec §1.1).
+    # A path whose raw form had a doubled or encoded slash; routing refuses it
+    # (docs/wire-compatibility.md#routing).
     raw_path: str | None = None
 
     @property
     def query(self) -> dict[str, str | list[str]]:
-        """Query parameters; a repeated key becomes a list (spec §1.1)."""
+        """Query parameters; a repeated key becomes a list (docs/wire-compatibility.md#routing)."""
         out: dict[str, str | list[str]] = {}
         for key, value in parse_qsl(self.query_string, keep_blank_values=True):
             prev = out.get(key)

@@ -1,9 +1,10 @@
 """Client IP resolution.
 
-authkit deviates from Better Auth here (SECURITY.md §5.2): the client is the socket peer, and
+authkit deviates from Better Auth here (docs/security.md#decisions): the client is the socket peer,
+and
 ``X-Forwarded-For`` is believed only when the peer is a configured trusted proxy. Then the
 right-most hop that is not itself a trusted proxy is the client, so a spoofed left-most entry
-changes nothing (SEC-61).
+changes nothing (docs/security.md#rate-limiting).
 """
 
 from __future__ import annotations
@@ -85,7 +86,8 @@ class ClientIP:
         return addr
 
     def bucket(self, addr: IPAddress | None) -> str:
-        """The rate-limit identity: IPv6 masked to the configured subnet (SEC-62)."""
+        """The rate-limit identity: IPv6 masked to the configured subnet
+        (docs/security.md#rate-limiting)."""
         if addr is None:
             return "no-trusted-ip"
         if isinstance(addr, ipaddress.IPv6Address):

@@ -2,7 +2,8 @@
 
 Better Auth's compact cookie cache signs ``JSON.stringify`` of an object that the verifier
 rebuilds from the cookie, with ISO date strings revived into ``Date`` objects on the way
-(spec §5.3). A Python signer or verifier must therefore produce the very bytes V8 would:
+(docs/wire-compatibility.md#cookie-cache). A Python signer or verifier must therefore produce the
+very bytes V8 would:
 ``stringify`` follows ECMA-262 ``JSON.stringify`` (key order, number formatting, escapes) and
 ``parse`` follows ``JSON.parse`` with Better Auth's ``reviveDate`` reviver.
 """

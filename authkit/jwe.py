@@ -1,13 +1,14 @@
 """Better Auth's symmetric JWE: ``dir`` + ``A256CBC-HS512`` with an HKDF-derived key.
 
 What ``symmetricEncodeJWT`` / ``symmetricDecodeJWT`` (better-auth 1.7.25 on jose 6) do, with
-pyca/cryptography (spec §5.3):
+pyca/cryptography (docs/wire-compatibility.md#cookie-cache):
 
 * key = HKDF-SHA256(ikm = secret, salt, info = "BetterAuth.js Generated Encryption Key", 64 B);
 * header ``{"alg":"dir","enc":"A256CBC-HS512","kid":<RFC 7638 thumbprint of the key>}``;
 * claims = payload + ``iat``, ``exp``, ``jti``; 15 s of clock tolerance when reading.
 
-Reading refuses, before any decryption (SEC-22, python-jose CVE-2024-33664 class): tokens
+Reading refuses, before any decryption (docs/security.md#sessions, python-jose CVE-2024-33664
+class): tokens
 over ``MAX_TOKEN_SIZE``, a ``zip`` header (jose does not implement compression either, so a
 compressed token can never be legitimate), ``crit``, any other ``alg``/``enc``, and a
 non-empty encrypted key. ``A256GCM``, which Better Auth lists as accepted, needs a 32-byte
@@ -132,7 +133,7 @@ def decrypt(token: str, secrets: SecretList, salt: str, now: float) -> dict[str,
     if not isinstance(header, dict):
         raise JWEError("header is not an object")
     if "zip" in header:
-        raise JWEError("compressed JWE refused")  # never decompressed (SEC-22)
+        raise JWEError("compressed JWE refused")  # never decompressed (docs/security.md#sessions)
     if "crit" in header or header.get("alg") != "dir" or header.get("enc") != ENC:
         raise JWEError("unsupported JWE header")
     if encrypted_key or len(iv) != 16 or len(tag) != 32 or not ciphertext \

@@ -6,7 +6,8 @@ one still prints a readable line. Endpoints call one line::
 
     log_event(ctx, "sign_in.failure", email=body.email, reason="INVALID_EMAIL_OR_PASSWORD")
 
-Two rules hold for every record (SEC-83, SEC-89): credentials never reach the log (fields
+Two rules hold for every record (docs/security.md#input-validation, docs/security.md#errors):
+credentials never reach the log (fields
 named like a password, token, cookie, secret or authorization header are dropped, whatever
 the caller passes), and control characters are escaped, so an email holding ``\\r\\n`` stays
 one line and cannot forge a second record.
@@ -40,7 +41,8 @@ WARNING_EVENTS = frozenset({"sign_in.failure", "rate_limit.hit", "ban.refused"})
 
 
 def clean(value: Any) -> Any:
-    """A log-safe value: control characters escaped, long text cut (SEC-83)."""
+    """A log-safe value: control characters escaped, long text cut
+    (docs/security.md#input-validation)."""
     if value is None or isinstance(value, bool | int | float):
         return value
     text = str(value)

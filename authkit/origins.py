@@ -1,4 +1,6 @@
-"""Trusted origins, callback-URL validation and the CSRF decisions (spec §7.1, §2.6, §2.8).
+"""Trusted origins, callback-URL validation and the CSRF decisions
+(docs/wire-compatibility.md#origin-check, docs/wire-compatibility.md#verify-email,
+docs/wire-compatibility.md#reset-password-link).
 
 Pure functions over the sans-IO ``Request``; the pipeline calls ``check_csrf`` and
 ``check_callback_urls`` for POST-like requests, GET endpoints call ``check_callback_url``.
@@ -8,7 +10,8 @@ Matching follows Better Auth 1.7.25's ``matchesOriginPattern``:
 * ``https://app.example.com`` (exact): equals the URL's origin (scheme, host, port).
 * ``https://*.tenant.example.com`` (wildcard with a scheme): a glob over the whole origin.
   ``*`` crosses dots, so ``https://a.b.tenant.example.com`` matches: the reference server
-  answers 200 to that Origin (tests/vectors/origin_decisions.json, SEC-32).
+  answers 200 to that Origin (tests/vectors/origin_decisions.json,
+  docs/security.md#origins-and-csrf).
 * ``*.example.com`` (wildcard without a scheme): a glob over the URL's ``host[:port]``.
 * A wildcard whose host part is only digits, dots and wildcards (``192.168.*.*``) admits
   IPv4 addresses only.
@@ -24,7 +27,7 @@ authkit refuses the string instead of picking a reading. These are documented de
 Better Auth accepts them because the WHATWG parser it uses maps them onto a trusted origin.
 
 * any backslash (``https://app.example.com\\@evil.com``: WHATWG reads host
-  ``app.example.com``, ``urllib`` reads ``evil.com``; SEC-41 requires 403);
+  ``app.example.com``, ``urllib`` reads ``evil.com``; docs/security.md#redirects requires 403);
 * userinfo (``user:pass@``), percent-encoded or non-ASCII hosts, non-canonical IPv4 forms
   (``0x7f.1``), and ``http(s)`` URLs not written ``scheme://host`` (``https:app.example.com``,
   ``https:///app.example.com``);
@@ -542,7 +545,8 @@ def check_callback_urls(
 
     An untrusted value → ``APIError(403, <code from CALLBACK_FIELDS>)``; a truthy non-string
     value → ``APIError(400)`` with the message-only body ``Invalid <label>: expected a
-    string`` (e.g. ``Invalid redirectURL: expected a string``, spec §1.3).
+    string`` (e.g. ``Invalid redirectURL: expected a string``,
+    docs/wire-compatibility.md#pipeline-order).
     """
     b: Mapping[str, Any] = body if isinstance(body, Mapping) else {}
     q: Mapping[str, Any] = query if isinstance(query, Mapping) else {}

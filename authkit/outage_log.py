@@ -1,6 +1,6 @@
 """One log line when a store becomes unreachable, not one per request.
 
-Every request during an outage answers 503 (SECURITY.md §5.1); without a log record an
+Every request during an outage answers 503 (docs/security.md#decisions); without a log record an
 operator sees the 503s and not why (a wrong ``sslrootcert``, a firewall, Redis gone). With one
 per request the log drowns. So: a WARNING naming the store and the driver's reason, then at
 most one per ``INTERVAL`` seconds and store, counting the ones left out.

@@ -8,7 +8,8 @@ migration and :func:`verify_any` picks the right check::
     $2a$ / $2b$ / $2y$<cost>$<salt+digest>            plain bcrypt written by other systems
     $argon2id$v=19$m=..,t=..,p=..$<salt>$<digest>     argon2id (needs the argon2 extra)
 
-Every algorithm NFKC-normalizes the password first (SEC-07), as Better Auth does, so the
+Every algorithm NFKC-normalizes the password first (docs/security.md#credentials), as Better Auth
+does, so the
 composed and decomposed forms of "café" are the same password. A malformed hash verifies as
 False instead of raising: Better Auth answers a 500 there, which tells an attacker something.
 """
@@ -54,7 +55,8 @@ _ARGON2_MISSING = "argon2id hashing needs the argon2-cffi package: pip install '
 def password_length(password: str) -> int:
     """The length of ``password`` in UTF-16 code units, as a JS ``string.length`` counts.
 
-    Better Auth's 8..128 limits count this way, so an emoji counts twice (SEC-04).
+    Better Auth's 8..128 limits count this way, so an emoji counts twice
+    (docs/security.md#credentials).
     """
     # surrogatepass: a lone surrogate (possible from JSON) is one unit in JS too.
     return len(password.encode("utf-16-le", "surrogatepass")) // 2
@@ -106,7 +108,8 @@ class _DummyMixin:
 
     def dummy_verify(self, password: str) -> None:
         """Run one real verify against a throw-away hash of this hasher's algorithm and cost."""
-        # SEC-02: an unknown email must cost what a known one costs with *this* algorithm;
+        # docs/security.md#credentials: an unknown email must cost what a known one costs with
+        # *this* algorithm;
         # two threads racing here both compute a valid dummy, which is harmless.
         if self._dummy is None:
             self._dummy = self.hash(secrets.token_urlsafe(24))
@@ -129,7 +132,8 @@ class ScryptHasher(_DummyMixin):
         if r < 1 or p < 1:
             raise ConfigError(f"scrypt r and p must be at least 1, got r={r} p={p}")
         self.n, self.r, self.p = n, r, p
-        # hashlib's default maxmem (32 MiB) is below what N=16384, r=16 needs (spec §7.3).
+        # hashlib's default maxmem (32 MiB) is below what N=16384, r=16 needs
+        # (docs/wire-compatibility.md#password-hashing).
         self._maxmem = max(64 * 1024 * 1024, 128 * r * (n + p + 2) + (1 << 20))
 
     def _key(self, password: str, salt_hex: str) -> str:
@@ -163,7 +167,8 @@ class ScryptHasher(_DummyMixin):
 def _bcrypt_sha256_digest(password: str, salt: str, rounds: int) -> str:
     """The 31-char digest of passlib's bcrypt_sha256 v2 for ``salt`` (22 bcrypt64 chars)."""
     # HMAC keyed by the salt text, base64'd: 44 bytes, no NUL, under bcrypt's 72, so every
-    # byte of the password counts (SEC-05) and a stolen sha256 table does not apply.
+    # byte of the password counts (docs/security.md#credentials) and a stolen sha256 table does not
+    # apply.
     mac = hmac.new(salt.encode("ascii"), _password_bytes(password), hashlib.sha256).digest()
     full = bcrypt.hashpw(base64.b64encode(mac), f"$2b${rounds:02d}${salt}".encode("ascii"))
     return full.decode("ascii")[-31:]
@@ -186,7 +191,7 @@ def _verify_plain_bcrypt(password: str, stored: str) -> bool:
         return False
     secret = _password_bytes(password)
     # bcrypt ignores bytes past 72 and stops at a NUL in most implementations: a password it
-    # cannot see whole is a non-match, never a match on a prefix (SEC-05).
+    # cannot see whole is a non-match, never a match on a prefix (docs/security.md#credentials).
     if len(secret) > _BCRYPT_MAX_BYTES or b"\x00" in secret:
         return False
     try:

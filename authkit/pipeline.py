@@ -1,5 +1,6 @@
 """The request pipeline: routing, body parsing, origin checks, hooks, the handler, the
-response (spec §1.3). ``auth.api`` runs the same ``run`` without the HTTP-only steps."""
+response (docs/wire-compatibility.md#pipeline-order). ``auth.api`` runs the same ``run`` without the
+HTTP-only steps."""
 
 from __future__ import annotations
 
@@ -63,10 +64,14 @@ class Pipeline:
         self.prefix = auth.base_path + "/"
 
     # -- HTTP ----------------------------------------------------------------------------
-    def handle(self, request: Request) -> Response:
-        """Serve one HTTP request; never raises, never leaks a traceback."""
+    def handle(self, request: Request, *, count: bool = True) -> Response:
+        """Serve one HTTP request; never raises, never leaks a traceback.
+
+        ``count=False``: the rate limiter already counted this request (an attempt on the
+        event loop that needed storage and is being run again in a thread, loop_guard.py).
+        """
         try:
-            return self._handle(request)
+            return self._handle(request, count)
         except APIError as exc:
             self.auth.on_api_error.report(self.auth, exc, request)
             return error_response(exc)
@@ -81,7 +86,7 @@ class Pipeline:
             self.auth.on_api_error.report(self.auth, exc, request)
             return internal_error(request)
 
-    def _handle(self, request: Request) -> Response:
+    def _handle(self, request: Request, count: bool = True) -> Response:
         path = request.path
         if not path.startswith(self.prefix) or "//" in (request.raw_path or path):
             return _copy(_EMPTY_404)
@@ -95,8 +100,9 @@ class Pipeline:
             sub = sub.rstrip("/")
         if sub in self.auth.disabled_paths:
             return Response(404, [("Content-Type", "text/plain")], b"Not Found")
-        # Before the body is parsed, so a refused request costs no parsing (SEC-64).
-        limited = self.auth.rate_limiter.check(request, sub)
+        # Before the body is parsed, so a refused request costs no parsing
+        # (docs/security.md#rate-limiting).
+        limited = self.auth.rate_limiter.check(request, sub) if count else None
         if limited is not None:
             return limited
         cookie_header = request.headers.cookie()
@@ -129,7 +135,8 @@ class Pipeline:
 
     def _parse_body(self, ep: Endpoint, request: Request) -> Any:
         if not request.body:
-            # An absent body is "undefined" to the schema (spec §13.1): no 415 without bytes.
+            # An absent body is "undefined" to the schema (docs/wire-compatibility.md#corrections):
+            # no 415 without bytes.
             return MISSING
         ctype = (request.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
         allowed = [_FORM, _JSON] if ep.allow_form else [_JSON]
@@ -139,9 +146,11 @@ class Pipeline:
             return parse_form_body(request.body)
         if not ctype:
             if request.headers.get("cookie") is not None:
-                # SEC-34: a cookie-bearing body must say what it is, as the origin check is
-                # cookie-gated too (the message of spec §1.2). Without a cookie the body is
-                # left unread, as the real server does (spec §13.1).
+                # docs/security.md#origins-and-csrf: a cookie-bearing body must say what it is, as
+                # the origin check is
+                # cookie-gated too (the message of docs/wire-compatibility.md#request-bodies).
+                # Without a cookie the body is
+                # left unread, as the real server does (docs/wire-compatibility.md#corrections).
                 raise APIError(415, "UNSUPPORTED_MEDIA_TYPE",
                                f"Content-Type is required. Allowed types: {', '.join(allowed)}")
             return MISSING
@@ -260,7 +269,8 @@ def too_long(exc: ValueTooLong) -> APIError:
 
 
 def service_unavailable() -> Response:
-    """503 when the database is unreachable (SECURITY.md §5.1): retry, not "signed out"."""
+    """503 when the database is unreachable (docs/security.md#decisions): retry, not "signed
+    out"."""
     return error_response(APIError(503, "SERVICE_UNAVAILABLE", headers=[("Retry-After", "5")]))
 
 

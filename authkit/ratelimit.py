@@ -1,20 +1,25 @@
-"""Rate limiting (spec §7.2): Better Auth's rules, keys, algorithm and 429 answer.
+"""Rate limiting (docs/wire-compatibility.md#rate-limits): Better Auth's rules, keys, algorithm and
+429 answer.
 
 Each HTTP request below the base path that reaches an endpoint is counted against the bucket
-``<client ip>|<path>`` before its body is parsed (SEC-64): the global rule (10 s / 100), the
+``<client ip>|<path>`` before its body is parsed (docs/security.md#rate-limiting): the global rule
+(10 s / 100), the
 stricter built-in rules for credential paths, plugin rules, then ``custom_rules``, each
 overriding the one before. In-process ``auth.api`` calls are never limited.
 
 The client IP is the socket peer unless the peer is a configured trusted proxy
-(SECURITY.md §5.2, SEC-61); IPv6 addresses count per /64 (SEC-62) and are written the way
+(docs/security.md#decisions, docs/security.md#rate-limiting); IPv6 addresses count per /64
+(docs/security.md#rate-limiting) and are written the way
 Better Auth writes them, so a Node server sharing the store uses the same keys. A request
 with no usable address is counted in one shared bucket, never left unlimited.
 
 Stores: ``memory`` (one process, bounded), ``database`` (the ``rateLimit`` table, one
 conditional UPDATE per request so concurrent requests cannot both take the last slot,
-SEC-63), ``secondary-storage`` (an atomic ``increment`` with a TTL), or a custom object.
+docs/security.md#rate-limiting), ``secondary-storage`` (an atomic ``increment`` with a TTL), or a
+custom object.
 When the store is unreachable, credential paths fail closed (503) and the others fail open
-with a logged warning (SEC-97): a Redis outage must neither open brute force nor take down
+with a logged warning (docs/security.md#outages): a Redis outage must neither open brute force nor
+take down
 reads.
 """
 
@@ -108,7 +113,7 @@ _STRICT_PREFIXES = ("/sign-in", "/sign-up", "/change-password", "/change-email")
 _SLOW_EXACT = frozenset({"/request-password-reset", "/send-verification-email",
                          "/email-otp/send-verification-otp", "/email-otp/request-password-reset"})
 # Paths where a missing limit means unbounded password or token guessing: when the store is
-# down these answer 503 instead of running unlimited (SECURITY.md §5.8).
+# down these answer 503 instead of running unlimited (docs/security.md#decisions).
 _CREDENTIAL_PREFIXES = (*_STRICT_PREFIXES, "/forget-password", "/reset-password",
                         "/request-password-reset", "/send-verification-email", "/verify-email",
                         "/verify-password", "/email-otp", "/two-factor", "/magic-link",

@@ -1,4 +1,5 @@
-"""Session lifecycle: create, read with sliding refresh, expire, and their cookies (spec §6).
+"""Session lifecycle: create, read with sliding refresh, expire, and their cookies
+(docs/wire-compatibility.md#session-semantics).
 
 No HTTP here beyond what the ``Context`` queues: cookies are rendered by ``cookies.py``.
 """
@@ -118,7 +119,7 @@ class SessionService:
         """Created less than ``fresh_age`` seconds ago (``0`` turns the check off).
 
         Measured from ``createdAt``, which a sliding refresh never moves, so only a real
-        sign-in makes a session fresh again (spec §6).
+        sign-in makes a session fresh again (docs/wire-compatibility.md#session-semantics).
         """
         fresh_age = self.options.fresh_age
         if fresh_age == 0:
@@ -126,7 +127,7 @@ class SessionService:
         return self.now() - session.created_at < timedelta(seconds=fresh_age)
 
     def clear_cookies(self, ctx: Context) -> None:
-        """Queue the deletion of every session cookie (spec §2.4)."""
+        """Queue the deletion of every session cookie (docs/wire-compatibility.md#sign-out)."""
         ctx.expire_cookie(self.cookies.session_token)
         ctx.expire_cookie(self.cookies.session_data)
         for spec in self.cleared_with_session:
@@ -143,7 +144,8 @@ class SessionService:
                 disable_refresh: bool = False) -> SessionWithUser | None:
         """The request's live session, applying expiry and the sliding refresh.
 
-        A bad signature is "no session" and clears nothing (spec §2.3); a missing or expired
+        A bad signature is "no session" and clears nothing (docs/wire-compatibility.md#get-session);
+        a missing or expired
         row clears the cookies, and an expired row is deleted. A session a plugin verified
         for this request (``ctx.verified_session``: an API key) answers first. The cookie cache
         is consulted only when ``ctx.endpoint`` is declared ``freshness="cache"`` (registry.py).
@@ -195,7 +197,8 @@ class SessionService:
         if self.options.absolute_max_age is not None:
             new_expiry = min(new_expiry,
                              session.created_at + timedelta(seconds=self.options.absolute_max_age))
-        # Never move the expiry backwards when refreshes race (SEC-92): the UPDATE below only
+        # Never move the expiry backwards when refreshes race (docs/security.md#concurrency): the
+        # UPDATE below only
         # ever extends (extend_only: its WHERE compares with the stored expiry, so a refresh
         # that computed an earlier expiry and commits after a later one writes nothing), and a
         # concurrent sign-out's DELETE wins because this is no upsert.

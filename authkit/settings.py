@@ -181,7 +181,8 @@ def from_env(env: Mapping[str, str] | None = None) -> dict[str, Any]:
         user_options = kwargs.setdefault("user", {})
         user_options["change_email_enabled"] = True
         if mail:
-            # Verified users confirm from their current address first (flow b, spec §2.11).
+            # Verified users confirm from their current address first (flow b,
+            # docs/wire-compatibility.md#change-email).
             user_options["send_change_email_confirmation"] = mail[
                 "send_change_email_confirmation"]
     kwargs["email_and_password"] = email_and_password

@@ -1,9 +1,10 @@
-"""Stateful single-use tokens in the ``verification`` table (spec §7.4).
+"""Stateful single-use tokens in the ``verification`` table (docs/wire-compatibility.md#tokens).
 
 Password-reset and delete-account tokens live here as ``identifier → value`` rows. With
 ``verification.store_identifier="hashed"`` the identifier is stored as SHA-256/base64url
 (Better Auth's ``"hashed"`` format, so a Node server with the same option reads the same
-rows): whoever reads the table cannot use what is in it (SEC-13). Lookups fall back to the
+rows): whoever reads the table cannot use what is in it (docs/security.md#sessions). Lookups fall
+back to the
 plain identifier, so rows written before the switch keep working until they expire.
 """
 
@@ -61,7 +62,8 @@ def decoy(ctx: Context, identifier: str) -> None:
     """Write an already-expired, empty row, as ``create`` would write a real one.
 
     For enumeration-safe flows: an unknown address costs the same committed write as a known
-    one, so response times do not tell them apart (SEC-56). The row can never be used (no
+    one, so response times do not tell them apart (docs/security.md#account-enumeration). The row
+    can never be used (no
     value, expired) and the periodic cleanup removes it.
     """
     auth = ctx.auth
@@ -91,7 +93,8 @@ def consume(ctx: Context, identifier: str, db: Database | None = None) -> Verifi
     """Atomically take the row of ``identifier``: of concurrent callers exactly one gets it.
 
     ``db`` is a transaction view when the consumption must commit together with what the
-    token authorises (the reset's password write, SEC-95). An expired row is still taken, so it
+    token authorises (the reset's password write, docs/security.md#outages). An expired row is still
+    taken, so it
     can never be replayed, but ``None`` is returned for it.
     """
     auth = ctx.auth

@@ -1,7 +1,8 @@
 """Random tokens, the secret list, and Better Auth's signed-cookie values.
 
 A signed value is ``value + "." + base64(HMAC-SHA256(secret, value))`` with standard,
-padded base64 (spec §5.2). Secrets are a list: the first signs, every one verifies, so a
+padded base64 (docs/wire-compatibility.md#signed-cookies). Secrets are a list: the first signs,
+every one verifies, so a
 secret can be rotated without signing everybody out.
 """
 
@@ -61,13 +62,16 @@ class Secret:
 class SecretList:
     """Secrets newest first: ``current`` signs, ``all`` verify."""
 
-    __slots__ = ("_secrets",)
+    __slots__ = ("_secrets", "verified_cookies")
 
     def __init__(self, values: Iterable[str | Secret]) -> None:
         items = [v if isinstance(v, Secret) else Secret(v) for v in values]
         if not items:
             raise ValueError("at least one secret is required")
         self._secrets: tuple[Secret, ...] = tuple(items)
+        # Raw signed cookie values that verified with these secrets → their value: a
+        # browser sends the same session cookie on every request (``Context``).
+        self.verified_cookies: dict[str, str] = {}
 
     @property
     def current(self) -> Secret:

@@ -6,12 +6,14 @@ runs one and turns its failures into the wire error Better Auth 1.7.25 sends::
     400 {"message": "[body.email] Invalid email address", "code": "VALIDATION_ERROR"}
 
 The message is ``[<body|query>.<dotted.path>] <zod message>``, several issues joined by
-``"; "`` in schema order (spec §1.2, §13 item 9). pydantic decides *what* failed (a type, a
+``"; "`` in schema order (docs/wire-compatibility.md#request-bodies,
+docs/wire-compatibility.md#corrections item 9). pydantic decides *what* failed (a type, a
 length, a check); the zod wording is rebuilt from the field's annotation, so models are written
 with plain types: ``str``, ``bool``, ``float``, ``list[str]``, ``dict[str, Any]``, ``Literal``,
 nested ``Body`` models, plus :data:`Email`, :data:`CoercedStr` and :data:`CoercedBool`.
 
-Deliberate differences from Better Auth, for the database's sake (SEC-82/83): a NUL character
+Deliberate differences from Better Auth, for the database's sake
+(docs/security.md#input-validation): a NUL character
 or an unpaired surrogate anywhere in the input (values, keys, unknown keys) is refused with
 ``Invalid input: contains a NUL character`` / ``Invalid input: contains an unpaired surrogate``,
 and ``NaN``, ``Infinity``, ``1e999`` and oversized integers make the JSON itself invalid.
@@ -92,12 +94,13 @@ _EMAIL_RE: Final = re.compile(
     re.ASCII,
 )
 # PostgreSQL refuses NUL in text and a lone surrogate cannot be encoded to UTF-8: both would
-# surface as a 500 far from the request (SEC-83).
+# surface as a 500 far from the request (docs/security.md#input-validation).
 _BAD_CHAR_RE: Final = re.compile("[\x00\ud800-\udfff]")
 _NUL_MESSAGE: Final = "Invalid input: contains a NUL character"
 _SURROGATE_MESSAGE: Final = "Invalid input: contains an unpaired surrogate"
 # CPython's own limit on int() from text (sys.int_info.default_max_str_digits), applied even
-# where an application has raised it: longer numbers cost quadratic time to convert (SEC-82).
+# where an application has raised it: longer numbers cost quadratic time to convert
+# (docs/security.md#input-validation).
 _MAX_INT_DIGITS: Final = 4300
 
 
@@ -141,7 +144,7 @@ def js_string(value: Any) -> str:
 
 def coerce_bool(value: Any) -> bool:
     """JavaScript's ``Boolean(value)``: ``z.coerce.boolean()``. Any non-empty string is true,
-    ``"false"`` included (get-session's query flags, spec §2.3)."""
+    ``"false"`` included (get-session's query flags, docs/wire-compatibility.md#get-session)."""
     if value is None or value is MISSING or value is _NULL:
         return False
     return truthy(value)
@@ -181,7 +184,8 @@ class Message:
 class Body(BaseModel):
     """Base of every request body and query model.
 
-    Strict types: ``"false"`` is not a bool and ``12345678`` is not a string (SEC-85). Unknown
+    Strict types: ``"false"`` is not a bool and ``12345678`` is not a string
+    (docs/security.md#input-validation). Unknown
     keys are kept in ``model_extra`` (Better Auth's schemas let them through; endpoints read
     additional fields from there). ``schema_types`` names what the top-level zod schema says
     it expected when the input is not an object: ``("object",)`` for ``z.object``,
@@ -494,7 +498,8 @@ def parse_json_body(raw: bytes) -> Any:
     Duplicate keys: the last wins (``JSON.parse``). A leading BOM is dropped (``TextDecoder``).
     Malformed JSON, invalid UTF-8, nesting deep enough to exhaust the stack, integers over
     4300 digits and ``NaN``/``Infinity``/``1e999`` all give
-    ``400 BAD_REQUEST "Invalid JSON in request body"`` (SEC-82/83), never a 500.
+    ``400 BAD_REQUEST "Invalid JSON in request body"`` (docs/security.md#input-validation), never
+    a 500.
     """
     if not raw:
         return MISSING
@@ -508,7 +513,8 @@ def parse_json_body(raw: bytes) -> Any:
 
 
 def parse_form_body(raw: bytes) -> dict[str, str]:
-    """Parse ``application/x-www-form-urlencoded``; a repeated key: the last wins (SEC-85),
+    """Parse ``application/x-www-form-urlencoded``; a repeated key: the last wins
+    (docs/security.md#input-validation),
     as Better Auth copies ``formData`` into an object.
 
     Values stay strings (``rememberMe=false`` is then refused by a bool field, as upstream).

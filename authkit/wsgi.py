@@ -1,7 +1,8 @@
 """WSGI translation: the auth handler as a WSGI application.
 
 Only translation lives here: environ → ``Request``, ``Response`` → start_response. The body is
-read with a cap so an oversized upload is refused before it is read whole (SEC-82).
+read with a cap so an oversized upload is refused before it is read whole
+(docs/security.md#input-validation).
 """
 
 from __future__ import annotations

@@ -1,5 +1,6 @@
 """POST /request-password-reset: how long a known address takes compared with an unknown one
-(SEC-56: the answers are identical; this reports how close the timing is).
+(docs/security.md#account-enumeration: the answers are identical; this reports how close the timing
+is).
 
     python bench/reset_timing.py                    # 300 rounds per mode, in-process
     python bench/reset_timing.py --rounds 1000 --database postgresql://postgres@127.0.0.1/test

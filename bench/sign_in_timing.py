@@ -1,6 +1,7 @@
-"""POST /sign-in/email failures: how long each failure path takes (SEC-01, SEC-02).
+"""POST /sign-in/email failures: how long each failure path takes (docs/security.md#credentials).
 
-The four failures of SEC-01 answer byte-identical 401s (tests/endpoints/test_sign_in.py
+The four failures of docs/security.md#credentials answer byte-identical 401s
+(tests/endpoints/test_sign_in.py
 checks that, and that each path runs the hasher exactly once); this reports how close their
 timing is, measured in one run:
 
@@ -14,7 +15,7 @@ timing is, measured in one run:
 
 Each round sends one request per case, in a rotating order, in-process (``auth.handle``, no
 network). Rate limiting is off so every request reaches the endpoint. The ratio is each
-case's median over the wrong-password median (target of SEC-01: 0.9-1.1).
+case's median over the wrong-password median (target of docs/security.md#credentials: 0.9-1.1).
 """
 
 from __future__ import annotations

@@ -3,7 +3,7 @@
 Databases: ``db_url`` runs a test once per database (SQLite file, PostgreSQL, MariaDB), each
 time on a fresh, empty database that is dropped afterwards; ``storage`` is a migrated
 ``SQLStorage`` on it. A server that is not running makes its cases skip with the reason
-(checked once per session with a short timeout), as SECURITY.md §0 asks.
+(checked once per session with a short timeout), as docs/security.md#testing asks.
 """
 
 from __future__ import annotations

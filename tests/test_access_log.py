@@ -1,4 +1,5 @@
-"""`authkit serve --access-log` never writes a token into the log (SEC-49, SEC-89)."""
+"""`authkit serve --access-log` never writes a token into the log (docs/security.md#emailed-tokens,
+docs/security.md#errors)."""
 
 import logging
 import logging.config
@@ -32,4 +33,16 @@ def test_filter_rewrites_uvicorn_access_record():
 def test_config_installs_the_filter_on_the_access_handler():
     config = uvicorn_log_config()
     assert config["handlers"]["access"]["filters"] == ["redact_tokens"]
-    logging.config.dictConfig(config)  # valid for logging.config (what every worker runs)
+    # Valid for logging.config (what every worker runs). Applying it reconfigures loggers for
+    # the whole process (authkit's stops propagating to the root, where pytest's caplog
+    # listens), so their state is put back afterwards.
+    names = ["authkit", *config["loggers"]]
+    saved = {n: (lg.handlers[:], lg.propagate, lg.level, lg.disabled)
+             for n in names for lg in [logging.getLogger(n)]}
+    try:
+        logging.config.dictConfig(config)
+    finally:
+        for name, (handlers, propagate, level, disabled) in saved.items():
+            logger = logging.getLogger(name)
+            logger.handlers[:] = handlers
+            logger.propagate, logger.level, logger.disabled = propagate, level, disabled

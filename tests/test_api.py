@@ -1,4 +1,4 @@
-"""auth.api: typed results, errors, as_response, return_headers, header objects (issue 2 §9)."""
+"""auth.api: typed results, errors, as_response, return_headers, header objects."""
 
 import pytest
 from werkzeug.datastructures import Headers as WerkzeugHeaders

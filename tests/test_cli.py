@@ -78,7 +78,7 @@ def _sign_in_status(server: Server, forwarded_for: str | None) -> int:
         return int(exc.code)
 
 
-def test_serve_ignores_forwarded_for_without_trusted_proxies(tmp_path):  # SEC-60
+def test_serve_ignores_forwarded_for_without_trusted_proxies(tmp_path):  # docs/security.md#rate-limiting
     # uvicorn believes X-Forwarded-For from 127.0.0.1 by default; `authkit serve` must not, or
     # a client on the same host picks a fresh rate-limit bucket with every request.
     with authkit_server(tmp_path, database_url=f"sqlite:///{tmp_path}/x.db", secret=SECRET,

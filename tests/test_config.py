@@ -37,7 +37,7 @@ def test_production_requires_secret_and_base_url(tmp_path, monkeypatch):
     db = f"sqlite:///{tmp_path}/a.db"
     with pytest.raises(ConfigError, match="secret"):
         AuthKit(database=db, production=True, base_url="https://a.example.com")
-    with pytest.raises(ConfigError, match="base_url is required"):  # SEC-38
+    with pytest.raises(ConfigError, match="base_url is required"):  # docs/security.md#origins-and-csrf
         AuthKit(secret=SECRET, database=db, production=True)
     with pytest.raises(ConfigError, match="shorter than 32"):
         AuthKit(secret="short", database=db, production=True, base_url="https://a.example.com")

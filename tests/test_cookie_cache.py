@@ -1,4 +1,4 @@
-"""The session cookie cache (spec §5.3; SEC-20, SEC-22, SEC-23).
+"""The session cookie cache (docs/wire-compatibility.md#cookie-cache; docs/security.md#sessions).
 
 Known-answer vectors in ``vectors/cookie_cache.json`` were issued by the real Better Auth
 1.7.25 (``vectors/cookie_cache_gen.py``); the live two-way check is in
@@ -79,7 +79,8 @@ def test_compact_writer_is_byte_identical(vec):
     value = _cache_value(vec["cookies"])
     outer = jsjson.parse(b64url_decode(value).decode("utf-8"))
     key = VECTORS["secret"].encode()
-    # Dates went through the reviver and back: the bytes must not move (spec §5.3).
+    # Dates went through the reviver and back: the bytes must not move
+    # (docs/wire-compatibility.md#cookie-cache).
     assert sign_compact(outer["session"], outer["expiresAt"], key) == value
 
 
@@ -147,9 +148,10 @@ def test_cache_disabled_issues_nothing_and_clears_a_sent_one(make_auth, clock, k
     assert sign_up(make_client(kind, plain), email="b@example.com").cookie(DATA) is None
 
 
-# -- SEC-20: the revocation window --------------------------------------------------------------
+# -- docs/security.md#sessions: the revocation window
+# --------------------------------------------------------------
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_deleted_session_lives_until_cache_expiry(make_auth, clock, kind, strategy):  # SEC-20
+def test_deleted_session_lives_until_cache_expiry(make_auth, clock, kind, strategy):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, strategy)
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]
@@ -160,7 +162,7 @@ def test_deleted_session_lives_until_cache_expiry(make_auth, clock, kind, strate
 
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_deleted_session_is_null_after_window(make_auth, clock, kind, strategy):  # SEC-20
+def test_deleted_session_is_null_after_window(make_auth, clock, kind, strategy):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, strategy)
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]
@@ -212,9 +214,10 @@ def test_db_read_without_refresh_writes_cache_but_disable_refresh_does_not(make_
     assert parse_set_cookie(res.cookie(DATA))["max-age"] == "300"
 
 
-# -- SEC-22: binding and tampering ----------------------------------------------------------------
+# -- docs/security.md#sessions: binding and tampering
+# ----------------------------------------------------------------
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_cache_of_another_user_is_ignored(make_auth, clock, kind, strategy):  # SEC-22
+def test_cache_of_another_user_is_ignored(make_auth, clock, kind, strategy):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, strategy)
     alice, bob = make_client(kind, auth), make_client(kind, auth)
     sign_up(alice)
@@ -233,7 +236,7 @@ def _tamper_last(value: str) -> str:
 
 @pytest.mark.parametrize("strategy", STRATEGIES)
 @pytest.mark.parametrize("how", ["version", "signature", "expired"])
-def test_bad_cache_falls_back_to_database(make_auth, clock, kind, strategy, how):  # SEC-22
+def test_bad_cache_falls_back_to_database(make_auth, clock, kind, strategy, how):  # docs/security.md#sessions
     v1 = _cache_for(make_auth, clock, strategy, version="1")
     client = make_client(kind, v1)
     token = sign_up(client).json["token"]
@@ -275,7 +278,7 @@ def _spy_decrypt(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return calls
 
 
-def test_jwe_with_zip_header_is_refused_unread(make_auth, clock, monkeypatch):  # SEC-22
+def test_jwe_with_zip_header_is_refused_unread(make_auth, clock, monkeypatch):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, "jwe")
     client = make_client("wsgi", auth)
     sign_up(client)
@@ -289,7 +292,7 @@ def test_jwe_with_zip_header_is_refused_unread(make_auth, clock, monkeypatch):  
     assert len(calls) == 1  # only the untampered token reached decryption
 
 
-def test_jwe_over_64_kib_is_refused_unread(make_auth, clock, monkeypatch):  # SEC-22
+def test_jwe_over_64_kib_is_refused_unread(make_auth, clock, monkeypatch):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, "jwe")
     calls = _spy_decrypt(monkeypatch)
     huge = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0.." + "A" * (64 * 1024) + ".x.y"
@@ -364,7 +367,8 @@ def test_cache_over_the_header_budget_is_skipped(make_auth, clock, caplog):
     assert "cookie cache skipped" in caplog.text and "over the 6000 allowed" in caplog.text
 
 
-# -- sensitive reads and SEC-23 -----------------------------------------------------------------
+# -- sensitive reads and docs/security.md#sessions
+# -----------------------------------------------------------------
 def test_sensitive_session_ignores_cache(make_auth, clock):
     auth = _cache_for(make_auth, clock, "compact")
     client = make_client("wsgi", auth)
@@ -378,7 +382,7 @@ def test_sensitive_session_ignores_cache(make_auth, clock):
     assert err.value.status == 401
 
 
-def test_unverified_sign_in_sets_no_cache(make_auth, clock, kind):  # SEC-23
+def test_unverified_sign_in_sets_no_cache(make_auth, clock, kind):  # docs/security.md#sessions
     auth = make_auth(secret=VECTORS["secret"],
                      session={"cookie_cache": {"enabled": True}},
                      email_and_password={"require_email_verification": True})
@@ -391,7 +395,7 @@ def test_unverified_sign_in_sets_no_cache(make_auth, clock, kind):  # SEC-23
     assert not [x for x in res.set_cookies if x.startswith(("better-auth.session",))]
 
 
-def test_vetoed_session_sets_no_cache(make_auth, clock, kind):  # SEC-23
+def test_vetoed_session_sets_no_cache(make_auth, clock, kind):  # docs/security.md#sessions
     hooks = {"session": {"create": {"before": lambda data, ctx: False}}}
     auth = make_auth(secret=VECTORS["secret"], session={"cookie_cache": {"enabled": True}},
                      database_hooks=hooks)
@@ -467,7 +471,7 @@ def test_other_spelling_of_the_same_bytes_is_refused(make_auth, clock, strategy)
     assert CookieCache(auth).decode(value[:-1] + sibling, now) is None
 
 
-def test_banned_sign_in_sets_no_cache(make_auth, clock, kind):  # SEC-23
+def test_banned_sign_in_sets_no_cache(make_auth, clock, kind):  # docs/security.md#sessions
     from authkit.plugins.admin import admin
 
     auth = make_auth(secret=VECTORS["secret"], session={"cookie_cache": {"enabled": True}},
@@ -537,9 +541,10 @@ def test_records_with_nested_fields_are_not_shared(make_auth, clock):
     assert cache._memo == {}  # a caller could change the list inside a shared payload
 
 
-# -- SEC-17 with the cache on: the absolute cap is not stretched by max_age ---------------------
+# -- docs/security.md#sessions with the cache on: the absolute cap is not stretched by max_age
+# ---------------------
 @pytest.mark.parametrize("strategy", STRATEGIES)
-def test_absolute_max_age_ends_a_cached_session(make_auth, clock, kind, strategy):  # SEC-17
+def test_absolute_max_age_ends_a_cached_session(make_auth, clock, kind, strategy):  # docs/security.md#sessions
     auth = _cache_for(make_auth, clock, strategy, session={"absolute_max_age": 600})
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]

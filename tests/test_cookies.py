@@ -33,13 +33,13 @@ def test_prefix_and_cross_subdomain():
     assert "Domain=example.com" in cookies.dont_remember.render("true", max_age=None)
 
 
-def test_host_prefix_with_cross_subdomain_is_refused():  # SEC-26
+def test_host_prefix_with_cross_subdomain_is_refused():  # docs/security.md#cookies
     with pytest.raises(ConfigError, match="__Host-"):
         AdvancedOptions(cookies={"session_token": {"name": "__Host-sid"}},
                         cross_sub_domain_cookies={"enabled": True, "domain": "example.com"})
 
 
-def test_host_prefix_alone_is_secure_root_without_domain():  # SEC-26
+def test_host_prefix_alone_is_secure_root_without_domain():  # docs/security.md#cookies
     cookies = AuthCookies(AdvancedOptions(cookies={"session_token": {"name": "__Host-sid"}}),
                           "http://localhost")
     line = cookies.session_token.render("v", max_age=10)
@@ -47,7 +47,7 @@ def test_host_prefix_alone_is_secure_root_without_domain():  # SEC-26
     assert "Secure" in line and "Path=/" in line and "Domain" not in line
 
 
-def test_parser_first_wins_and_ignores_nameless_and_quoted_names():  # SEC-25
+def test_parser_first_wins_and_ignores_nameless_and_quoted_names():  # docs/security.md#cookies
     parsed = parse_cookie_header(
         '=__Secure-better-auth.session_token=evil; "__Secure-better-auth.session_token"=x; '
         'a=1; a=2; b="quoted"')
@@ -56,7 +56,7 @@ def test_parser_first_wins_and_ignores_nameless_and_quoted_names():  # SEC-25
     assert parsed["b"] == "quoted"
 
 
-def test_parser_is_linear_on_backslash_bombs():  # SEC-28
+def test_parser_is_linear_on_backslash_bombs():  # docs/security.md#cookies
     header = "x=\"" + "\\" * 30000 + "\""
     parsed = parse_cookie_header(header)
     assert parsed["x"] == "\\" * 30000

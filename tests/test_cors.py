@@ -1,4 +1,4 @@
-"""CORS for the auth handler (issue 6 item 5; SEC-37)."""
+"""CORS for the auth handler (issue 6 item 5; docs/security.md#origins-and-csrf)."""
 
 from __future__ import annotations
 
@@ -36,7 +36,7 @@ def acao(res: Any) -> str | None:
     return res.header("access-control-allow-origin")
 
 
-def test_preflight_from_trusted_origin(cors_auth, kind):  # SEC-37
+def test_preflight_from_trusted_origin(cors_auth, kind):  # docs/security.md#origins-and-csrf
     res = preflight(make_client(kind, cors_auth), APP)
     assert res.status == 204 and res.body == b""
     assert acao(res) == APP
@@ -51,7 +51,7 @@ def test_preflight_from_trusted_origin(cors_auth, kind):  # SEC-37
 @pytest.mark.parametrize("origin", ["https://evil.com", "null", None,
                                     "https://app.example.com.evil.com",
                                     "http://app.example.com", "https://app.example.com/x"])
-def test_preflight_from_other_origin_gets_no_cors(cors_auth, kind, origin):  # SEC-37
+def test_preflight_from_other_origin_gets_no_cors(cors_auth, kind, origin):  # docs/security.md#origins-and-csrf
     res = preflight(make_client(kind, cors_auth), origin)
     assert res.status == 204
     assert acao(res) is None
@@ -87,14 +87,14 @@ def test_actual_response_to_other_origin_only_varies(cors_auth, kind):
     assert res.header("vary") == "Origin"
 
 
-def test_off_by_default_like_better_auth(make_auth, kind):  # spec §13.4
+def test_off_by_default_like_better_auth(make_auth, kind):  # docs/wire-compatibility.md#corrections
     client = make_client(kind, make_auth(trusted_origins=[APP]))
     res = preflight(client, APP)
     assert res.status == 404 and res.body == b""
     assert acao(client.get(OK, headers={"Origin": APP})) is None
 
 
-def test_never_star_with_credentials(make_auth):  # SEC-37
+def test_never_star_with_credentials(make_auth):  # docs/security.md#origins-and-csrf
     with pytest.raises(ConfigError, match="credentials"):
         make_auth(cors={"origins": ["*"]})
 
@@ -113,7 +113,7 @@ def test_explicit_origins_replace_trusted(make_auth, kind):
     assert acao(preflight(client, APP)) is None
 
 
-def test_private_network_only_when_configured(make_auth, kind):  # SEC-37
+def test_private_network_only_when_configured(make_auth, kind):  # docs/security.md#origins-and-csrf
     ask = {"Access-Control-Request-Private-Network": "true"}
     plain = make_auth(trusted_origins=[APP], cors=True)
     res = preflight(make_client(kind, plain), APP, **ask)
@@ -135,7 +135,7 @@ def _request(path: str) -> Request:
     ("/api/auth/../../admin", False),
     ("/api/authx", False),
 ])
-def test_path_rules_on_normalized_path(cors_auth, path, covered):  # SEC-37
+def test_path_rules_on_normalized_path(cors_auth, path, covered):  # docs/security.md#origins-and-csrf
     assert cors_auth.cors.covers(_request(path)) is covered
 
 

@@ -1,4 +1,5 @@
-"""`authkit serve` killed with SIGKILL keeps every write it answered 200 for (SEC-94).
+"""`authkit serve` killed with SIGKILL keeps every write it answered 200 for
+(docs/security.md#outages).
 
 A crash, not a shutdown: the server's process group gets SIGKILL, so no shutdown hook, pool
 close or final WAL checkpoint runs. On SQLite (WAL) and on PostgreSQL:
@@ -44,7 +45,7 @@ from .support.live_servers import Server, authkit_server
 
 SECRET = "durability-secret-0123456789-durability-secret-0123456789"
 PASSWORD = "correct-horse-1"
-BURST = 200  # sign-ups in the burst, as SEC-94 states it
+BURST = 200  # sign-ups in the burst, as docs/security.md#outages states it
 KILL_AFTER = BURST // 2  # the SIGKILL lands once this many answered 200
 # Concurrent clients: many sign-ups in flight, so the kill tends to land inside some write.
 THREADS = 16
@@ -94,7 +95,7 @@ def check_sqlite_after_crash(database_url: str) -> None:
     assert [r[0] for r in rows(database_url, "PRAGMA integrity_check")] == ["ok"]
 
 
-# SEC-94
+# docs/security.md#outages
 def test_a_sign_up_answered_200_survives_sigkill(database_url: str, tmp_path: Path) -> None:
     email = "crash@example.com"
     with authkit_server(tmp_path, database_url=database_url, secret=SECRET) as server:
@@ -171,7 +172,7 @@ class Burst:
             thread.join()
 
 
-# SEC-94
+# docs/security.md#outages
 def test_sigkill_during_a_burst_of_sign_ups_leaves_only_whole_users(
         database_url: str, tmp_path: Path) -> None:
     emails = [f"burst-{i:03d}@example.com" for i in range(BURST)]

@@ -1,4 +1,5 @@
-"""User hooks, plugin hooks and database hooks (spec §9.1, §9.2), over HTTP and auth.api."""
+"""User hooks, plugin hooks and database hooks (docs/wire-compatibility.md#endpoint-hooks,
+docs/wire-compatibility.md#database-hooks), over HTTP and auth.api."""
 
 import pytest
 from sqlalchemy import create_engine, func, select

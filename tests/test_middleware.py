@@ -1,6 +1,7 @@
 """AuthMiddleware over WSGI and ASGI: every case runs on both (``kind``), plus the sans-IO core.
 
-SEC-44, SEC-76, SEC-77, SEC-79 and SEC-80 of SECURITY.md are here, each named in its test.
+docs/security.md#redirects, docs/security.md#middleware of docs/security.md are here, each named in
+its test.
 """
 
 from __future__ import annotations
@@ -238,7 +239,7 @@ def test_protected_html_redirects_with_callback(kind: str, auth: AuthKit) -> Non
 
 
 def test_protected_api_gets_401_envelope(kind: str, auth: AuthKit) -> None:
-    """SEC-77: anonymous ``Accept: application/json`` → 401 JSON envelope."""
+    """docs/security.md#middleware: anonymous ``Accept: application/json`` → 401 JSON envelope."""
     app = wrap(kind, auth, protect=["/dashboard/:path*"])
     res = raw_call(kind, app, "GET", "/dashboard", JSON)
     assert res.status == 401
@@ -261,7 +262,8 @@ def test_api_detection_is_configurable(kind: str, auth: AuthKit) -> None:
 
 
 def test_sec77_head_is_protected_like_get_and_options_passes(kind: str, auth: AuthKit) -> None:
-    """SEC-77: HEAD is protected like GET; OPTIONS reaches the app (CORS preflight)."""
+    """docs/security.md#middleware: HEAD is protected like GET; OPTIONS reaches the app (CORS
+    preflight)."""
     app = wrap(kind, auth, protect=["/admin/*"])
     assert raw_call(kind, app, "HEAD", "/admin/x", HTML).status == 302
     assert raw_call(kind, app, "HEAD", "/admin/x", JSON).status == 401
@@ -294,7 +296,8 @@ def test_auth_pages_send_signed_in_users_onwards(kind: str, auth: AuthKit) -> No
 
 
 def test_roles(kind: str, auth: AuthKit) -> None:
-    """SEC-77: signed in without the role of ``roles={"/admin/*": "admin"}`` → 403."""
+    """docs/security.md#middleware: signed in without the role of ``roles={"/admin/*": "admin"}`` →
+    403."""
     app = wrap(kind, auth, roles={"/admin/*": "admin", "/ops/*": ["ops", "admin"]})
     client = signed_up(kind, app)
     res = client.get("/admin/users", headers=JSON)
@@ -317,7 +320,8 @@ def test_role_rules_take_callables(kind: str, auth: AuthKit) -> None:
     assert signed_up(kind, app, "bob@corp.com").get("/reports/1").status == 200
 
 
-# -- SEC-76: path canonicalization -----------------------------------------------------------
+# -- docs/security.md#middleware: path canonicalization
+# -----------------------------------------------------------
 
 BYPASS_ATTEMPTS = ["/admin", "/admin/", "/admin/x", "/ADMIN/x", "/Admin", "/admin//x",
                    "//admin/x", "/admin/./x", "/static/../admin/x", "/admin%2Fx",
@@ -327,7 +331,8 @@ BYPASS_ATTEMPTS = ["/admin", "/admin/", "/admin/x", "/ADMIN/x", "/Admin", "/admi
 
 @pytest.mark.parametrize("target", BYPASS_ATTEMPTS)
 def test_sec76_path_canonicalization(kind: str, auth: AuthKit, target: str) -> None:
-    """SEC-76: no spelling of /admin reaches the (catch-all) app anonymously."""
+    """docs/security.md#middleware: no spelling of /admin reaches the (catch-all) app
+    anonymously."""
     app = wrap(kind, auth, protect=["/admin/*"], public=["/static/*"])
     html = raw_call(kind, app, "GET", target, HTML)
     api = raw_call(kind, app, "GET", target, JSON)
@@ -349,7 +354,8 @@ def test_public_never_widens(kind: str, auth: AuthKit) -> None:
         assert raw_call(kind, app, "GET", target, HTML).status == 302, target
 
 
-# -- SEC-44: open redirects ------------------------------------------------------------------
+# -- docs/security.md#redirects: open redirects
+# ------------------------------------------------------------------
 
 
 @pytest.mark.parametrize("target", ["//evil.com/x", "/\\evil.com", "/%2F%2Fevil.com",
@@ -357,7 +363,8 @@ def test_public_never_widens(kind: str, auth: AuthKit) -> None:
                                     "//evil.com%2F..", "/%09/evil.com"])
 def test_sec44_callback_never_leaves_the_site(kind: str, auth: AuthKit,
                                               target: str) -> None:
-    """SEC-44: the callbackURL of a refused request leads back on-site, through the sign-in
+    """docs/security.md#redirects: the callbackURL of a refused request leads back on-site, through
+    the sign-in
     page's validator and through authkit's own callbackURL check."""
     app = wrap(kind, auth, protect=["/:path*"], public=["/"])
     res = raw_call(kind, app, "GET", target, HTML)
@@ -452,12 +459,14 @@ def test_app_cookie_wins_over_a_queued_deletion() -> None:
     assert merge_set_cookies(app, ours) == ["other=; Max-Age=0"]
 
 
-# -- SEC-79: outage --------------------------------------------------------------------------
+# -- docs/security.md#middleware: outage
+# --------------------------------------------------------------------------
 
 
 def test_sec79_database_down_is_503_not_signed_out(kind: str, make_auth: MakeAuth,
                                                    tmp_path: Path) -> None:
-    """SEC-79: the database goes away under a signed-in user: 503 HTML or JSON, no
+    """docs/security.md#middleware: the database goes away under a signed-in user: 503 HTML or JSON,
+    no
     redirect to sign-in, no cookie cleared; service resumes when it returns."""
     db_dir = tmp_path / "db"
     db_dir.mkdir()
@@ -484,7 +493,8 @@ def test_sec79_database_down_is_503_not_signed_out(kind: str, make_auth: MakeAut
     assert client.get("/dashboard").json["user"] == "alice@example.com"
 
 
-# -- SEC-80: isolation -----------------------------------------------------------------------
+# -- docs/security.md#middleware: isolation
+# -----------------------------------------------------------------------
 
 
 def _three_clients(kind: str, app: Any) -> list[tuple[str | None, dict[str, str]]]:
@@ -496,7 +506,8 @@ def _three_clients(kind: str, app: Any) -> list[tuple[str | None, dict[str, str]
 
 
 def test_sec80_concurrent_asgi_requests_are_isolated(auth: AuthKit) -> None:
-    """SEC-80: 200 concurrent ASGI requests alternating alice, bob and anonymous."""
+    """docs/security.md#middleware: 200 concurrent ASGI requests alternating alice, bob and
+    anonymous."""
     app = ASGIAuthMiddleware(asgi_app, auth, protect=["/private"])
     who = _three_clients("asgi", app)
 
@@ -544,7 +555,8 @@ class _QuietHandler(WSGIRequestHandler):
 
 
 def test_sec80_threaded_wsgi_server_isolation(auth: AuthKit) -> None:
-    """SEC-80: the same mix under a real threaded WSGI server, released by a barrier."""
+    """docs/security.md#middleware: the same mix under a real threaded WSGI server, released by a
+    barrier."""
     app = WSGIAuthMiddleware(wsgi_app, auth, protect=["/private"])
     who = _three_clients("wsgi", app)
     server = make_server("127.0.0.1", 0, app, server_class=_ThreadedWSGIServer,
@@ -766,7 +778,8 @@ def test_user_roles_reads_the_comma_joined_role() -> None:
 
 def test_a_fault_in_the_session_lookup_is_not_a_signed_out_visitor(
         kind: str, auth: AuthKit, monkeypatch: pytest.MonkeyPatch) -> None:
-    # get-session answers 500 FAILED_TO_GET_SESSION on an unexpected error (spec §2.3). The
+    # get-session answers 500 FAILED_TO_GET_SESSION on an unexpected error
+    # (docs/wire-compatibility.md#get-session). The
     # middleware must let that fault surface (the server's 500) rather than send a signed-in
     # user to the sign-in page as if the session were gone.
     app = wrap(kind, auth, protect=["/dashboard"])

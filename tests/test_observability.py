@@ -1,5 +1,6 @@
-"""Structured log events, debug timing and the on_api_error hook (issue 6 item 7; SEC-83,
-SEC-89)."""
+"""Structured log events, debug timing and the on_api_error hook (issue 6 item 7;
+docs/security.md#input-validation,
+docs/security.md#errors)."""
 
 from __future__ import annotations
 
@@ -29,7 +30,7 @@ def logs(caplog: pytest.LogCaptureFixture) -> pytest.LogCaptureFixture:
     return caplog
 
 
-def test_sign_up_sign_in_sign_out_are_logged(client, logs):  # SEC-89
+def test_sign_up_sign_in_sign_out_are_logged(client, logs):  # docs/security.md#errors
     user_id = sign_up(client, headers={"User-Agent": "ua-test"}).json["user"]["id"]
     (rec,) = events(logs, "sign_up")
     assert rec.user_id == user_id and rec.ip == "127.0.0.1" and rec.levelno == logging.INFO
@@ -65,7 +66,7 @@ def test_unverified_sign_in_is_logged(make_auth, kind, logs):
     assert rec.reason == "EMAIL_NOT_VERIFIED" and rec.user_id
 
 
-def test_no_credential_reaches_the_log(make_auth, kind, logs):  # SEC-89
+def test_no_credential_reaches_the_log(make_auth, kind, logs):  # docs/security.md#errors
     auth = make_auth(session={"cookie_cache": {"enabled": True}})
     client = make_client(kind, auth)
     token = sign_up(client, password="Sup3r-Secret-Passw0rd").json["token"]
@@ -81,7 +82,7 @@ def test_no_credential_reaches_the_log(make_auth, kind, logs):  # SEC-89
             assert secret not in text, (secret, record.getMessage())
 
 
-def test_crlf_in_email_stays_one_line(client, logs):  # SEC-83, SEC-89
+def test_crlf_in_email_stays_one_line(client, logs):  # docs/security.md#input-validation, docs/security.md#errors
     client.post(SI, json={"email": "a@example.com\r\nFAKE sign_in.success user_id=root",
                           "password": PASSWORD})
     for record in logs.records:

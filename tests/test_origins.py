@@ -1,6 +1,6 @@
 """Trusted origins, callback URLs and CSRF decisions (authkit/origins.py).
 
-The SEC cases of SECURITY.md are spelled out here with their expected decisions; the
+The SEC cases of docs/security.md are spelled out here with their expected decisions; the
 differential table tests/vectors/origin_decisions.json (answers of the real Better Auth 1.7.25,
 see origin_decisions_gen.py) checks every other payload against the reference.
 """
@@ -69,7 +69,8 @@ def callback_decision(field: str, value: object, policy: OriginPolicy | None = N
     return "allow"
 
 
-# -- SEC-29, SEC-31, SEC-32: the Origin/Referer check ------------------------------------------
+# -- origin-required, referer-check, wildcard-origin: the Origin/Referer check
+# ------------------------------------------
 
 @pytest.mark.parametrize(("headers", "expected"), [
     ({"Cookie": "s=C_alice"}, "MISSING_OR_NULL_ORIGIN"),
@@ -109,7 +110,7 @@ def test_sec32_wildcard_origin(origin: str, expected: str) -> None:
 
 def test_sec32_deep_subdomain_matches_the_reference_table() -> None:
     case = next(c for c in VECTORS["cases"]
-                if c["id"] == "B0 csrf SEC-32 Origin 'https://a.b.tenant.example.com'")
+                if c["id"] == "B0 csrf wildcard-origin Origin 'https://a.b.tenant.example.com'")
     assert case["reference"] == {"status": 200, "body": {"success": True}, "decision": "allow"}
 
 
@@ -150,7 +151,8 @@ def test_form_csrf_on_sign_in_and_sign_up(headers: dict[str, str], expected: str
     assert csrf_decision(headers, form_route=True) == expected
 
 
-# -- SEC-40, SEC-41 and Better Auth's own payloads: callback URLs -------------------------------
+# -- docs/security.md#redirects and Better Auth's own payloads: callback URLs
+# -------------------------------
 
 SEC40 = ["javascript:alert(1)", "JaVaScRiPt:alert(1)", "java%0ascript:alert(1)",
          " javascript:alert(1)", "data:text/html,<script>alert(1)</script>",
@@ -368,7 +370,7 @@ def test_same_decision_as_better_auth(case: dict[str, Any]) -> None:
 
 def test_the_table_covers_the_security_cases() -> None:
     ids = " ".join(c["id"] for c in VECTORS["cases"])
-    for needle in ["SEC-29", "SEC-31", "SEC-32", "javascript:alert(1)", "//evil.com",
+    for needle in ["origin-required", "referer-check", "wildcard-origin", "javascript:alert(1)", "//evil.com",
                    "/%5C/evil.com", "/..%2F..%2Fevil.com", "malicious.com?.wild.example.com",
                    "myapp://callback.attacker.tld", "exp://host/cb/../evil"]:
         assert needle in ids
@@ -463,7 +465,8 @@ def test_glob_has_no_catastrophic_backtracking() -> None:
     assert not _glob("*a*a*a*a*a*a*a*a*b", "a" * 3000)
 
 
-# -- over HTTP (WSGI and ASGI): the router origin middleware, spec §7.1 A ------------------------
+# -- over HTTP (WSGI and ASGI): the router origin middleware,
+# docs/wire-compatibility.md#origin-check A ------------------------
 
 def _signed_in(kind: str, make_auth: Any) -> Any:
     from .support.clients import make_client
@@ -510,7 +513,7 @@ def test_http_every_callback_field_is_checked_in_the_body(
 
 
 def test_http_non_string_redirect_to_is_400_before_validation(
-        kind: str, make_auth: Any) -> None:  # spec §1.3
+        kind: str, make_auth: Any) -> None:  # docs/wire-compatibility.md#pipeline-order
     from .support.clients import make_client
 
     client = make_client(kind, make_auth())

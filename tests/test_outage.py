@@ -1,5 +1,6 @@
-"""The database going away under a running service (issue 6 item 6; SEC-79, SEC-95; SECURITY.md
-decision §5.1), pool settings and SSL modes from the URL.
+"""The database going away under a running service (issue 6 item 6; docs/security.md#middleware,
+docs/security.md#outages; docs/security.md
+docs/security.md#decisions), pool settings and SSL modes from the URL.
 
 A TCP proxy the test controls sits between authkit and the machine's PostgreSQL, on a database
 the test creates: cutting the proxy kills every connection and refuses new ones, restoring it
@@ -143,7 +144,7 @@ def _assert_503(res: Any) -> None:
     assert res.json == {"message": "Service temporarily unavailable",
                         "code": "SERVICE_UNAVAILABLE"}
     assert res.header("retry-after") is not None
-    assert not res.set_cookies  # not "signed out": nothing is cleared (SEC-79)
+    assert not res.set_cookies  # not "signed out": nothing is cleared (docs/security.md#middleware)
 
 
 def test_outage_answers_503_and_recovers_without_restart(outage_auth, proxy, kind):
@@ -166,7 +167,7 @@ def test_outage_answers_503_and_recovers_without_restart(outage_auth, proxy, kin
 
 
 def test_outage_in_the_middle_of_sign_up_leaves_no_partial_rows(make_auth, pg_url, proxy,
-                                                                  kind):  # SEC-95
+                                                                  kind):  # docs/security.md#outages
     def cut_before_account(data: Any, ctx: Any) -> None:
         proxy.cut()  # the user row is written, its account row not yet: the link dies
 
@@ -181,7 +182,7 @@ def test_outage_in_the_middle_of_sign_up_leaves_no_partial_rows(make_auth, pg_ur
     assert _count(pg_url, 'SELECT count(*) FROM "account"') == 0
 
 
-def test_middleware_protected_path_is_503_not_sign_in(outage_auth, proxy):  # SEC-79
+def test_middleware_protected_path_is_503_not_sign_in(outage_auth, proxy):  # docs/security.md#middleware
     def app(environ: Any, start_response: Any) -> list[bytes]:
         start_response("200 OK", [("Content-Type", "text/plain")])
         return [b"secret dashboard"]

@@ -1,4 +1,5 @@
-"""Tests for authkit.passwords: formats, Better Auth vectors, SEC-01/02/04/05/07/08 cases."""
+"""Tests for authkit.passwords: formats, Better Auth vectors,
+docs/security.md#credentials cases."""
 
 from __future__ import annotations
 
@@ -57,7 +58,8 @@ def bcrypt4() -> BcryptHasher:
     return BcryptHasher(rounds=4)
 
 
-# --- scrypt: Better Auth's format and its vectors (SEC-08) -------------------------------
+# --- scrypt: Better Auth's format and its vectors (docs/security.md#credentials)
+# -------------------------------
 
 
 def test_scrypt_format_and_fresh_salts(scrypt: ScryptHasher) -> None:
@@ -132,7 +134,8 @@ def test_authkit_hash_verifies_in_better_auth(scrypt: ScryptHasher) -> None:
     assert json.loads(out.stdout) == [True, True]
 
 
-# --- NFKC for every algorithm (SEC-07) -------------------------------------------------
+# --- NFKC for every algorithm (docs/security.md#credentials)
+# -------------------------------------------------
 
 NFKC_CASES = [
     ("caf\u00e9-secret", "cafe\u0301-secret"),
@@ -173,7 +176,8 @@ def test_odd_unicode_never_raises(factory: Any) -> None:
     assert hasher.verify("A-bold-secret", bold)
 
 
-# --- lengths in UTF-16 code units (SEC-04) -------------------------------------------
+# --- lengths in UTF-16 code units (docs/security.md#credentials)
+# -------------------------------------------
 
 
 @pytest.mark.parametrize(
@@ -192,7 +196,8 @@ def test_password_length_counts_utf16_units(password: str, units: int) -> None:
     assert password_length(password) == units
 
 
-# --- bcrypt without truncation (SEC-05) ----------------------------------------------
+# --- bcrypt without truncation (docs/security.md#credentials)
+# ----------------------------------------------
 
 
 def test_bcrypt_hash_is_passlib_bcrypt_sha256_v2(bcrypt4: BcryptHasher) -> None:
@@ -383,7 +388,8 @@ def test_needs_rehash_matrix() -> None:
     assert actual == expected
 
 
-# --- dummy work matches the configured algorithm (SEC-01, SEC-02) ---------------------
+# --- dummy work matches the configured algorithm (docs/security.md#credentials)
+# ---------------------
 
 
 class CallCounter:

@@ -1,4 +1,5 @@
-"""Routing, body parsing, limits and the error envelope (spec §1; SEC-28, 34, 35, 82, 83, 88)."""
+"""Routing, body parsing, limits and the error envelope (docs/wire-compatibility.md#transport;
+docs/security.md#cookies, 34, 35, 82, 83, 88)."""
 
 import json
 
@@ -51,21 +52,21 @@ def test_error_page_escapes(client):
 
 
 @pytest.mark.parametrize("ctype", ["text/plain", "multipart/form-data; boundary=x"])
-def test_non_json_types_are_415(client, ctype):  # SEC-34
+def test_non_json_types_are_415(client, ctype):  # docs/security.md#origins-and-csrf
     res = client.post("/api/auth/sign-out", body=b"{}", headers={"Content-Type": ctype})
     assert res.status == 415
     assert res.json["code"] == "UNSUPPORTED_MEDIA_TYPE"
     assert res.json["message"].endswith("Allowed types: application/json")
 
 
-def test_body_without_content_type_is_undefined(client):  # spec §13.1
+def test_body_without_content_type_is_undefined(client):  # docs/wire-compatibility.md#corrections
     res = client.post("/api/auth/sign-in/email", body=json.dumps(GOOD).encode(), origin=False)
     assert res.status == 400
     assert res.json == {"message": "[body] Invalid input: expected object, received undefined",
                         "code": "VALIDATION_ERROR"}
 
 
-def test_cookie_bearing_body_without_content_type_is_415(kind, auth):  # SEC-34
+def test_cookie_bearing_body_without_content_type_is_415(kind, auth):  # docs/security.md#origins-and-csrf
     client = make_client(kind, auth)
     sign_up(client)
     res = client.post("/api/auth/change-password", body=json.dumps(
@@ -81,13 +82,13 @@ def test_cookie_bearing_body_without_content_type_is_415(kind, auth):  # SEC-34
                                    "application/x-www-form-urlencoded, application/json")
 
 
-def test_oversized_body_is_413_envelope(client):  # SEC-82
+def test_oversized_body_is_413_envelope(client):  # docs/security.md#input-validation
     res = client.post(SU, body=b'{"a":"' + b"x" * (2 * 1024 * 1024) + b'"}',
                       headers={"Content-Type": "application/json"})
     assert res.status == 413 and res.json["code"] == "PAYLOAD_TOO_LARGE"
 
 
-def test_oversized_chunked_body_is_413(make_auth):  # SEC-82, no Content-Length
+def test_oversized_chunked_body_is_413(make_auth):  # docs/security.md#input-validation, no Content-Length
     auth = make_auth()
     app = auth.wsgi_app()
     body = b"x" * (2 * 1024 * 1024)
@@ -105,14 +106,14 @@ def test_oversized_chunked_body_is_413(make_auth):  # SEC-82, no Content-Length
     b"[" * 100000, b'{"email":' + b"1" * 5000 + b"}", b'{"email":NaN}', b'{"email":1e999}',
     b'{"email":Infinity}', b'{"name":"\xff\xfe"}',
 ])
-def test_hostile_json_is_400(client, raw):  # SEC-82, SEC-83
+def test_hostile_json_is_400(client, raw):  # docs/security.md#input-validation
     res = client.post(SU, body=raw, headers={"Content-Type": "application/json"})
     assert res.status == 400 and res.json["code"] in ("BAD_REQUEST", "VALIDATION_ERROR")
 
 
 @pytest.mark.parametrize("field,value", [("email", "a\u0000@example.com"), ("name", "A\u0000"),
                                          ("name", "\ud800")])
-def test_bad_characters_are_400(client, field, value):  # SEC-83
+def test_bad_characters_are_400(client, field, value):  # docs/security.md#input-validation
     body = json.dumps({**GOOD, field: value}).encode()
     res = client.post(SU, body=body, headers={"Content-Type": "application/json"})
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
@@ -125,25 +126,25 @@ def test_bad_characters_are_400(client, field, value):  # SEC-83
     {"email": True, "password": "pass-word-1", "name": "A"},
     {"email": "a@x.com", "password": 12345678, "name": "A"},
 ])
-def test_wrong_types_are_validation_errors(client, body):  # SEC-85
+def test_wrong_types_are_validation_errors(client, body):  # docs/security.md#input-validation
     res = client.post(SU, json=body)
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
 
 
-def test_duplicate_json_keys_last_wins(client):  # SEC-85
+def test_duplicate_json_keys_last_wins(client):  # docs/security.md#input-validation
     raw = b'{"email":"first@example.com","email":"second@example.com","password":"pass-word-1","name":"A"}'
     res = client.post(SU, body=raw, headers={"Content-Type": "application/json"})
     assert res.json["user"]["email"] == "second@example.com"
 
 
-def test_crlf_in_name_is_stored_not_reflected(client):  # SEC-83
+def test_crlf_in_name_is_stored_not_reflected(client):  # docs/security.md#input-validation
     res = client.post(SU, json={**GOOD, "name": "Evil\r\nSet-Cookie: x=1"})
     assert res.status == 200
     assert res.json["user"]["name"] == "Evil\r\nSet-Cookie: x=1"
     assert not any(k.lower() == "set-cookie" and v.startswith("x=1") for k, v in res.headers)
 
 
-def test_sql_metacharacters_are_literal(client, auth):  # SEC-86
+def test_sql_metacharacters_are_literal(client, auth):  # docs/security.md#input-validation
     name = "Robert'); DROP TABLE \"user\";--"
     res = client.post(SU, json={"email": "o'hara@example.com", "password": "pass-word-1",
                                 "name": name})
@@ -151,19 +152,19 @@ def test_sql_metacharacters_are_literal(client, auth):  # SEC-86
     assert auth.storage.get_user_by_email("o'hara@example.com").name == name
 
 
-def test_huge_cookie_header_is_refused_quickly(client):  # SEC-28
+def test_huge_cookie_header_is_refused_quickly(client):  # docs/security.md#cookies
     bomb = '"' + "\\" * 30000 + '"'
     res = client.get("/api/auth/get-session", headers={"Cookie": f"x={bomb}"}, use_jar=False)
     assert res.status == 431 and res.json["code"] == "REQUEST_HEADER_FIELDS_TOO_LARGE"
 
 
-def test_backslash_cookie_under_cap_is_harmless(client):  # SEC-28
+def test_backslash_cookie_under_cap_is_harmless(client):  # docs/security.md#cookies
     bomb = '"' + "\\" * 8000 + '"'
     res = client.get("/api/auth/get-session", headers={"Cookie": f"x={bomb}"}, use_jar=False)
     assert res.status == 200 and res.body == b"null"
 
 
-def test_unexpected_exception_is_generic_500(kind, make_auth, caplog):  # SEC-88, §5.7
+def test_unexpected_exception_is_generic_500(kind, make_auth, caplog):  # docs/security.md#errors, docs/wire-compatibility.md#cookies
     def before(ctx):
         raise RuntimeError("secret internals /etc/passwd")
 
@@ -176,7 +177,7 @@ def test_unexpected_exception_is_generic_500(kind, make_auth, caplog):  # SEC-88
     assert res.header("x-request-id") in caplog.text
 
 
-def test_database_unreachable_is_503(kind, make_auth):  # SECURITY.md §5.1
+def test_database_unreachable_is_503(kind, make_auth):  # docs/security.md#decisions
     pytest.importorskip("psycopg")
     auth = make_auth(database="postgresql://postgres@127.0.0.1:1/none?connect_timeout=1",
                      migrate=False)
@@ -214,7 +215,7 @@ def test_before_hook_short_circuit_and_after_hook_replace(kind, make_auth):
       b'--x\r\nContent-Disposition: form-data; name="newPassword"\r\n\r\nnew-pass-word-2\r\n'
       b"--x--\r\n")),
 ])
-def test_simple_content_types_never_reach_change_password(kind, auth, ctype, body):  # SEC-34
+def test_simple_content_types_never_reach_change_password(kind, auth, ctype, body):  # docs/security.md#origins-and-csrf
     """A signed-in user, a trusted Origin, a body a cross-site form could send: 415, and the
     handler never ran (the hash and the session are unchanged). Only the two credential
     routes take a form body."""

@@ -1,4 +1,5 @@
-"""Rate limiting (spec §7.2; SEC-59, 61, 62, 64, 65) over WSGI and ASGI, controlled clock."""
+"""Rate limiting (docs/wire-compatibility.md#rate-limits; docs/security.md#rate-limiting, 61, 62,
+64, 65) over WSGI and ASGI, controlled clock."""
 
 import logging
 import threading
@@ -38,7 +39,8 @@ def wrong_sign_in(client, **kw):
                        **kw)
 
 
-# -- SEC-59: the spec's example --------------------------------------------------------------
+# -- docs/security.md#rate-limiting: Better Auth's documented example
+# --------------------------------------------------------------
 
 def test_fourth_sign_in_within_ten_seconds_is_429_with_retry_after(kind, make_auth, clock):
     client = make_client(kind, limited_auth(make_auth))
@@ -209,7 +211,8 @@ def test_bad_plugin_rule_is_refused(make_auth):
         make_auth(plugins=[Bad()])
 
 
-# -- client identity: SEC-61, SEC-62, SEC-64 -------------------------------------------------
+# -- client identity: docs/security.md#rate-limiting
+# -------------------------------------------------
 
 def test_spoofed_forwarded_for_is_ignored_without_trusted_proxies(kind, make_auth):
     client = make_client(kind, limited_auth(make_auth))
@@ -322,7 +325,8 @@ def test_disable_ip_tracking_turns_off_limits_without_an_ip(make_auth):
 
 
 def test_spread_out_guessing_does_not_lock_the_account(kind, make_auth):
-    """SEC-65: Better Auth has no per-account lockout; authkit keeps it that way, so guessing
+    """docs/security.md#rate-limiting: Better Auth has no per-account lockout; authkit keeps it that
+    way, so guessing
     from 50 addresses never locks alice out (the per-IP limit is the only brake)."""
     auth = make_auth()
     sign_up(make_client(kind, auth))
@@ -437,7 +441,8 @@ class DownStorage(MemoryStorage):
 
 
 def test_store_outage_fails_closed_on_credential_paths(kind, make_auth, caplog):
-    """SEC-97: no unlimited guessing while Redis is down; other paths keep working."""
+    """docs/security.md#outages: no unlimited guessing while Redis is down; other paths keep
+    working."""
     auth = make_auth(rate_limit={"enabled": True, "storage": "secondary-storage"},
                      secondary_storage=DownStorage())
     auth.db.secondary = None  # only the limiter sees the outage in this test
@@ -466,7 +471,8 @@ def test_rate_limit_hits_are_logged_without_secrets(kind, make_auth, caplog):
 
 
 def test_path_variants_open_no_new_bucket(kind, make_auth):
-    """SEC-60: doubled or trailing slashes never reach the handler under another key."""
+    """docs/security.md#rate-limiting: doubled or trailing slashes never reach the handler under
+    another key."""
     client = make_client(kind, limited_auth(make_auth))
     for _ in range(3):
         wrong_sign_in(client)

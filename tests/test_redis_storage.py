@@ -1,4 +1,5 @@
-"""``RedisStorage`` against the real Redis: prefixes, TTLs, outages and recovery (SEC-97)."""
+"""``RedisStorage`` against the real Redis: prefixes, TTLs, outages and recovery
+(docs/security.md#outages)."""
 
 import pytest
 import redis
@@ -102,8 +103,9 @@ def test_serve_refuses_a_prefix_without_a_url():
 
 
 @pytest.mark.parametrize("run", range(20))
-def test_get_and_delete_has_one_winner(redis_prefix, run):  # noqa: F811  # SEC-91
-    """SEC-91 on Redis: 10 callers released together take one reset token; exactly one gets
+def test_get_and_delete_has_one_winner(redis_prefix, run):  # noqa: F811  # docs/security.md#concurrency
+    """docs/security.md#concurrency on Redis: 10 callers released together take one reset token;
+    exactly one gets
     the value, so one token can never reset two passwords."""
     storage = RedisStorage(REDIS_URL, key_prefix=redis_prefix)
     try:

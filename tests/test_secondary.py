@@ -1,4 +1,5 @@
-"""The ``SecondaryStorage`` contract (spec §9.3), run on ``MemoryStorage`` and on real Redis."""
+"""The ``SecondaryStorage`` contract (docs/wire-compatibility.md#secondary-storage), run on
+``MemoryStorage`` and on real Redis."""
 
 import threading
 

@@ -1,4 +1,5 @@
-"""Sessions and verification values in secondary storage (spec §9.3; SEC-95, SEC-97).
+"""Sessions and verification values in secondary storage
+(docs/wire-compatibility.md#secondary-storage; docs/security.md#outages).
 
 Most cases run on ``MemoryStorage`` with the controlled clock; the key layout is checked
 against real Redis too, and a pair of ``AuthKit`` instances sharing one store and one
@@ -128,7 +129,8 @@ def test_sliding_refresh_rewrites_the_cached_session(kind, make_auth, kv, clock)
 
 
 def test_refresh_never_revives_a_signed_out_session(make_auth, kv):
-    """SEC-92 with secondary storage: a sign-out landing between the refresh's read and its
+    """docs/security.md#concurrency with secondary storage: a sign-out landing between the refresh's
+    read and its
     write wins, because the write only overwrites a key that still exists."""
     auth = make_auth(secondary_storage=kv)
     res = auth.api.sign_up_email(body={"email": "a@example.com", "password": PW, "name": "A"})
@@ -266,7 +268,7 @@ def test_verification_store_in_database(make_auth, kv):
 
 
 def test_a_rolled_back_transaction_puts_the_token_back(make_auth, kv):
-    """SEC-95: a failure after the token was taken must not leave it burnt."""
+    """docs/security.md#outages: a failure after the token was taken must not leave it burnt."""
     auth = make_auth(secondary_storage=kv)
     auth.db.create_verification(None, verification(auth))
     with pytest.raises(RuntimeError), auth.db.transaction() as tx:
@@ -275,7 +277,8 @@ def test_a_rolled_back_transaction_puts_the_token_back(make_auth, kv):
     assert auth.db.consume_verification(None, "reset-password:abc").value == "user-1"
 
 
-# -- Redis down (SEC-97) ---------------------------------------------------------------------
+# -- Redis down (docs/security.md#outages)
+# ---------------------------------------------------------------------
 
 def test_sessions_only_in_the_store_fail_closed(kind, make_auth, kv):
     auth = make_auth(secondary_storage=kv)
@@ -505,7 +508,8 @@ def test_redis_update_retries_when_another_client_wrote_in_between(redis_prefix)
         storage.close()
 
 
-# -- SEC-92 with sessions only in the store: the refresh is one atomic step -------------------
+# -- docs/security.md#concurrency with sessions only in the store: the refresh is one atomic step
+# -------------------
 
 def _race_refreshes(auth, kv, token, first, second):
     """``second``'s refresh reads the session, then ``first``'s commits, then ``second``'s

@@ -388,7 +388,8 @@ def test_integral_json_floats_are_integers_as_in_javascript() -> None:
         "[body.n] Invalid input: expected int, received number")
 
 
-# -- characters no database takes (SEC-83): authkit's own messages -----------------------------
+# -- characters no database takes (docs/security.md#input-validation): authkit's own messages
+# -----------------------------
 
 NUL = "Invalid input: contains a NUL character"
 SURROGATE = "Invalid input: contains an unpaired surrogate"
@@ -425,7 +426,8 @@ def test_bad_character_scan_survives_deep_nesting() -> None:
     assert message == f"[body.x.{'.'.join(['0'] * 900)}] {NUL}"
 
 
-# -- body parsers (SEC-82, SEC-83, SEC-85) ----------------------------------------------------
+# -- body parsers (docs/security.md#input-validation)
+# ----------------------------------------------------
 
 @pytest.mark.parametrize("raw", [
     b'{"a":', b" ", b"{'a': 1}", b'{"a": NaN}', b'{"a": Infinity}', b'{"a": -Infinity}',

@@ -102,7 +102,7 @@ class AuthKitBackend(AuthenticationBackend):
 
     Scopes: ``"authenticated"`` and each role of the user (``@requires("admin")``). An
     unreachable database propagates as ``StorageUnavailable``, which ``AuthMiddleware``
-    answers 503: never "signed out" (SEC-79).
+    answers 503: never "signed out" (docs/security.md#middleware).
     """
 
     async def authenticate(self, conn: HTTPConnection) -> tuple[AuthCredentials,

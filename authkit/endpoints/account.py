@@ -1,5 +1,7 @@
 """The signed-in user's own account: password, profile, deletion, linked accounts
-(spec §2.10, §2.12, §2.13, §13.5; ``/verify-password``, ``/list-accounts``).
+(docs/wire-compatibility.md#change-password, docs/wire-compatibility.md#update-user,
+docs/wire-compatibility.md#delete-user, docs/wire-compatibility.md#corrections;
+``/verify-password``, ``/list-accounts``).
 
 Every route here needs a session; the ones that can lock a user out or destroy data
 (change-password, delete-user, verify-password) read it "sensitively", straight from the
@@ -65,7 +67,8 @@ def _credential_password(ctx: Context, user_id: str) -> Account:
 
 
 def change_password(ctx: Context) -> ChangePasswordResult:
-    """Replace the password after checking the current one (SEC-10, ASVS 6.2.3)."""
+    """Replace the password after checking the current one (docs/security.md#credentials, ASVS
+    6.2.3)."""
     auth = ctx.auth
     current = ctx.require_session(sensitive=True)
     body: ChangePasswordBody = ctx.body
@@ -122,7 +125,8 @@ def update_user(ctx: Context) -> dict[str, Any]:
     """Change ``name``, ``image`` and declared additional fields; never the email.
 
     Fields the client may not set (``input=False``: ``role``, ``banned`` …) are refused, and
-    undeclared ones (``emailVerified``, ``id``, ``createdAt`` …) dropped (SEC-68).
+    undeclared ones (``emailVerified``, ``id``, ``createdAt`` …) dropped
+    (docs/security.md#authorization).
     """
     auth = ctx.auth
     current = ctx.require_session()
@@ -130,7 +134,8 @@ def update_user(ctx: Context) -> dict[str, Any]:
     if truthy(data.get("email")):
         raise APIError(400, "EMAIL_CAN_NOT_BE_UPDATED")
     # Better Auth stores name and image as given; authkit still refuses a non-string, which
-    # would otherwise be a 500 from a NOT NULL or text column (validation.py, SEC-82).
+    # would otherwise be a 500 from a NOT NULL or text column (validation.py,
+    # docs/security.md#input-validation).
     changes: dict[str, Any] = {}
     if "name" in data:
         changes["name"] = validate(_Name, {"name": data["name"]}, "body").name
@@ -144,7 +149,8 @@ def update_user(ctx: Context) -> dict[str, Any]:
         raise APIError(400, None, "No fields to update", body_kind="message")
     changes["updatedAt"] = auth.now()
     updated = auth.db.update_user(ctx, current.user.id, changes) or current.user
-    # Re-issue the session cookie with a fresh Max-Age, as Better Auth does (spec §2.12).
+    # Re-issue the session cookie with a fresh Max-Age, as Better Auth does
+    # (docs/wire-compatibility.md#update-user).
     auth.sessions.reissue_cookies(ctx, current.session, updated)
     return {"status": True}
 
@@ -199,8 +205,9 @@ def _take_delete_token(ctx: Context, user: User, token: str) -> Verification:
     """Consume the user's own unexpired delete-account token, or 404 ``INVALID_TOKEN``.
 
     Unlike Better Auth, a token presented by another user is not consumed: bob holding
-    alice's link must not be able to burn it (SEC-53). Of concurrent uses exactly one wins,
-    because the consuming DELETE is atomic (SEC-91).
+    alice's link must not be able to burn it (docs/security.md#emailed-tokens). Of concurrent uses
+    exactly one wins,
+    because the consuming DELETE is atomic (docs/security.md#concurrency).
     """
     auth = ctx.auth
     identifier = DELETE_TOKEN_PREFIX + token
@@ -242,7 +249,7 @@ def delete_user(ctx: Context) -> DeleteUserResult:
     for the emailed link, whatever else the body holds.
     """
     auth = ctx.auth
-    current = ctx.require_session(sensitive=True)  # 401 comes first (spec §13.5)
+    current = ctx.require_session(sensitive=True)  # 401 comes first (docs/wire-compatibility.md#corrections)
     if not auth.options.user.delete_user_enabled:
         raise APIError(404, body_kind="empty")
     body: DeleteUserBody = ctx.body

@@ -1,4 +1,5 @@
-"""POST /change-email (spec §2.11): three flows, none of which reveals whether the new
+"""POST /change-email (docs/wire-compatibility.md#change-email): three flows, none of which reveals
+whether the new
 address already belongs to someone.
 
 (a) an unverified user with ``update_email_without_verification`` → changed at once, then a
@@ -60,7 +61,8 @@ def change_email(ctx: Context) -> StatusResult:
     if not update_now and not confirm and send_verification is None:
         raise APIError(400, None, "Verification email isn't enabled", body_kind="message")
     if auth.db.get_user_by_email(new_email) is not None:
-        # Taken: answer as if it worked, after the same signing work (spec §7.5).
+        # Taken: answer as if it worked, after the same signing work
+        # (docs/wire-compatibility.md#enumeration).
         create_email_token(auth, user.email, user.id, update_to=new_email)
         return StatusResult()
     if update_now:

@@ -16,6 +16,9 @@ if TYPE_CHECKING:
     from ..core import AuthKit
     from .registry import Endpoint
 
+# Verified signed cookies remembered per SecretList (see ``get_signed_cookie``).
+_VERIFIED_MEMO_SIZE = 4096
+
 
 @dataclass
 class Context:
@@ -71,10 +74,22 @@ class Context:
 
     def get_signed_cookie(self, spec: CookieSpec) -> str | None:
         """A signed cookie's value, or ``None`` when absent or its signature fails."""
-        value = self.get_cookie(spec)
-        if value is None:
+        raw = self.cookies.get(spec.name)
+        if raw is None:
             return None
-        return unsign(value, self.auth.secrets)
+        # A value that verified before is known by its exact text. Only verified values are
+        # kept (forged ones cannot fill it) and it is bounded; the secrets never change.
+        secrets = self.auth.secrets
+        memo = secrets.verified_cookies
+        known = memo.get(raw)
+        if known is not None:
+            return known
+        value = unsign(decode_value(raw), secrets)
+        if value is not None:
+            if len(memo) >= _VERIFIED_MEMO_SIZE:
+                memo.clear()
+            memo[raw] = value
+        return value
 
     def set_cookie(self, spec: CookieSpec, value: str, *, max_age: int | None) -> None:
         """Queue a Set-Cookie (percent-encoding the value)."""

@@ -1,4 +1,5 @@
-"""Additional user and session fields from request bodies (spec §2.1 step 3, §2.12)."""
+"""Additional user and session fields from request bodies (docs/wire-compatibility.md#sign-up,
+docs/wire-compatibility.md#update-user)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ def parse_input_fields(specs: Sequence[FieldSpec], data: Mapping[str, Any], *,
 
     A field the client may not set (``input=False``) with a truthy value is refused with
     ``FIELD_NOT_ALLOWED`` unless it has a default on create, which silently wins — the rule
-    that keeps ``role`` and ``banned`` out of sign-up (SEC-68).
+    that keeps ``role`` and ``banned`` out of sign-up (docs/security.md#authorization).
     """
     out: dict[str, Any] = {}
     for spec in specs:

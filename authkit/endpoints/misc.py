@@ -1,4 +1,4 @@
-"""GET /ok and GET /error (spec §2.15)."""
+"""GET /ok and GET /error (docs/wire-compatibility.md#ok-and-error)."""
 
 from __future__ import annotations
 

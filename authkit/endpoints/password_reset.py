@@ -1,12 +1,14 @@
 """POST /request-password-reset, GET /reset-password/:token, POST /reset-password
-(spec §2.7–§2.9).
+(docs/wire-compatibility.md#request-password-reset–docs/wire-compatibility.md#reset-password).
 
 A reset token is 24 random alphanumerics kept in ``verification`` as
 ``reset-password:<token> → userId``. Requesting never reveals whether the address exists
-(SEC-56): the same body, headers and work for unknown users, and sender failures are only
+(docs/security.md#account-enumeration): the same body, headers and work for unknown users, and
+sender failures are only
 logged. Using a token consumes it atomically in the same transaction as the password write, so
-of any number of concurrent resets with one token exactly one succeeds (SEC-91) and a failure
-after the consumption puts the token back (SEC-95).
+of any number of concurrent resets with one token exactly one succeeds
+(docs/security.md#concurrency) and a failure
+after the consumption puts the token back (docs/security.md#outages).
 """
 
 from __future__ import annotations
@@ -81,7 +83,8 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
     body: RequestResetBody = ctx.body
     user = auth.db.get_user_by_email(body.email.lower())
     # Both paths draw a token and write one verification row (a dead decoy for unknown
-    # addresses), so neither the answer nor the time it takes tells them apart (SEC-56).
+    # addresses), so neither the answer nor the time it takes tells them apart
+    # (docs/security.md#account-enumeration).
     token = random_string(TOKEN_LENGTH)
     identifier = IDENTIFIER_PREFIX + token
     if user is None:
@@ -93,7 +96,8 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
         return RequestResetResult()  # a hook vetoed the row: nothing to send
     callback = encode_value(body.redirectTo) if body.redirectTo else ""
     url = f"{ctx.base_url}/reset-password/{token}?callbackURL={callback}"
-    # The stored address, never the submitted one (Django's CVE-2019-19844; SEC-54).
+    # The stored address, never the submitted one (Django's CVE-2019-19844;
+    # docs/security.md#account-enumeration).
     call_email_callback(sender, "reset-password", user=user, url=url, token=token)
     log_event(ctx, "password_reset.requested", user_id=user.id)
     return RequestResetResult()
@@ -102,7 +106,7 @@ def request_password_reset(ctx: Context) -> RequestResetResult:
 def reset_password_callback(ctx: Context) -> Any:
     """Redirect the emailed link to the app with ``?token=`` or ``?error=INVALID_TOKEN``.
 
-    Never consumes the token (SEC-46): only ``POST /reset-password`` does.
+    Never consumes the token (docs/security.md#emailed-tokens): only ``POST /reset-password`` does.
     """
     protect_token_response(ctx)
     auth = ctx.auth
@@ -157,7 +161,7 @@ def reset_password(ctx: Context) -> StatusResult:
                                         {"password": password_hash, "updatedAt": now})
         if not written:
             # A database hook vetoed the write: roll back, so the token is not spent on
-            # nothing (never "token gone, password unchanged", SEC-95).
+            # nothing (never "token gone, password unchanged", docs/security.md#outages).
             raise APIError(400, "FAILED_TO_UPDATE_USER")
     log_event(ctx, "password_reset.completed", user_id=user.id, sessions_revoked=revoke)
     hook = auth.options.email_and_password.on_password_reset

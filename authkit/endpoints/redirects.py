@@ -14,7 +14,7 @@ from urllib.parse import parse_qsl, quote_plus, urlencode, urljoin, urlsplit, ur
 from .context import Context
 
 # Responses that carry (or redirect with) a single-use token must not be cached and must not
-# leak their URL to the next site through Referer (SEC-49).
+# leak their URL to the next site through Referer (docs/security.md#emailed-tokens).
 TOKEN_RESPONSE_HEADERS = (("Referrer-Policy", "no-referrer"), ("Cache-Control", "no-store"))
 
 

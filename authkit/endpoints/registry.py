@@ -41,9 +41,10 @@ class Endpoint:
     handler: Handler
     body: type[BaseModel] | None = None
     query: type[BaseModel] | None = None
-    # Form-urlencoded bodies are accepted only here (sign-in and sign-up, spec §1.2).
+    # Form-urlencoded bodies are accepted only here (sign-in and sign-up,
+    # docs/wire-compatibility.md#request-bodies).
     allow_form: bool = False
-    # The form-CSRF rules of spec §7.1 B (sign-in, sign-up).
+    # The form-CSRF rules of docs/wire-compatibility.md#origin-check B (sign-in, sign-up).
     form_csrf: bool = False
     # Better Auth's requireHeaders: auth.api callers must pass headers.
     require_headers: bool = False

@@ -1,4 +1,5 @@
-"""GET /get-session and POST /sign-out (spec §2.3, §2.4)."""
+"""GET /get-session and POST /sign-out (docs/wire-compatibility.md#get-session,
+docs/wire-compatibility.md#sign-out)."""
 
 from __future__ import annotations
 
@@ -21,7 +22,8 @@ log = logging.getLogger("authkit.session")
 def _resolve(ctx: Context, *, disable_cookie_cache: bool,
              disable_refresh: bool) -> SessionWithUser | None:
     # Better Auth turns any failure but an APIError into 500 FAILED_TO_GET_SESSION (spec
-    # §2.3); an unreachable store keeps its 503 (SECURITY.md §5.1: retry, not signed out).
+    # docs/wire-compatibility.md#get-session); an unreachable store keeps its 503
+    # (docs/security.md#decisions: retry, not signed out).
     try:
         return ctx.auth.sessions.resolve(ctx, disable_cookie_cache=disable_cookie_cache,
                                          disable_refresh=disable_refresh)
@@ -37,14 +39,16 @@ def get_session(ctx: Context) -> SessionWithUser | None:
     for header in _NO_STORE:
         ctx.set_header(*header)
     query = ctx.query if isinstance(ctx.query, dict) else {}
-    # z.coerce.boolean: any non-empty string, "false" included, is true (spec §2.3 quirk).
+    # z.coerce.boolean: any non-empty string, "false" included, is true
+    # (docs/wire-compatibility.md#get-session quirk).
     disable_refresh = coerce_bool(query.get("disableRefresh"))
     disable_cache = coerce_bool(query.get("disableCookieCache"))
     return _resolve(ctx, disable_cookie_cache=disable_cache, disable_refresh=disable_refresh)
 
 
 def get_session_post(ctx: Context) -> Any:
-    """POST /get-session exists only with ``defer_session_refresh`` (spec §2.3)."""
+    """POST /get-session exists only with ``defer_session_refresh``
+    (docs/wire-compatibility.md#get-session)."""
     if not ctx.auth.options.session.defer_session_refresh:
         raise APIError(405, "METHOD_NOT_ALLOWED_DEFER_SESSION_REQUIRED")
     for header in _NO_STORE:

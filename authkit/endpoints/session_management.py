@@ -1,11 +1,13 @@
-"""A user's view of their own sessions: list, revoke, update (spec §2.14).
+"""A user's view of their own sessions: list, revoke, update
+(docs/wire-compatibility.md#session-management).
 
 Every route acts on the caller's sessions only: a token that belongs to someone else is
 silently left alone (``revoke-session`` still answers ``{status: true}``, as Better Auth
 does, so the answer does not tell whether the token exists).
 
-Plugins that hide sessions from the list (the admin plugin hides impersonation sessions, spec
-§3) do it with an ``after`` hook on ``/list-sessions``: the result they receive is a plain
+Plugins that hide sessions from the list (the admin plugin hides impersonation sessions, 
+docs/wire-compatibility.md#admin) do it with an ``after`` hook on ``/list-sessions``: the result
+they receive is a plain
 ``list[Session]`` they may filter and return.
 """
 
@@ -48,7 +50,8 @@ class RevokeSessionBody(Body):
 
 
 def revoke_session(ctx: Context) -> dict[str, Any]:
-    """Delete one of the caller's sessions; another user's token is left alone (SEC-19)."""
+    """Delete one of the caller's sessions; another user's token is left alone
+    (docs/security.md#sessions)."""
     auth = ctx.auth
     current = ctx.require_session(sensitive=True)
     body: RevokeSessionBody = ctx.body
@@ -102,7 +105,7 @@ def update_session(ctx: Context) -> UpdateSessionResult:
 
     Only ``session.additional_fields`` and plugin session fields are read: core keys
     (``userId``, ``token``, ``expiresAt`` …) are ignored, so a client cannot move its session
-    to another user or extend it (SEC-68).
+    to another user or extend it (docs/security.md#authorization).
     """
     auth = ctx.auth
     current = ctx.require_session()

@@ -1,4 +1,4 @@
-"""POST /sign-in/email (spec §2.2)."""
+"""POST /sign-in/email (docs/wire-compatibility.md#sign-in)."""
 
 from __future__ import annotations
 

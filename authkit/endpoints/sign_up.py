@@ -1,4 +1,4 @@
-"""POST /sign-up/email (spec §2.1)."""
+"""POST /sign-up/email (docs/wire-compatibility.md#sign-up)."""
 
 from __future__ import annotations
 
@@ -50,7 +50,7 @@ class SignUpResult:
 
 
 def check_password_length(ctx: Context, password: str, *, minimum: bool = True) -> None:
-    """Better Auth's length rules, counted in UTF-16 code units (SEC-04)."""
+    """Better Auth's length rules, counted in UTF-16 code units (docs/security.md#credentials)."""
     opts = ctx.auth.options.email_and_password
     length = password_length(password)
     if minimum and length < opts.min_password_length:
@@ -111,7 +111,8 @@ def _existing_user(ctx: Context, body: SignUpBody, data: dict[str, Any], existin
     if not protected:
         raise APIError(422, "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL")
     log_event(ctx, "sign_up.existing_email", user_id=existing.id)
-    # Enumeration protection (SEC-55): do the hashing a real sign-up does, answer as if new.
+    # Enumeration protection (docs/security.md#account-enumeration): do the hashing a real sign-up
+    # does, answer as if new.
     auth.hasher.hash(body.password)
     hook = auth.options.email_and_password.on_existing_user_sign_up
     if hook is not None:

@@ -1,4 +1,6 @@
-"""POST /send-verification-email and GET /verify-email (spec §2.5, §2.6, §2.11, §13.8)."""
+"""POST /send-verification-email and GET /verify-email
+(docs/wire-compatibility.md#send-verification-email, docs/wire-compatibility.md#verify-email,
+docs/wire-compatibility.md#change-email, docs/wire-compatibility.md#corrections)."""
 
 from __future__ import annotations
 
@@ -29,7 +31,8 @@ from .redirects import append_query, protect_token_response
 from .registry import Endpoint, endpoint
 
 # Unauthenticated requests take at least this long (real time, Better Auth's 500 ms), so the
-# slow path "user exists, mail goes out" looks like the fast path "nobody here" (§7.5).
+# slow path "user exists, mail goes out" looks like the fast path "nobody here"
+# (docs/wire-compatibility.md#enumeration).
 MINIMUM_UNAUTHENTICATED_SECONDS = 0.5
 
 
@@ -106,9 +109,10 @@ def send_verification(ctx: Context) -> StatusResult:
 
 def _send_unauthenticated(ctx: Context, body: SendVerificationBody) -> StatusResult:
     # The same answer, the same work (one signed token) and at least the same time whether
-    # the address is unknown, verified, or waiting for verification (SEC-56's sibling). A
+    # the address is unknown, verified, or waiting for verification
+    # (docs/security.md#account-enumeration's sibling). A
     # failing sender is logged, not re-thrown as Better Auth does: the error would only
-    # appear for addresses that exist (SEC-98).
+    # appear for addresses that exist (docs/security.md#outages).
     started = time.monotonic()
     auth = ctx.auth
     user = auth.db.get_user_by_email(body.email.lower())
@@ -161,7 +165,8 @@ def verify_email(ctx: Context) -> Any:
     if user is None:
         raise flow.fail("USER_NOT_FOUND")
     if claims.user_id != user.id:
-        # Issued for another account that held this address before (SEC-52).
+        # Issued for another account that held this address before
+        # (docs/security.md#emailed-tokens).
         raise flow.fail("INVALID_TOKEN")
     if user.email_verified:
         return flow.done(VerifyEmailResult(True, None))
@@ -188,7 +193,8 @@ def _sign_in_after_verification(ctx: Context, user: User) -> None:
         auth.sessions.set_cookies(ctx, session, user)
     elif current.user.id == user.id:
         _reissue(ctx, current, user)
-    # Signed in as someone else: that session stays (authkit deviation, SEC-52). Swapping it
+    # Signed in as someone else: that session stays (authkit deviation,
+    # docs/security.md#emailed-tokens). Swapping it
     # for the link owner's would let anyone sign a victim into the attacker's account by
     # getting them to click a verification link (login CSRF).
 
@@ -202,14 +208,16 @@ def _reissue(ctx: Context, current: SessionWithUser, user: User) -> None:
 
 
 def _change_email(ctx: Context, flow: _Flow, claims: EmailClaims) -> Any:
-    """The second and third steps of POST /change-email (spec §2.11)."""
+    """The second and third steps of POST /change-email
+    (docs/wire-compatibility.md#change-email)."""
     auth = ctx.auth
     assert claims.update_to is not None
     bound = auth.db.get_user_by_id(claims.user_id)
     if bound is None:
         raise flow.fail("USER_NOT_FOUND")
     if bound.email.lower() != claims.email:
-        # The address changed since the link was sent: the link is spent (SEC-51).
+        # The address changed since the link was sent: the link is spent
+        # (docs/security.md#emailed-tokens).
         raise flow.fail("INVALID_TOKEN")
     session = optional_session(ctx)
     if session is not None and session.user.id != bound.id:
@@ -221,7 +229,7 @@ def _change_email(ctx: Context, flow: _Flow, claims: EmailClaims) -> Any:
         send_verification_email(ctx, dataclasses.replace(bound, email=claims.update_to),
                                 flow.callback_url, token=token)
         return flow.done(StatusResult())
-    email_verified = bound.email_verified  # Better Auth keeps the previous value (§12)
+    email_verified = bound.email_verified  # Better Auth keeps the previous value (docs/wire-compatibility.md#quirks)
     try:
         updated = auth.db.update_user(ctx, bound.id, {
             "email": claims.update_to, "emailVerified": email_verified,

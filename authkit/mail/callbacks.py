@@ -5,7 +5,8 @@
 
 Delivery runs on a small pool of worker threads. By default (``background=True``) the request
 does not wait for it at all, so a slow or dead mail server changes neither the answer nor its
-timing (SEC-56, SEC-98). With ``background=False`` the request waits for the send, but never
+timing (docs/security.md#account-enumeration, docs/security.md#outages). With ``background=False``
+the request waits for the send, but never
 longer than ``wait`` seconds; a send still running after that finishes (or fails) in the
 background. Every failure is logged with its reason on one line, without the link's token.
 """
@@ -71,7 +72,8 @@ class MailCallbacks:
     def _deliver(self, kind: str, user: Any, url: str, token: str,
                  new_email: str | None = None) -> None:
         # Rendering happens on the worker too: the request only hands the job over, so a
-        # known address costs the request no more than an unknown one (SEC-56).
+        # known address costs the request no more than an unknown one
+        # (docs/security.md#account-enumeration).
         future = self._submit(kind, user, url, token, new_email)
         if self.background:
             return

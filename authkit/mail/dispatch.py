@@ -4,7 +4,8 @@ A callback is any plain or ``async`` callable taking the keywords ``user``, ``ur
 ``token`` (plus ``new_email`` for the change-email confirmation, passed only to callbacks that
 accept it). Whatever it raises is logged with its reason on one line and swallowed: the HTTP
 answer never depends on whether mail went out, so a broken or stopped mail server reveals
-nothing about which accounts exist (SEC-56, SEC-98). The token is masked in that line (SEC-49).
+nothing about which accounts exist (docs/security.md#account-enumeration, docs/security.md#outages).
+The token is masked in that line (docs/security.md#emailed-tokens).
 """
 
 from __future__ import annotations
@@ -24,7 +25,8 @@ _CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
 
 def one_line(text: str, *secrets: str) -> str:
     """``text`` with ``secrets`` masked and control characters (CR/LF) collapsed, so one
-    failure is one log line that never carries a token (SEC-49, SEC-89)."""
+    failure is one log line that never carries a token (docs/security.md#emailed-tokens,
+    docs/security.md#errors)."""
     for secret in secrets:
         if secret:
             text = text.replace(secret, "***")

@@ -22,7 +22,8 @@ class Mail:
     user_id: str | None = None
 
     def __repr__(self) -> str:
-        # The body holds a live token link: keep it out of reprs and tracebacks (SEC-49).
+        # The body holds a live token link: keep it out of reprs and tracebacks
+        # (docs/security.md#emailed-tokens).
         return f"Mail(to={self.to!r}, subject={self.subject!r}, kind={self.kind!r})"
 
 

@@ -4,7 +4,7 @@
 reset link never crosses the network in clear and a server that does not offer STARTTLS is
 an error rather than a silent downgrade), ``"tls"`` (implicit TLS, port 465) or ``"none"``
 (local catchers such as Mailpit on port 1025). ``timeout`` bounds every network step, so a
-stalled server costs at most that long per step (SEC-98).
+stalled server costs at most that long per step (docs/security.md#outages).
 """
 
 from __future__ import annotations

@@ -62,7 +62,7 @@ def compile_pattern(pattern: str, *, ignore_case: bool = False) -> re.Pattern[st
 
 
 def canonical_path(path: str) -> str:
-    """The path as the most lenient server would read it (SEC-76).
+    """The path as the most lenient server would read it (docs/security.md#middleware).
 
     Percent-decoded until stable (``/adm%2569n`` is ``/admin`` to a server that decodes
     twice), backslashes as slashes, ``;params`` dropped, dot segments resolved, empty

@@ -17,7 +17,8 @@ MAX_REDIRECT_LENGTH = 2048
 def safe_redirect_path(value: object, default: str) -> str:
     """``value`` when it is a same-site path no browser reads as another host, else ``default``.
 
-    Use it on every ``callbackURL`` a page receives (SEC-44): it refuses schemes and
+    Use it on every ``callbackURL`` a page receives (docs/security.md#redirects): it refuses schemes
+    and
     authorities (``https://evil.com``, ``//evil.com``), backslashes (``/\\evil.com``, which
     browsers read as ``//``), control characters and whitespace, and values whose decoded
     form starts with ``//`` or ``/\\`` (``/%2F%2Fevil.com``).

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from .. import credentials as creds
 from ..errors import APIError
 from ..http import Headers, Request, Response
+from ..loop_guard import Blocked, may_answer_from_cache, read_executor, try_without_blocking
 from ..models import SessionWithUser, User
 from ..roles import role_model, user_roles
 from .rules import DEFAULT_RULES, AuthRules, Verdict
@@ -163,8 +164,15 @@ class RequestAuth:
         """``resolve()`` for async code: the database work runs off the event loop."""
         if self._resolved and (self._fresh or not fresh):
             return self._session
+        if not fresh and may_answer_from_cache(self.auth, self.headers, http=False):
+            # A cookie-cache hit does no I/O: answered here, without the thread hand-off
+            # (a read that needs the store stops before it and runs in the thread below).
+            found = try_without_blocking(lambda: self.resolve(fresh=False))
+            if not isinstance(found, Blocked):
+                return found
         loop = asyncio.get_running_loop()
-        return await loop.run_in_executor(None, functools.partial(self.resolve, fresh=fresh))
+        return await loop.run_in_executor(read_executor(),
+                                          functools.partial(self.resolve, fresh=fresh))
 
     def __bool__(self) -> bool:
         """Signed in? (An object that is truthy for anonymous visitors would let them in.)"""

@@ -121,6 +121,7 @@ def judge(plan: Plan, session: SessionWithUser | None, *, unavailable: bool = Fa
 
 # -- the rules -----------------------------------------------------------------------------
 
+_PLAN_MEMO_SIZE = 4096
 _NOT_GUARDED = frozenset({"OPTIONS"})  # CORS preflights carry no credentials: pass them on
 _JSON = ("Content-Type", "application/json")
 _NO_STORE = ("Cache-Control", "no-store")
@@ -172,13 +173,14 @@ class AuthRules:
         forbidden_page: ForbiddenPage | None = None,
         credentials: Mapping[str, Sequence[str] | str] | None = None,
     ) -> None:
+        self._plans: dict[str, Plan] = {}
         self.access = access
         if forbidden_page is not None and not isinstance(forbidden_page, str) \
                 and not callable(forbidden_page):
             raise ConfigError("forbidden_page must be an HTML string or a callable(request)")
         self.forbidden_page = forbidden_page
         # Accepting more credentials widens access: like `public`, a rule applies only when
-        # both readings of the path match it with exact case (SEC-76).
+        # both readings of the path match it with exact case (docs/security.md#middleware).
         self.credential_paths = [(compile_pattern(p), creds.kinds_of(kinds, p))
                                  for p, kinds in (credentials or {}).items()]
         for name, value in (("protect", protect), ("public", public),
@@ -192,7 +194,7 @@ class AuthRules:
         self.after_sign_in_path = self._configured_path("after_sign_in_path",
                                                         after_sign_in_path)
         # Protective matching ignores case (refusing /ADMIN costs nothing, missing it leaks);
-        # exceptions match exact case so they never widen (SEC-76).
+        # exceptions match exact case so they never widen (docs/security.md#middleware).
         self.protect = PathSet(protect, ignore_case=True)
         self.public = PathSet([*public, self.sign_in_path], ignore_case=False)
         self.auth_pages = PathSet(auth_pages, ignore_case=False)
@@ -246,6 +248,17 @@ class AuthRules:
         """The rules that apply to ``path`` (app-relative, decoded, as the router sees it)."""
         if method in _NOT_GUARDED:
             return OPEN
+        # Remembered per path: the rules are fixed, and matching them is a few regexes per
+        # request. Bounded: a client sending endless distinct paths only empties it.
+        plans = self._plans
+        found = plans.get(path)
+        if found is None:
+            if len(plans) >= _PLAN_MEMO_SIZE:
+                plans.clear()
+            found = plans[path] = self._plan(path)
+        return found
+
+    def _plan(self, path: str) -> Plan:
         canonical = canonical_path(path)
         readings = (path,) if canonical == path else (path, canonical)
         requirements = tuple(req for regex, req in self.role_paths

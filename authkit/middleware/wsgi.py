@@ -78,7 +78,8 @@ class AuthMiddleware:
         full_path, _ = wsgi_path(environ)
         if self.rules.is_auth_path(full_path):
             return self.handler(environ, start_response)
-        # Rules see PATH_INFO under SCRIPT_NAME, exactly what the app's router sees (SEC-76).
+        # Rules see PATH_INFO under SCRIPT_NAME, exactly what the app's router sees
+        # (docs/security.md#middleware).
         method = str(environ.get("REQUEST_METHOD", "GET")).upper()
         state = RequestAuth(
             self.auth, lambda: environ_headers(environ), rules=self.rules, method=method,

@@ -1,4 +1,5 @@
-"""The plugin interface (spec §9.5): endpoints, schema fields, hooks, in one object."""
+"""The plugin interface (docs/wire-compatibility.md#plugins): endpoints, schema fields, hooks, in
+one object."""
 
 from __future__ import annotations
 
@@ -32,7 +33,8 @@ class Plugin:
     error_codes: ClassVar[dict[str, str]] = {}
     before: Sequence[HookMatcher] = ()
     after: Sequence[HookMatcher] = ()
-    # Rate-limit rules for this plugin's paths; they override the built-in ones (spec §7.2).
+    # Rate-limit rules for this plugin's paths; they override the built-in ones
+    # (docs/wire-compatibility.md#rate-limits).
     rate_limit: Sequence[PluginRateLimit] = ()
 
     def endpoints(self) -> Sequence[Endpoint]:

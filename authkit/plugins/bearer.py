@@ -1,4 +1,5 @@
-"""``bearer()``: sessions through ``Authorization: Bearer`` (spec §6).
+"""``bearer()``: sessions through ``Authorization: Bearer``
+(docs/wire-compatibility.md#session-semantics).
 
 A bearer token is turned into the session cookie for that request, so every endpoint works
 unchanged; responses that set a session cookie also carry ``set-auth-token``.
@@ -43,7 +44,8 @@ class BearerPlugin(Plugin):
         if signed is None and not self.require_signature and "." not in token:
             signed = sign(token, auth.secrets)
         if signed is None:
-            # An invalid bearer is ignored: a valid cookie still works (spec §6).
+            # An invalid bearer is ignored: a valid cookie still works
+            # (docs/wire-compatibility.md#session-semantics).
             return headers
         name = auth.cookies.session_token.name
         cookies = parse_cookie_header(headers.cookie())

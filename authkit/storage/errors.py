@@ -2,7 +2,7 @@
 
 ``DuplicateError`` is a unique-key clash (the caller answers ``USER_ALREADY_EXISTS`` or the
 like); ``StorageUnavailable`` means the database could not be reached or is overloaded, which
-the HTTP layer answers 503 with ``Retry-After`` (SECURITY.md decision §5.1) rather than
+the HTTP layer answers 503 with ``Retry-After`` (docs/security.md#decisions) rather than
 treating the visitor as signed out. Every other database error propagates unchanged.
 """
 

@@ -1,4 +1,5 @@
-"""Filtered, sorted listings of a table, built only from bound parameters (SEC-74, SEC-86).
+"""Filtered, sorted listings of a table, built only from bound parameters
+(docs/security.md#authorization, docs/security.md#input-validation).
 
 The admin plugin's list-users turns its query string into ``Condition`` and ``Sort`` values;
 this module turns those into SQLAlchemy expressions. Field names are looked up among the
@@ -67,7 +68,7 @@ def like_pattern(value: str, operator: str) -> str:
 
 def _column(table: Table, name: str, hidden: Collection[str]) -> Any:
     # A field the server never returns is never a filter either: otherwise an admin could
-    # read it one guessed prefix at a time (PYSEC-2022-247, SEC-74).
+    # read it one guessed prefix at a time (PYSEC-2022-247, docs/security.md#authorization).
     if not isinstance(name, str) or name not in table.c or name in hidden:
         raise QueryError(f"unknown field {name!r}")
     return table.c[name]

@@ -1,7 +1,8 @@
 """Rate-limit counters in the ``rateLimit`` table, atomic on SQLite, PostgreSQL and MariaDB.
 
 A read-then-write counter lets two simultaneous requests both read ``count = max - 1`` and
-both pass (CVE-2026-110861, SEC-63). Here every decision is a single conditional
+both pass (CVE-2026-110861, docs/security.md#rate-limiting). Here every decision is a single
+conditional
 ``UPDATE … WHERE count < max``: the database serialises writers on the row (PostgreSQL
 re-checks the WHERE clause against the committed row, InnoDB's UPDATE reads the latest
 version under its row lock, SQLite has one writer at a time), so exactly one of them

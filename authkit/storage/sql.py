@@ -3,9 +3,10 @@
 Each method on ``SQLStorage`` is one transaction of its own. ``storage.transaction()``
 yields a ``Tx`` with the same methods, all in one transaction that commits when the block
 ends and rolls back when it raises: a reset that consumes its token, changes the password
-and ends the sessions either happens whole or not at all (SEC-95).
+and ends the sessions either happens whole or not at all (docs/security.md#outages).
 
-Values pass only as bound parameters (SEC-86); rows come back as :mod:`authkit.models`
+Values pass only as bound parameters (docs/security.md#input-validation); rows come back as
+:mod:`authkit.models`
 records, with columns from plugins or ``additional_fields`` in ``.extra`` under their
 column names.
 """
@@ -34,6 +35,7 @@ from sqlalchemy import exc as sa_exc
 from sqlalchemy import update as sa_update
 
 from ..errors import ConfigError
+from ..loop_guard import check_blocking
 from ..models import SESSION_COLUMNS, USER_COLUMNS, Account, Session, User, Verification, to_ms
 from ..outage_log import report_outage
 from . import rate_limit as _rate_limit
@@ -50,6 +52,7 @@ from .limits import check_lengths
 from .migrate import migrate as _migrate
 from .query import Condition, QueryError, Sort, order_clause, where_clause
 from .rows import RowOps
+from .session_lookup import SessionLookup
 from .tables import Tables
 
 CREDENTIAL_PROVIDER = "credential"
@@ -242,7 +245,8 @@ class _Ops(RowOps):
         """One page of the users matching every condition, and how many match in all.
 
         Raises ``QueryError`` for an unknown or hidden field, a value of the wrong type, or a
-        query the database refuses; values only ever travel as bound parameters (SEC-74/86).
+        query the database refuses; values only ever travel as bound parameters
+        (docs/security.md#authorization, docs/security.md#input-validation).
         """
         table = self._tables.user
         hidden = self._hidden("user")
@@ -365,7 +369,8 @@ class _Ops(RowOps):
 
         ``extend_only`` (a sliding refresh): write only if ``values["expiresAt"]`` is later
         than the stored expiry, in the UPDATE's own WHERE, so that of two racing refreshes
-        the later expiry stays whatever order they commit in (SEC-92); when the row already
+        the later expiry stays whatever order they commit in (docs/security.md#concurrency); when
+        the row already
         expires later it is returned unchanged.
         """
         table = self._tables.session
@@ -438,7 +443,8 @@ class _Ops(RowOps):
         """Atomically take the rows with this identifier: return the newest, delete all.
 
         Of any number of concurrent callers exactly one gets the row; the others get
-        ``None`` (single-use tokens, SEC-91). ``DELETE … RETURNING`` where the database has it
+        ``None`` (single-use tokens, docs/security.md#concurrency). ``DELETE … RETURNING`` where the
+        database has it
         (PostgreSQL, SQLite ≥ 3.35, MariaDB ≥ 10.5); elsewhere (MySQL) the rows are locked
         with ``SELECT … FOR UPDATE`` and only a caller whose ``DELETE`` removed them wins.
         """
@@ -506,6 +512,8 @@ class SQLStorage(_Ops):
             configure_engine(self.engine)
         self._tables = tables
         self._session_user = _session_user_query(tables)
+        self._lookup = SessionLookup(self.engine, self._session_user, tables.session,
+                                     tables.user, _SESSION_COLUMNS, _USER_COLUMNS, self._hidden)
         # In-memory SQLite: one shared connection, so one unit of work at a time.
         self._lock: AbstractContextManager[Any] = (
             threading.RLock() if needs_serialising(self.engine) else nullcontext()
@@ -528,18 +536,28 @@ class SQLStorage(_Ops):
         Inside the block call the ``Tx``, not the storage: a storage method would run in a
         transaction of its own (and on in-memory SQLite, on the same connection).
         """
+        check_blocking()
         with self._lock, _translated(), self.engine.begin() as conn:
             yield Tx(conn, self._tables, self._session_user)
 
     @contextmanager
     def _connection(self) -> Iterator[Connection]:
+        check_blocking()  # no I/O where the event loop is answering (loop_guard.py)
         with self._lock, _translated(), self.engine.begin() as conn:
             yield conn
+
+    def get_session_with_user(self, token: str) -> tuple[Session, User] | None:
+        """The session with this raw token and its user, in one joined query (hot path:
+        compiled once and run on a pooled DBAPI connection, see ``session_lookup.py``)."""
+        check_blocking()
+        with self._lock, _translated():
+            return self._lookup(token)
 
     @contextmanager
     def _reading(self) -> Iterator[Connection]:
         # No explicit BEGIN/COMMIT around a lone SELECT: measurably cheaper on the
         # get-session hot path, and the connection's implicit transaction ends on close.
+        check_blocking()
         with self._lock, _translated(), self.engine.connect() as conn:
             yield conn
 
@@ -549,7 +567,8 @@ class SQLStorage(_Ops):
                            prune_before_ms: int | None = None) -> tuple[bool, int]:
         """Count one request against ``key`` atomically: ``(allowed, lastRequest ms)``.
 
-        Of two simultaneous requests at the limit exactly one is allowed (SEC-63); see
+        Of two simultaneous requests at the limit exactly one is allowed
+        (docs/security.md#rate-limiting); see
         ``storage/rate_limit.py`` for how each dialect guarantees it.
         """
         return _rate_limit.consume(self._connection, self._tables.rate_limit, key,

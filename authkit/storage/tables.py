@@ -1,4 +1,4 @@
-"""Better Auth 1.7.25's schema as SQLAlchemy Core tables (spec §8).
+"""Better Auth 1.7.25's schema as SQLAlchemy Core tables (docs/wire-compatibility.md#schema).
 
 Table and column names, column order, nullability, foreign keys (``ON DELETE CASCADE``),
 unique columns and index names are those ``getMigrations`` creates, so authkit and a Node

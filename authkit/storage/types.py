@@ -179,7 +179,8 @@ class JSONList(TypeDecorator[list[Any]]):
 def text_type(*, mysql_length: int | None = None, binary: bool = False) -> TypeEngine[str]:
     """A string column: ``text``, or ``varchar(n)`` on MySQL where an index needs a length.
 
-    ``binary`` gives MySQL/MariaDB a ``utf8mb4_bin`` collation (SECURITY.md §5.9: the default
+    ``binary`` gives MySQL/MariaDB a ``utf8mb4_bin`` collation (docs/security.md#decisions: the
+    default
     ``_ci`` collations make ``A@x.com`` and ``a@x.com``, or accented look-alikes, one key).
     """
     column: TypeEngine[str] = Text().with_variant(_Declared("text"), "sqlite")

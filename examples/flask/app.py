@@ -17,6 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from flask import Flask, Response, has_request_context, redirect, render_template, request
 from flask_authkit import FlaskAuthKit, current_session, current_user
@@ -34,7 +35,14 @@ from authkit.plugins.admin import admin, admin_emails_hooks
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.organization import organization
+from authkit.plugins.passkey import passkey
 from authkit.plugins.social import SocialPlugin, social
+from authkit.plugins.two_factor import two_factor
+
+try:  # QR codes on the security page when segno is installed; the key as text always
+    import segno
+except ImportError:  # pragma: no cover - optional
+    segno = None
 
 HERE = Path(__file__).resolve().parent
 
@@ -173,11 +181,13 @@ def make_auth(database: str | None = None) -> AuthKit:
                                             f"sqlite:///{HERE / 'example.db'}"),
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
+        app_name="authkit example",  # the name authenticator apps show
         # The admin plugin (roles, bans, impersonation), organizations; sign-in by emailed link
         # or code; "Sign in with GitHub/Google" when configured (Google verifies e-mails, so a
         # Google account with a verified address joins the existing user of that address).
+        # Passkeys need a domain: run with AUTHKIT_BASE_URL=http://localhost:5000 (README).
         plugins=[admin(), organization(send_invitation_email=send_invitation),
-                 *passwordless_plugins(),
+                 *passwordless_plugins(), two_factor(), passkey(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
@@ -195,7 +205,7 @@ def create_app(auth: AuthKit | None = None) -> Flask:
     auth = auth or make_auth()
     app = Flask(__name__, template_folder=str(HERE / "templates"))
     app.config.update(
-        AUTHKIT_PROTECT=["/dashboard", "/profile", "/accounts", "/org/:path*",
+        AUTHKIT_PROTECT=["/dashboard", "/profile", "/security", "/accounts", "/org/:path*",
                          "/accept-invitation/:id", "/api/:path*"],
         AUTHKIT_ROLES={"/admin/*": "admin"},
         AUTHKIT_AUTH_PAGES=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],
@@ -289,6 +299,10 @@ def create_app(auth: AuthKit | None = None) -> Flask:
             except APIError as exc:
                 error = friendly(exc)
             else:
+                if isinstance(out.response, dict) and out.response.get("twoFactorRedirect"):
+                    # The password was right; the second factor finishes the sign-in.
+                    target = "/two-factor?" + urlencode({"callbackURL": callback()})
+                    return forward(redirect(target, 303), out.headers)
                 return forward(redirect(callback(), 303), out.headers)
         return render_template("sign_in.html", error=error, form=form,
                                callback=callback()), 400
@@ -473,6 +487,73 @@ def create_app(auth: AuthKit | None = None) -> Flask:
         out = auth.api.stop_impersonating(headers=headers(), return_headers=True)
         return forward(redirect("/admin/users?done=stopped", 303), out.headers)
 
+    @app.route("/two-factor", methods=["GET", "POST"])
+    def two_factor_page() -> Any:
+        if request.method == "GET":
+            return render_template("two_factor.html", callback=callback())
+        form = request.form
+        error = csrf_error()
+        if error is None:
+            name = "verify_backup_code" if form.get("factor") == "backup" else "verify_totp"
+            try:
+                out = getattr(auth.api, name)(
+                    body={"code": form.get("code", "").strip(),
+                          "trustDevice": form.get("trust") == "on"},
+                    headers=headers(), return_headers=True)
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                return forward(redirect(callback(), 303), out.headers)
+        return render_template("two_factor.html", error=error, callback=callback()), 400
+
+    @app.route("/security", methods=["GET", "POST"])
+    def security() -> Any:
+        message = error = setup = None
+        backup_codes: list[str] = []
+        api_headers = Headers()
+        if request.method == "POST":
+            form = request.form
+            error = csrf_error()
+            action = form.get("action")
+            password = {"password": form.get("password", "")}
+            try:
+                if error is not None:
+                    pass
+                elif action == "enable":
+                    out = auth.api.enable_two_factor(body=password, headers=headers())
+                    uri = out["totpURI"]
+                    setup = {"secret": parse_qs(urlsplit(uri).query)["secret"][0],
+                             "qr": segno.make(uri).svg_data_uri(scale=4) if segno else None,
+                             "backup_codes": out["backupCodes"]}
+                elif action == "confirm":
+                    api_headers = auth.api.verify_totp(
+                        body={"code": form.get("code", "").strip()}, headers=headers(),
+                        return_headers=True).headers
+                    message = "Two-factor authentication is on."
+                elif action == "disable":
+                    api_headers = auth.api.disable_two_factor(
+                        body=password, headers=headers(), return_headers=True).headers
+                    message = "Two-factor authentication is off."
+                elif action == "backup-codes":
+                    backup_codes = auth.api.generate_backup_codes(
+                        body=password, headers=headers())["backupCodes"]
+                    message = "New backup codes; the old ones no longer work."
+                elif action == "delete-passkey":
+                    auth.api.delete_passkey(body={"id": form.get("id", "")}, headers=headers())
+                    message = "The passkey was deleted."
+            except APIError as exc:
+                error = friendly(exc)
+        # The session cookie may have just been replaced: read with the new one.
+        cookie = "; ".join(line.split(";", 1)[0] for line in api_headers.get_all("set-cookie"))
+        now = Headers(request.headers)
+        if cookie:
+            now.set("cookie", cookie)
+        fresh = auth.api.get_session(headers=now)
+        keys = auth.api.list_passkeys(headers=now) if fresh else []
+        page = render_template("security.html", user=fresh.user if fresh else current_user,
+                               setup=setup, backup_codes=backup_codes, passkeys=keys,
+                               message=message, error=error)
+        return forward(Response(page, 400 if error else 200), api_headers)
     # -- organizations: every action is one auth.api call with the visitor's headers --------
     def org_page(error: str | None = None, message: str | None = None,
                  status: int = 200) -> Any:

@@ -17,7 +17,7 @@ import sys
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qs, parse_qsl, urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -38,7 +38,14 @@ from authkit.plugins.admin import admin, admin_emails_hooks
 from authkit.plugins.email_otp import email_otp_mail
 from authkit.plugins.magic_link import magic_link_mail
 from authkit.plugins.organization import organization
+from authkit.plugins.passkey import passkey
 from authkit.plugins.social import SocialPlugin, social
+from authkit.plugins.two_factor import two_factor
+
+try:  # QR codes on the security page when segno is installed; the key as text always
+    import segno
+except ImportError:  # pragma: no cover - optional
+    segno = None
 
 HERE = Path(__file__).resolve().parent
 
@@ -177,11 +184,13 @@ def make_auth(database: str | None = None) -> AuthKit:
                                             f"sqlite:///{HERE / 'example.db'}"),
         base_url=os.environ.get("AUTHKIT_BASE_URL") or None,
         email_and_password={"enabled": True},
+        app_name="authkit example",  # the name authenticator apps show
         # The admin plugin (roles, bans, impersonation), organizations; sign-in by emailed link
         # or code; "Sign in with GitHub/Google" when configured (Google verifies e-mails, so a
         # Google account with a verified address joins the existing user of that address).
+        # Passkeys need a domain: run with AUTHKIT_BASE_URL=http://localhost:8000 (README).
         plugins=[admin(), organization(send_invitation_email=send_invitation),
-                 *passwordless_plugins(),
+                 *passwordless_plugins(), two_factor(), passkey(),
                  *([social(providers=providers,
                            account_linking={"trusted_providers": ["google"]})]
                    if providers else [])],
@@ -294,6 +303,9 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
                 error = friendly(exc)
             else:
                 target = callback(form.get("callbackURL"))
+                if isinstance(out.response, dict) and out.response.get("twoFactorRedirect"):
+                    # The password was right; the second factor finishes the sign-in.
+                    target = "/two-factor?" + urlencode({"callbackURL": target})
                 return forward(RedirectResponse(target, 303), out.headers)
         return page(request, "sign_in.html", 400, error=error, form=form,
                     callback=callback(form.get("callbackURL")))
@@ -463,6 +475,73 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
         out = await call("stop_impersonating", request, return_headers=True)
         return forward(RedirectResponse("/admin/users?done=stopped", 303), out.headers)
 
+    async def two_factor_page(request: Request) -> Response:
+        if request.method == "GET":
+            return page(request, "two_factor.html",
+                        callback=callback(request.query_params.get("callbackURL")))
+        form = await form_of(request)
+        error = csrf_error(request)
+        if error is None:
+            name = "verify_backup_code" if form.get("factor") == "backup" else "verify_totp"
+            try:
+                out = await call(name, request, return_headers=True,
+                                 body={"code": form.get("code", "").strip(),
+                                       "trustDevice": form.get("trust") == "on"})
+            except APIError as exc:
+                error = friendly(exc)
+            else:
+                target = callback(form.get("callbackURL"))
+                return forward(RedirectResponse(target, 303), out.headers)
+        return page(request, "two_factor.html", 400, error=error,
+                    callback=callback(form.get("callbackURL")))
+
+    async def security(request: Request) -> Response:
+        message = error = setup = None
+        backup_codes: list[str] = []
+        api_headers = Headers()
+        if request.method == "POST":
+            form = await form_of(request)
+            error = csrf_error(request)
+            action = form.get("action")
+            password = {"password": form.get("password", "")}
+            try:
+                if error is not None:
+                    pass
+                elif action == "enable":
+                    out = await call("enable_two_factor", request, body=password)
+                    uri = out["totpURI"]
+                    setup = {"secret": parse_qs(urlsplit(uri).query)["secret"][0],
+                             "qr": segno.make(uri).svg_data_uri(scale=4) if segno else None,
+                             "backup_codes": out["backupCodes"]}
+                elif action == "confirm":
+                    api_headers = (await call("verify_totp", request, return_headers=True,
+                                              body={"code": form.get("code", "").strip()})
+                                   ).headers
+                    message = "Two-factor authentication is on."
+                elif action == "disable":
+                    api_headers = (await call("disable_two_factor", request, body=password,
+                                              return_headers=True)).headers
+                    message = "Two-factor authentication is off."
+                elif action == "backup-codes":
+                    backup_codes = (await call("generate_backup_codes", request,
+                                               body=password))["backupCodes"]
+                    message = "New backup codes; the old ones no longer work."
+                elif action == "delete-passkey":
+                    await call("delete_passkey", request, body={"id": form.get("id", "")})
+                    message = "The passkey was deleted."
+            except APIError as exc:
+                error = friendly(exc)
+        # The session cookie may have just been replaced: read with the new one.
+        now = Headers(request.headers.items())
+        cookie = "; ".join(line.split(";", 1)[0] for line in api_headers.get_all("set-cookie"))
+        if cookie:
+            now.set("cookie", cookie)
+        fresh = await auth.async_api.get_session(headers=now)
+        keys = await auth.async_api.list_passkeys(headers=now) if fresh else []
+        return forward(page(request, "security.html", 400 if error else 200,
+                            user=fresh.user if fresh else request.user.user, setup=setup,
+                            backup_codes=backup_codes, passkeys=keys, message=message,
+                            error=error), api_headers)
     # -- organizations: every action is one auth.api call with the visitor's headers --------
     async def org_page(request: Request, error: str | None = None,
                        message: str | None = None, status: int = 200) -> Response:
@@ -558,6 +637,8 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
             Route("/dashboard", dashboard),
             Route("/profile", profile, methods=["GET", "POST"]),
             Route("/admin/users", admin_users),
+            Route("/two-factor", two_factor_page, methods=["GET", "POST"]),
+            Route("/security", security, methods=["GET", "POST"]),
             Route("/org", organizations),
             Route("/org/create", create_organization, methods=["POST"]),
             Route("/org/switch", switch_organization, methods=["POST"]),
@@ -572,7 +653,7 @@ def create_app(auth: AuthKit | None = None) -> Starlette:
         ],
         middleware=authkit_middleware(
             auth,
-            protect=["/dashboard", "/profile", "/accounts", "/org/:path*",
+            protect=["/dashboard", "/profile", "/security", "/accounts", "/org/:path*",
                      "/accept-invitation/:id", "/api/:path*"],
             roles={"/admin/*": "admin"},
             auth_pages=["/sign-in", "/sign-up", "/sign-in/email", "/sign-in/code"],

@@ -160,7 +160,8 @@ def test_websocket_through_the_adapter(auth: AuthKit) -> None:
 
 
 def test_backend_outage_is_503(make_auth: MakeAuth, tmp_path: Path) -> None:
-    """SEC-79 through the adapter: request.user on an unreachable database is a 503."""
+    """docs/security.md#middleware through the adapter: request.user on an unreachable database is a
+    503."""
     db_dir = tmp_path / "db"
     db_dir.mkdir()
     auth = make_auth(database=f"sqlite:///{db_dir}/auth.db")

@@ -1,5 +1,6 @@
 """change-password, update-user, verify-password and list-accounts over WSGI and ASGI
-(spec §2.10, §2.12; SEC-08, SEC-10, SEC-35, SEC-68)."""
+(docs/wire-compatibility.md#change-password, docs/wire-compatibility.md#update-user;
+docs/security.md#credentials, docs/security.md#origins-and-csrf, docs/security.md#authorization)."""
 
 from datetime import timedelta
 from urllib.parse import quote
@@ -78,7 +79,7 @@ def test_change_password_keeps_sessions_and_sets_no_cookie(client, kind, auth):
     assert sign_in(fresh, password=NEW).status == 200
 
 
-def test_change_password_revoking_other_sessions(client, kind, auth):  # SEC-10
+def test_change_password_revoking_other_sessions(client, kind, auth):  # docs/security.md#credentials
     old = sign_up(client).json["token"]
     old_cookie = client.jar[NAME]
     other = make_client(kind, auth)
@@ -98,7 +99,7 @@ def test_change_password_revoking_other_sessions(client, kind, auth):  # SEC-10
     assert [s.token for s in auth.db.list_user_sessions(user_id)] == [new]
 
 
-def test_change_password_wrong_current_is_400_and_hash_unchanged(client, auth):  # SEC-10
+def test_change_password_wrong_current_is_400_and_hash_unchanged(client, auth):  # docs/security.md#credentials
     sign_up(client)
     before = stored_hash(auth)
     res = change(client, current="not-my-password", revokeOtherSessions=True)
@@ -108,7 +109,7 @@ def test_change_password_wrong_current_is_400_and_hash_unchanged(client, auth): 
     assert client.get(GS).json is not None  # nothing was revoked
 
 
-def test_change_password_without_session_is_401(client, auth):  # SEC-10
+def test_change_password_without_session_is_401(client, auth):  # docs/security.md#credentials
     sign_up(make_client(client.kind, auth))
     before = stored_hash(auth)
     res = change(client)
@@ -222,7 +223,7 @@ def test_update_user_additional_field(kind, fields_auth):
     {"emailVerified": True}, {"id": "chosen"}, {"createdAt": "2000-01-01T00:00:00.000Z"},
     {"banReason": "x"}, {"impersonatedBy": "x"}, {"password": "override-1"},
 ])
-def test_update_user_drops_undeclared_keys(kind, fields_auth, payload):  # SEC-68
+def test_update_user_drops_undeclared_keys(kind, fields_auth, payload):  # docs/security.md#authorization
     client = make_client(kind, fields_auth)
     sign_up(client)
     before = client.get(GS).json["user"]
@@ -238,7 +239,7 @@ def test_update_user_drops_undeclared_keys(kind, fields_auth, payload):  # SEC-6
 
 
 @pytest.mark.parametrize("key,value", [("role", "admin"), ("banned", True)])
-def test_update_user_input_false_field_is_refused(kind, fields_auth, key, value):  # SEC-68
+def test_update_user_input_false_field_is_refused(kind, fields_auth, key, value):  # docs/security.md#authorization
     client = make_client(kind, fields_auth)
     sign_up(client)
     res = client.post(f"{BASE}/update-user", json={key: value, "name": "X"})
@@ -268,7 +269,7 @@ def test_update_user_non_object_body(client):
     assert res.json["message"] == "[body] Invalid input: expected record, received array"
 
 
-def test_update_user_body_without_content_type(client):  # SEC-34, deviating from §13.1
+def test_update_user_body_without_content_type(client):  # docs/security.md#origins-and-csrf, deviating from docs/wire-compatibility.md#corrections
     # The real server leaves such a body unread (400 "expected record"); a cookie-bearing
     # request must declare its body's type here (README, security notes).
     sign_up(client)
@@ -309,7 +310,7 @@ def test_verify_password_without_session_is_401(client):
 
 # -- list-accounts -----------------------------------------------------------------------------
 
-def test_list_accounts_never_shows_secrets(client, auth):  # SEC-08
+def test_list_accounts_never_shows_secrets(client, auth):  # docs/security.md#credentials
     sign_up(client)
     res = client.get(f"{BASE}/list-accounts")
     assert res.status == 200
@@ -332,7 +333,8 @@ def test_list_accounts_without_session_is_401(client):
     assert res.status == 401 and res.json == UNAUTHORIZED
 
 
-# -- safe methods change nothing (SEC-35) ------------------------------------------------------
+# -- safe methods change nothing (docs/security.md#origins-and-csrf)
+# ------------------------------------------------------
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 @pytest.mark.parametrize("path", ["sign-out", "revoke-sessions", "revoke-session",

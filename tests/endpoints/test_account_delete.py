@@ -1,5 +1,6 @@
 """POST /delete-user and GET /delete-user/callback over WSGI and ASGI
-(spec §2.13, §13.5; SEC-17, SEC-53, SEC-91)."""
+(docs/wire-compatibility.md#delete-user, docs/wire-compatibility.md#corrections;
+docs/security.md#sessions, docs/security.md#emailed-tokens, docs/security.md#concurrency)."""
 
 import logging
 import re
@@ -74,7 +75,7 @@ def test_disabled_is_empty_404_for_a_signed_in_user(client, auth):
     assert not user_gone(auth)
 
 
-def test_disabled_without_session_is_401_first(client):  # spec §13.5
+def test_disabled_without_session_is_401_first(client):  # docs/wire-compatibility.md#corrections
     res = client.post(DELETE, json={})
     assert res.status == 401
     assert res.json == {"message": "Unauthorized", "code": "UNAUTHORIZED"}
@@ -145,7 +146,7 @@ def test_fresh_session_deletes_without_password(kind, enabled, clock):
     assert res.status == 200 and res.json == DELETED and user_gone(enabled)
 
 
-def test_stale_session_without_password_is_session_expired(kind, enabled, clock):  # SEC-17
+def test_stale_session_without_password_is_session_expired(kind, enabled, clock):  # docs/security.md#sessions
     client = make_client(kind, enabled)
     sign_up(client)
     clock.advance(86400)
@@ -225,7 +226,8 @@ def test_async_hooks_and_sender_are_awaited(kind, make_auth):
     assert res.json == DELETED and seen[-1] == "before"
 
 
-# -- the emailed token (SEC-53) ----------------------------------------------------------------
+# -- the emailed token (docs/security.md#emailed-tokens)
+# ----------------------------------------------------------------
 
 def test_email_flow_sends_a_link_instead_of_deleting(kind, emailing, outbox):
     client = make_client(kind, emailing)
@@ -278,7 +280,7 @@ def test_token_in_delete_user_body(kind, emailing, outbox):
     assert res.json == DELETED and user_gone(emailing)
 
 
-def test_token_is_single_use(kind, make_auth, outbox):  # SEC-53
+def test_token_is_single_use(kind, make_auth, outbox):  # docs/security.md#emailed-tokens
     attempts = []
 
     def first_time_refuse(*, user, request):
@@ -301,7 +303,7 @@ def test_token_is_single_use(kind, make_auth, outbox):  # SEC-53
     assert not user_gone(auth)
 
 
-def test_another_users_token_is_invalid_and_not_burnt(kind, emailing, outbox):  # SEC-53
+def test_another_users_token_is_invalid_and_not_burnt(kind, emailing, outbox):  # docs/security.md#emailed-tokens
     alice = make_client(kind, emailing)
     sign_up(alice)
     alice.post(DELETE, json={})
@@ -325,7 +327,7 @@ def test_unknown_token(kind, emailing):
     assert res.status == 404 and res.json == INVALID_TOKEN
 
 
-def test_callback_without_session(kind, emailing, outbox):  # SEC-53
+def test_callback_without_session(kind, emailing, outbox):  # docs/security.md#emailed-tokens
     client = make_client(kind, emailing)
     sign_up(client)
     client.post(DELETE, json={})
@@ -338,7 +340,7 @@ def test_callback_without_session(kind, emailing, outbox):  # SEC-53
 
 
 @pytest.mark.parametrize("age,works", [(86400 - 1, True), (86400, False)])
-def test_token_expiry(kind, emailing, outbox, clock, age, works):  # SEC-53
+def test_token_expiry(kind, emailing, outbox, clock, age, works):  # docs/security.md#emailed-tokens
     client = make_client(kind, emailing)
     sign_up(client)
     client.post(DELETE, json={})
@@ -406,7 +408,8 @@ def test_vetoed_token_row_is_a_500_and_sends_nothing(kind, make_auth, outbox):
     assert outbox.sent == [] and not user_gone(auth)
 
 
-# -- concurrency (SEC-91) ----------------------------------------------------------------------
+# -- concurrency (docs/security.md#concurrency)
+# ----------------------------------------------------------------------
 
 def test_concurrent_use_of_one_token_deletes_once(db_url, make_auth):
     """N simultaneous uses of one delete-account token: exactly one deletion."""

@@ -1,4 +1,5 @@
-"""SEC-43 for the account-flow sinks: the open-redirect payloads of SEC-39…42 against every
+"""docs/security.md#redirects for the account-flow sinks: the open-redirect payloads of
+docs/security.md#redirects against every
 callback parameter of send-verification-email, sign-up's emailed link, verify-email,
 GET /reset-password/:token, request-password-reset and change-email. No payload yields a 3xx
 or an emailed link to a foreign host; the trusted ones go through (configuration B0)."""
@@ -14,13 +15,13 @@ TRUSTED = ["https://app.example.com", "https://*.tenant.example.com"]
 ALICE = "alice@example.com"
 
 FOREIGN = [
-    # SEC-39: scheme-relative and backslash tricks
+    # docs/security.md#redirects: scheme-relative and backslash tricks
     "//evil.com", "///evil.com", "////evil.com/x", "/\\evil.com", "\\/evil.com", "\\\\evil.com",
     "/%5C/evil.com", "/%2F%2Fevil.com", "https:evil.com", "https:/evil.com",
-    # SEC-40: schemes
+    # docs/security.md#redirects: schemes
     "javascript:alert(1)", "JaVaScRiPt:alert(1)", "java%0ascript:alert(1)", " javascript:alert(1)",
     "data:text/html,<script>alert(1)</script>", "vbscript:msgbox(1)", "file:///etc/passwd",
-    # SEC-41: authority confusion
+    # docs/security.md#redirects: authority confusion
     "https://app.example.com@evil.com", "https://app.example.com\\@evil.com",
     "https://evil.com#@app.example.com", "https://evil.com?.app.example.com",
     "https://app.example.com.evil.com", "https://evil.com\\.tenant.example.com",
@@ -94,5 +95,6 @@ def test_trusted_targets_go_through(world, mailbox, url):
                if n not in ("verify-email", "reset-password/:token")), {
         n: (r.status, r.body) for n, r in results.items()}
     assert mailbox.sent, "nothing was mailed"
-    # Every emailed link points at the configured base URL, whatever the callback (SEC-49).
+    # Every emailed link points at the configured base URL, whatever the callback
+    # (docs/security.md#emailed-tokens).
     assert all(s.url.startswith(f"{BASE}/api/auth/") for s in mailbox.sent)

@@ -1,5 +1,6 @@
-"""POST /change-email and the email-change links of GET /verify-email (spec §2.6, §2.11;
-SEC-43, SEC-50, SEC-51)."""
+"""POST /change-email and the email-change links of GET /verify-email
+(docs/wire-compatibility.md#verify-email, docs/wire-compatibility.md#change-email;
+docs/security.md#redirects, docs/security.md#emailed-tokens)."""
 
 import jwt
 import pytest
@@ -79,7 +80,7 @@ def test_no_usable_flow_is_checked_before_the_lookup(setup):
         assert res.status == 400 and res.json == {"message": "Verification email isn't enabled"}
 
 
-def test_invalid_email_and_untrusted_callback(setup, mailbox):  # SEC-43
+def test_invalid_email_and_untrusted_callback(setup, mailbox):  # docs/security.md#redirects
     _, client = setup()
     res = client.post(CHANGE, json={"newEmail": "nope"})
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
@@ -89,7 +90,7 @@ def test_invalid_email_and_untrusted_callback(setup, mailbox):  # SEC-43
     assert mailbox.sent == []
 
 
-def test_taken_address_looks_like_success(setup, mailbox):  # spec §7.5 item 5
+def test_taken_address_looks_like_success(setup, mailbox):  # docs/wire-compatibility.md#enumeration item 5
     auth, client = setup()
     bob = make_client(client.kind, auth)
     sign_up(bob, email="bob@example.com")
@@ -124,7 +125,7 @@ def test_flow_c_link_to_the_new_address(setup, mailbox):
     assert email_of(auth, user_id) == NEW
     assert res.cookie("better-auth.session_token")  # the signed-in user's cookie is re-issued
     assert client.jar["better-auth.session_token"] == cookie_before
-    # The link is spent: the address it was issued for is gone (SEC-51).
+    # The link is spent: the address it was issued for is gone (docs/security.md#emailed-tokens).
     again = client.get(VERIFY, query={"token": sent.token})
     assert again.status == 401 and again.json["code"] == "INVALID_TOKEN"
 
@@ -199,7 +200,7 @@ def test_flow_a_not_for_verified_users(setup, mailbox):
     assert mailbox.last("verify-email", NEW)
 
 
-def test_link_is_bound_to_the_requesting_user(setup, mailbox):  # SEC-51
+def test_link_is_bound_to_the_requesting_user(setup, mailbox):  # docs/security.md#emailed-tokens
     auth, alice = setup()
     alice.post(CHANGE, json={"newEmail": NEW, "callbackURL": "/done"})
     token = mailbox.last("verify-email", NEW).token
@@ -213,7 +214,7 @@ def test_link_is_bound_to_the_requesting_user(setup, mailbox):  # SEC-51
     assert bob.get("/api/auth/get-session").json["user"]["email"] == "bob@example.com"
 
 
-def test_stale_links_do_not_apply(setup, mailbox):  # SEC-51
+def test_stale_links_do_not_apply(setup, mailbox):  # docs/security.md#emailed-tokens
     auth, client = setup()
     user_id = uid(auth)
     client.post(CHANGE, json={"newEmail": NEW})
@@ -247,7 +248,7 @@ def test_address_taken_after_the_link_was_sent(setup, mailbox):
     assert email_of(auth, uid(auth)) == ALICE
 
 
-def test_plain_token_cannot_change_email(setup, mailbox):  # SEC-50, the reverse direction
+def test_plain_token_cannot_change_email(setup, mailbox):  # docs/security.md#emailed-tokens, the reverse direction
     auth, client = setup()
     client.post("/api/auth/send-verification-email", json={"email": ALICE})
     plain = mailbox.last("verify-email", ALICE).token

@@ -1,4 +1,5 @@
-"""additional_fields on user and session (spec §2.1 step 3, §8): types, required, default,
+"""additional_fields on user and session (docs/wire-compatibility.md#sign-up,
+docs/wire-compatibility.md#schema): types, required, default,
 input, returned, validator."""
 
 import pytest

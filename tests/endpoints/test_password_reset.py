@@ -1,5 +1,7 @@
-"""Password reset over WSGI and ASGI (spec §2.7–§2.9; SEC-13, SEC-43, SEC-46, SEC-47, SEC-49,
-SEC-54, SEC-56, SEC-91, SEC-95)."""
+"""Password reset over WSGI and ASGI
+(docs/wire-compatibility.md#request-password-reset–docs/wire-compatibility.md#reset-password;
+docs/security.md#sessions, docs/security.md#redirects, docs/security.md#emailed-tokens,
+docs/security.md#account-enumeration, docs/security.md#concurrency, docs/security.md#outages)."""
 
 import logging
 import re
@@ -77,7 +79,7 @@ def test_known_user_gets_a_stored_single_use_token(setup, mailbox):
     row = verifications.find(auth, f"reset-password:{sent.token}")
     assert row.value == sent.user.id
     assert row.expires_at == auth.now() + timedelta(seconds=3600)
-    assert sent.token not in res.body.decode()  # SEC-49: no body carries the token
+    assert sent.token not in res.body.decode()  # docs/security.md#emailed-tokens: no body carries the token
 
 
 def test_link_without_redirect_has_empty_callback(setup, mailbox):
@@ -86,7 +88,7 @@ def test_link_without_redirect_has_empty_callback(setup, mailbox):
     assert mailbox.last("reset-password").url.endswith("?callbackURL=")
 
 
-def test_untrusted_redirect_is_403(setup, mailbox):  # SEC-43
+def test_untrusted_redirect_is_403(setup, mailbox):  # docs/security.md#redirects
     _, client = setup()
     for url in ("https://evil.com/reset", "//evil.com", "javascript:alert(1)"):
         res = client.post(REQUEST, json={"email": ALICE, "redirectTo": url})
@@ -119,7 +121,7 @@ class Spy:
         monkeypatch.setattr(auth.db, "create_verification", create)
 
 
-def test_unknown_email_same_answer_and_same_work(setup, mailbox, monkeypatch):  # SEC-56
+def test_unknown_email_same_answer_and_same_work(setup, mailbox, monkeypatch):  # docs/security.md#account-enumeration
     auth, client = setup()
     verifications.find(auth, "warm-up")  # the once-a-minute cleanup is not per-request work
     spy = Spy(monkeypatch, auth)
@@ -138,7 +140,7 @@ def test_unknown_email_same_answer_and_same_work(setup, mailbox, monkeypatch):  
     assert [s.email for s in mailbox.sent] == [ALICE]
 
 
-def test_failing_sender_same_answer_logged(kind, make_auth, caplog):  # SEC-56, SEC-98
+def test_failing_sender_same_answer_logged(kind, make_auth, caplog):  # docs/security.md#account-enumeration, docs/security.md#outages
     seen = []
 
     def broken(*, user, url, token):
@@ -156,7 +158,7 @@ def test_failing_sender_same_answer_logged(kind, make_auth, caplog):  # SEC-56, 
     assert not any(seen[0] in r.getMessage() for r in caplog.records)
 
 
-def test_mail_goes_to_the_stored_address(setup, mailbox):  # SEC-54
+def test_mail_goes_to_the_stored_address(setup, mailbox):  # docs/security.md#account-enumeration
     _, client = setup()
     request_token(client, mailbox, email="ALICE@EXAMPLE.COM")
     assert mailbox.last("reset-password").email == ALICE
@@ -166,7 +168,7 @@ def test_mail_goes_to_the_stored_address(setup, mailbox):  # SEC-54
     assert len(mailbox.sent) == 1
 
 
-def test_repeated_requests_issue_independent_tokens(setup, mailbox):  # SEC-47
+def test_repeated_requests_issue_independent_tokens(setup, mailbox):  # docs/security.md#emailed-tokens
     _, client = setup()
     first = request_token(client, mailbox)
     second = request_token(client, mailbox)
@@ -177,7 +179,7 @@ def test_repeated_requests_issue_independent_tokens(setup, mailbox):  # SEC-47
     assert sign_in_status(client, "third-pass-3") == 200
 
 
-def test_repeated_requests_never_lock_the_account(kind, setup, mailbox, clock):  # SEC-47
+def test_repeated_requests_never_lock_the_account(kind, setup, mailbox, clock):  # docs/security.md#emailed-tokens
     """Request after request for alice (B0: rate limiting on, controlled clock), past the
     limit and again after the window: her old password keeps signing in, her session stays,
     no token is spent, and the last link still works."""
@@ -207,7 +209,7 @@ def test_repeated_requests_never_lock_the_account(kind, setup, mailbox, clock): 
     assert sign_in_status(other, NEW_PW) == 200
 
 
-def test_an_earlier_token_expires_on_its_own_schedule(setup, mailbox, clock):  # SEC-47
+def test_an_earlier_token_expires_on_its_own_schedule(setup, mailbox, clock):  # docs/security.md#emailed-tokens
     """T, then T2 five minutes later (expiry 600 s): T stays valid until its own expiry (a
     second request neither ends nor extends it), is refused 1 s after it, T2 still works."""
     _, client = setup(email_and_password={"reset_password_token_expires_in": 600})
@@ -226,14 +228,14 @@ def test_an_earlier_token_expires_on_its_own_schedule(setup, mailbox, clock):  #
 
 
 # -- GET /reset-password/:token -----------------------------------------------------------------
-def test_callback_redirects_with_token_and_never_consumes(setup, mailbox):  # SEC-46
+def test_callback_redirects_with_token_and_never_consumes(setup, mailbox):  # docs/security.md#emailed-tokens
     _auth, client = setup()
     token = request_token(client, mailbox)
     for _ in range(2):
         res = client.get(f"{RESET}/{token}", query={"callbackURL": "/reset?step=2"})
         assert res.status == 302
         assert res.header("location") == f"http://localhost:3000/reset?step=2&token={token}"
-        assert res.header("referrer-policy") == "no-referrer"  # SEC-49
+        assert res.header("referrer-policy") == "no-referrer"  # docs/security.md#emailed-tokens
         assert res.header("cache-control") == "no-store"
     assert client.post(RESET, json={"token": token, "newPassword": NEW_PW}).status == 200
     res = client.get(f"{RESET}/{token}", query={"callbackURL": "/reset"})
@@ -251,7 +253,7 @@ def test_callback_with_expired_or_unknown_token(setup, mailbox, clock):
     assert res.header("location") == "http://localhost:3000/r?error=INVALID_TOKEN"
 
 
-def test_callback_url_required_checked_and_empty(setup, mailbox):  # SEC-43
+def test_callback_url_required_checked_and_empty(setup, mailbox):  # docs/security.md#redirects
     _, client = setup()
     token = request_token(client, mailbox)
     res = client.get(f"{RESET}/{token}")
@@ -264,7 +266,7 @@ def test_callback_url_required_checked_and_empty(setup, mailbox):  # SEC-43
 
 
 # -- POST /reset-password -----------------------------------------------------------------------
-def test_reset_changes_the_password_once(setup, mailbox):  # SEC-46
+def test_reset_changes_the_password_once(setup, mailbox):  # docs/security.md#emailed-tokens
     _, client = setup()
     token = request_token(client, mailbox)
     res = client.post(RESET, json={"token": token, "newPassword": NEW_PW}, use_jar=False)
@@ -304,7 +306,7 @@ def test_user_gone_is_user_not_found(setup, mailbox):
     assert res.status == 400 and res.json["code"] == "USER_NOT_FOUND"
 
 
-def test_expiry_with_the_controlled_clock(setup, mailbox, clock):  # SEC-47
+def test_expiry_with_the_controlled_clock(setup, mailbox, clock):  # docs/security.md#emailed-tokens
     _, client = setup(email_and_password={"reset_password_token_expires_in": 600})
     token = request_token(client, mailbox)
     clock.advance(601)
@@ -313,7 +315,7 @@ def test_expiry_with_the_controlled_clock(setup, mailbox, clock):  # SEC-47
     assert sign_in_status(client, OLD_PW) == 200
 
 
-def test_token_is_bound_to_its_user(kind, setup, mailbox):  # SEC-47
+def test_token_is_bound_to_its_user(kind, setup, mailbox):  # docs/security.md#emailed-tokens
     auth, client = setup()
     bob = make_client(kind, auth)
     sign_up(bob, email="bob@example.com", name="Bob")
@@ -326,7 +328,7 @@ def test_token_is_bound_to_its_user(kind, setup, mailbox):  # SEC-47
     assert sign_in_status(client, OLD_PW, email="bob@example.com") == 200
 
 
-def test_reset_ends_every_session_by_default(setup, mailbox):  # SECURITY.md §5.3
+def test_reset_ends_every_session_by_default(setup, mailbox):  # docs/security.md#decisions
     _, client = setup()
     assert client.get("/api/auth/get-session").json is not None
     client.post(RESET, json={"token": request_token(client, mailbox), "newPassword": NEW_PW})
@@ -358,7 +360,7 @@ def test_on_password_reset_hook(setup, mailbox):
     assert seen == [ALICE]
 
 
-def test_failure_after_consuming_restores_the_token(kind, make_auth, mailbox):  # SEC-95
+def test_failure_after_consuming_restores_the_token(kind, make_auth, mailbox):  # docs/security.md#outages
     fail = {"on": True}
 
     def veto_password(data, ctx):
@@ -378,7 +380,7 @@ def test_failure_after_consuming_restores_the_token(kind, make_auth, mailbox):  
     assert sign_in_status(client, NEW_PW) == 200
 
 
-def test_vetoed_password_write_keeps_the_token(kind, make_auth, mailbox):  # SEC-95
+def test_vetoed_password_write_keeps_the_token(kind, make_auth, mailbox):  # docs/security.md#outages
     veto = {"on": True}
     auth = make_auth(database_hooks={"account": {"update": {
         "before": lambda data, ctx: False if veto["on"] else None}}}, **mailbox.options())
@@ -391,7 +393,8 @@ def test_vetoed_password_write_keeps_the_token(kind, make_auth, mailbox):  # SEC
     assert client.post(RESET, json={"token": token, "newPassword": NEW_PW}).status == 200
 
 
-# -- SEC-13: hashed identifiers --------------------------------------------------------------------
+# -- docs/security.md#sessions: hashed identifiers
+# --------------------------------------------------------------------
 def test_hashed_identifiers(kind, make_auth, mailbox):
     # secondary_storage=None: this is about what the SQL table holds.
     auth = make_auth(verification={"store_identifier": "hashed"}, secondary_storage=None,
@@ -410,7 +413,7 @@ def test_hashed_identifiers(kind, make_auth, mailbox):
     assert client.post(RESET, json={"token": token, "newPassword": NEW_PW}).status == 400
 
 
-def test_rows_written_before_hashing_still_work(kind, make_auth, mailbox, tmp_path):  # SEC-13
+def test_rows_written_before_hashing_still_work(kind, make_auth, mailbox, tmp_path):  # docs/security.md#sessions
     db = f"sqlite:///{tmp_path}/switch.db"
     plain = make_auth(database=db, secondary_storage=None, **mailbox.options())
     client = make_client(kind, plain)
@@ -445,12 +448,14 @@ def test_expired_rows_are_pruned(setup, mailbox, clock):
         assert conn.exec_driver_sql("SELECT count(*) FROM verification").scalar() == 1
 
 
-# -- SEC-91: one token, many concurrent resets -------------------------------------------------
+# -- docs/security.md#concurrency: one token, many concurrent resets
+# -------------------------------------------------
 RACERS = 10
 
 
 def test_concurrent_resets_have_exactly_one_winner(db_url, kind, make_auth):
-    # SECURITY.md §0 asks for 20 runs of each race; ASGI shares the code path, so fewer there.
+    # docs/security.md#testing asks for 20 runs of each race; ASGI shares the code path, so fewer
+    # there.
     rounds = 20 if kind == "wsgi" else 5
     mailbox = Mailbox()
     # The race is on the database's DELETE … RETURNING / FOR UPDATE, not a cache.
@@ -504,7 +509,7 @@ def test_account_helper_for_other_flows(make_auth):
 
 
 def test_reset_events_are_logged_with_user_and_ip_but_no_token(setup, mailbox, caplog):
-    _auth, client = setup()  # SEC-89
+    _auth, client = setup()  # docs/security.md#errors
     with caplog.at_level(logging.INFO, logger="authkit"):
         token = request_token(client, mailbox)
         client.post(RESET, json={"token": token, "newPassword": NEW_PW})
@@ -516,7 +521,7 @@ def test_reset_events_are_logged_with_user_and_ip_but_no_token(setup, mailbox, c
     assert not any(token in r.getMessage() for r in caplog.records)
 
 
-def test_decoy_rows_can_never_be_used(setup, mailbox, monkeypatch):  # SEC-56
+def test_decoy_rows_can_never_be_used(setup, mailbox, monkeypatch):  # docs/security.md#account-enumeration
     _, client = setup()
     monkeypatch.setattr(password_reset, "random_string", lambda n: "D" * n)
     assert client.post(REQUEST, json={"email": "ghost@example.com"}).status == 200
@@ -533,7 +538,7 @@ def test_decoy_rows_can_never_be_used(setup, mailbox, monkeypatch):  # SEC-56
     {"X-Forwarded-Host": "evil.com", "X-Forwarded-Proto": "http"},
     {"Host": "evil.com", "X-Forwarded-Host": "evil.com"},
 ])
-def test_emailed_link_ignores_host_and_forwarded_host(kind, make_auth, mailbox, poison):  # SEC-38
+def test_emailed_link_ignores_host_and_forwarded_host(kind, make_auth, mailbox, poison):  # docs/security.md#origins-and-csrf
     """With base_url set, neither Host nor X-Forwarded-Host reaches the emailed link."""
     base = "https://auth.example.com"
     auth = make_auth(base_url=base, **mailbox.options())
@@ -547,7 +552,7 @@ def test_emailed_link_ignores_host_and_forwarded_host(kind, make_auth, mailbox, 
     assert "evil.com" not in sent.url
 
 
-def test_first_forwarded_host_is_not_remembered(kind, make_auth, mailbox, monkeypatch):  # SEC-38
+def test_first_forwarded_host_is_not_remembered(kind, make_auth, mailbox, monkeypatch):  # docs/security.md#origins-and-csrf
     """No base_url (development): the first request after start-up carries
     X-Forwarded-Host: evil.com; no link follows it, and later requests are unaffected (routes
     still answer, links unchanged), unlike better-auth < 1.4.2 (CVE-2025-71401)."""

@@ -1,4 +1,6 @@
-"""GET /get-session and POST /sign-out (spec §2.3, §2.4, §6; SEC-14, 16, 17, 25, 92)."""
+"""GET /get-session and POST /sign-out (docs/wire-compatibility.md#get-session,
+docs/wire-compatibility.md#sign-out, docs/wire-compatibility.md#session-semantics;
+docs/security.md#sessions, 16, 17, 25, 92)."""
 
 import itertools
 import threading
@@ -42,14 +44,14 @@ def test_valid_session_shape(client):
     lambda v: v.split(".")[0],
     lambda v: v.replace("%2B", "-").replace("%2F", "_").replace("%3D", ""),  # URL-safe b64
 ])
-def test_tampered_cookie_is_null_and_clears_nothing(client, tamper):  # SEC-14
+def test_tampered_cookie_is_null_and_clears_nothing(client, tamper):  # docs/security.md#sessions
     sign_up(client)
     client.jar[NAME] = tamper(client.jar[NAME])
     res = client.get(GS)
     assert res.body == b"null" and not res.set_cookies
 
 
-def test_cookie_signed_with_other_secret_is_null(client):  # SEC-14
+def test_cookie_signed_with_other_secret_is_null(client):  # docs/security.md#sessions
     token = sign_up(client).json["token"]
     other = SecretList(["another-secret-another-secret-another-secret"])
     client.jar[NAME] = quote(sign(token, other), safe="")
@@ -74,7 +76,7 @@ def test_expired_session_deletes_row_and_clears(client, auth, clock):
     assert auth.storage.get_session(token) is None
 
 
-def test_sliding_refresh(kind, make_auth, clock):  # SEC-16
+def test_sliding_refresh(kind, make_auth, clock):  # docs/security.md#sessions
     auth = make_auth(session={"expires_in": 120, "update_age": 60})
     client = make_client(kind, auth)
     token = sign_up(client).json["token"]
@@ -91,7 +93,7 @@ def test_sliding_refresh(kind, make_auth, clock):  # SEC-16
     assert auth.storage.get_session(token).expires_at == auth.now() + timedelta(seconds=120)
 
 
-def test_dont_remember_never_slides(kind, make_auth, clock):  # SEC-16, spec §5.4
+def test_dont_remember_never_slides(kind, make_auth, clock):  # docs/security.md#sessions, docs/wire-compatibility.md#remember-me
     auth = make_auth(session={"expires_in": 120, "update_age": 0})
     client = make_client(kind, auth)
     sign_up(client, rememberMe=False)
@@ -113,7 +115,7 @@ def test_disable_refresh_quirk_false_string_means_true(kind, make_auth, clock):
     assert client.get(GS).set_cookies
 
 
-def test_absolute_max_age(kind, make_auth, clock):  # SEC-17
+def test_absolute_max_age(kind, make_auth, clock):  # docs/security.md#sessions
     auth = make_auth(session={"expires_in": 3600, "update_age": 0, "absolute_max_age": 7200})
     client = make_client(kind, auth)
     sign_up(client)
@@ -124,7 +126,7 @@ def test_absolute_max_age(kind, make_auth, clock):  # SEC-17
     assert client.get(GS).body == b"null"
 
 
-def test_no_absolute_cap_by_default(kind, make_auth, clock):  # SEC-17, documented behaviour
+def test_no_absolute_cap_by_default(kind, make_auth, clock):  # docs/security.md#sessions, documented behaviour
     auth = make_auth()
     client = make_client(kind, auth)
     sign_up(client)
@@ -142,7 +144,7 @@ def test_post_get_session_needs_defer(client):
     assert res.status == 403 and res.json["code"] == "MISSING_OR_NULL_ORIGIN"
 
 
-def test_unprefixed_cookie_is_ignored_under_secure_prefix(kind, make_auth):  # SEC-25
+def test_unprefixed_cookie_is_ignored_under_secure_prefix(kind, make_auth):  # docs/security.md#cookies
     auth = make_auth(base_url="https://auth.example.com")
     client = make_client(kind, auth, origin="https://auth.example.com")
     token = sign_up(client).json["token"]
@@ -172,7 +174,7 @@ def test_sign_out_without_session_still_succeeds(client):
 
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
-def test_safe_methods_never_sign_out(client, auth, method):  # SEC-35
+def test_safe_methods_never_sign_out(client, auth, method):  # docs/security.md#origins-and-csrf
     token = sign_up(client).json["token"]
     res = client.request(method, "/api/auth/sign-out")
     assert res.status == 404 and res.body == b""
@@ -205,11 +207,12 @@ REFRESHERS = 50
 
 
 def refresh_rounds(kind: str) -> int:
-    """SECURITY.md §0 asks for 20 runs of each race; ASGI shares the code path, so fewer."""
+    """docs/security.md#testing asks for 20 runs of each race; ASGI shares the code path, so
+    fewer."""
     return 20 if kind == "wsgi" else 5
 
 
-def test_concurrent_refresh_is_consistent(db_url, kind, make_auth):  # SEC-92
+def test_concurrent_refresh_is_consistent(db_url, kind, make_auth):  # docs/security.md#concurrency
     """50 parallel GET /get-session with one cookie and update_age=0, on SQL storage (no
     secondary storage), 20 rounds (5 over ASGI): all 200 with the session (never 401
     FAILED_TO_GET_SESSION), one row, and its expiresAt never moves backwards: after each
@@ -242,7 +245,7 @@ def test_concurrent_refresh_is_consistent(db_url, kind, make_auth):  # SEC-92
         previous = stored
 
 
-def test_a_late_refresh_never_moves_the_expiry_back(db_url, kind, make_auth, clock):  # SEC-92
+def test_a_late_refresh_never_moves_the_expiry_back(db_url, kind, make_auth, clock):  # docs/security.md#concurrency
     """The interleaving the race above looks for, made deterministic: a refresh that computed
     its expiry earlier commits after one that computed a later expiry → nothing is written,
     the row keeps the later expiry and is what the late refresh answers."""
@@ -270,7 +273,7 @@ def test_a_late_refresh_never_moves_the_expiry_back(db_url, kind, make_auth, clo
     assert _iso(res.json["session"]["expiresAt"]) == stored
 
 
-def test_sign_out_racing_refreshes_stays_deleted(db_url, kind, make_auth):  # SEC-92
+def test_sign_out_racing_refreshes_stays_deleted(db_url, kind, make_auth):  # docs/security.md#concurrency
     """A sign-out released together with 49 refreshes (update_age=0, SQL storage): the row
     stays deleted (a refresh is an UPDATE, never an upsert) and the cookie reads as null;
     each refresh answers the session, null, or 401 FAILED_TO_GET_SESSION, never a 5xx."""
@@ -326,7 +329,8 @@ def test_bearer_token(kind, make_auth):
 
 
 def test_refresh_finding_no_row_is_401_failed_to_get_session(kind, make_auth, clock):
-    """Spec §2.3: the session is signed out elsewhere between the read and the sliding
+    """docs/wire-compatibility.md#get-session: the session is signed out elsewhere between the read
+    and the sliding
     update; the update finds no row → 401 FAILED_TO_GET_SESSION and the cookies cleared."""
     auth = None
 
@@ -346,7 +350,8 @@ def test_refresh_finding_no_row_is_401_failed_to_get_session(kind, make_auth, cl
 
 
 def test_unexpected_failure_is_500_failed_to_get_session(kind, make_auth, clock, caplog):
-    """Spec §2.3: a failure that is no APIError (a database error, a hook's bug) is 500
+    """docs/wire-compatibility.md#get-session: a failure that is no APIError (a database error, a
+    hook's bug) is 500
     FAILED_TO_GET_SESSION; the cause is logged, never sent."""
     def broken(data, ctx):
         raise RuntimeError("secret internals")
@@ -363,7 +368,7 @@ def test_unexpected_failure_is_500_failed_to_get_session(kind, make_auth, clock,
     assert b"secret" not in res.body and "secret internals" in caplog.text
 
 
-def test_cookie_of_another_secret_sets_no_cookie(client):  # SEC-14
+def test_cookie_of_another_secret_sets_no_cookie(client):  # docs/security.md#sessions
     token = sign_up(client).json["token"]
     other = SecretList(["another-secret-another-secret-another-secret"])
     client.jar[NAME] = quote(sign(token, other), safe="")
@@ -371,7 +376,7 @@ def test_cookie_of_another_secret_sets_no_cookie(client):  # SEC-14
     assert res.body == b"null" and not res.set_cookies  # a bad signature clears nothing
 
 
-def test_repeated_session_cookie_first_wins(kind, make_auth):  # SEC-25
+def test_repeated_session_cookie_first_wins(kind, make_auth):  # docs/security.md#cookies
     """Two session cookies of one name (cookie tossing): the first is read, on WSGI and ASGI
     alike, the documented rule; the second never replaces it."""
     auth = make_auth()

@@ -1,4 +1,5 @@
-"""List, revoke and update sessions over WSGI and ASGI (spec §2.14; SEC-17, 19, 35, 68)."""
+"""List, revoke and update sessions over WSGI and ASGI
+(docs/wire-compatibility.md#session-management; docs/security.md#sessions, 19, 35, 68)."""
 
 import pytest
 
@@ -58,7 +59,7 @@ def test_list_sessions_without_session_is_401(client):
     assert res.status == 401 and res.json == UNAUTHORIZED
 
 
-def test_list_sessions_needs_a_fresh_session(client, clock):  # SEC-17, spec §11.1 item 9
+def test_list_sessions_needs_a_fresh_session(client, clock):  # docs/security.md#sessions, docs/wire-compatibility.md#upstream-behaviours item 9
     sign_up(client)
     clock.advance(86400 - 1)
     assert client.get(f"{BASE}/list-sessions").status == 200
@@ -70,7 +71,7 @@ def test_list_sessions_needs_a_fresh_session(client, clock):  # SEC-17, spec §1
     assert client.get(GS).json is not None
 
 
-def test_sliding_refresh_does_not_make_a_session_fresh(kind, make_auth, clock):  # SEC-17
+def test_sliding_refresh_does_not_make_a_session_fresh(kind, make_auth, clock):  # docs/security.md#sessions
     auth = make_auth(session={"update_age": 0, "fresh_age": 600})
     client = make_client(kind, auth)
     sign_up(client)
@@ -89,7 +90,8 @@ def test_fresh_age_zero_turns_the_check_off(kind, make_auth, clock):
 
 
 def test_a_plugin_after_hook_can_hide_sessions(kind, make_auth):
-    """The hook point the admin plugin uses to hide impersonation sessions (spec §2.14)."""
+    """The hook point the admin plugin uses to hide impersonation sessions
+    (docs/wire-compatibility.md#session-management)."""
 
     class HideImpersonated(Plugin):
         id = "hide"
@@ -119,7 +121,7 @@ def test_returned_false_session_fields_are_not_listed(kind, make_auth):
 
 # -- revoke-session ----------------------------------------------------------------------------
 
-def test_revoke_another_device_ends_it_at_once(client, kind, auth):  # SEC-19
+def test_revoke_another_device_ends_it_at_once(client, kind, auth):  # docs/security.md#sessions
     sign_up(client)
     other, theirs = second_device(kind, auth)
     res = client.post(f"{BASE}/revoke-session", json={"token": theirs})
@@ -130,7 +132,7 @@ def test_revoke_another_device_ends_it_at_once(client, kind, auth):  # SEC-19
     assert other.post(f"{BASE}/revoke-sessions").status == 401
 
 
-def test_revoke_someone_elses_session_is_200_and_changes_nothing(client, kind, auth):  # SEC-19
+def test_revoke_someone_elses_session_is_200_and_changes_nothing(client, kind, auth):  # docs/security.md#sessions
     sign_up(client)
     bob = make_client(kind, auth)
     bobs = sign_up(bob, email="bob@example.com").json["token"]
@@ -182,7 +184,7 @@ def test_revoke_sessions_without_session_is_401(client):
     assert res.status == 401 and res.json == UNAUTHORIZED
 
 
-def test_revoke_other_sessions_keeps_the_current_one(client, kind, auth):  # SEC-19
+def test_revoke_other_sessions_keeps_the_current_one(client, kind, auth):  # docs/security.md#sessions
     mine = sign_up(client).json["token"]
     other, _ = second_device(kind, auth)
     third, _ = second_device(kind, auth)
@@ -200,7 +202,7 @@ def test_revoke_other_sessions_without_session_is_401(client):
     assert res.status == 401 and res.json == UNAUTHORIZED
 
 
-def test_revoked_session_cannot_use_sensitive_routes(client, kind, auth):  # SEC-19
+def test_revoked_session_cannot_use_sensitive_routes(client, kind, auth):  # docs/security.md#sessions
     sign_up(client)
     other, theirs = second_device(kind, auth)
     client.post(f"{BASE}/revoke-session", json={"token": theirs})
@@ -230,7 +232,7 @@ def test_update_session_sets_additional_fields(kind, device_auth):
     assert client.get(GS).json["session"]["deviceName"] == "laptop"
 
 
-def test_update_session_ignores_core_keys(kind, device_auth):  # SEC-68
+def test_update_session_ignores_core_keys(kind, device_auth):  # docs/security.md#authorization
     client = make_client(kind, device_auth)
     token = sign_up(client).json["token"]
     bob = make_client(kind, device_auth)
@@ -247,7 +249,7 @@ def test_update_session_ignores_core_keys(kind, device_auth):  # SEC-68
     assert device_auth.db.get_session("chosen-token") is None
 
 
-def test_update_session_with_only_core_keys_is_no_fields(kind, device_auth):  # SEC-68
+def test_update_session_with_only_core_keys_is_no_fields(kind, device_auth):  # docs/security.md#authorization
     client = make_client(kind, device_auth)
     sign_up(client)
     res = client.post(f"{BASE}/update-session", json={"userId": "x", "expiresAt": "2099"})

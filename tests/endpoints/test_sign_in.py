@@ -1,4 +1,5 @@
-"""POST /sign-in/email over WSGI and ASGI (spec §2.2, SEC-01, SEC-02, SEC-11, SEC-58)."""
+"""POST /sign-in/email over WSGI and ASGI (docs/wire-compatibility.md#sign-in,
+docs/security.md#credentials, docs/security.md#sessions, docs/security.md#account-enumeration)."""
 
 import re
 
@@ -52,7 +53,7 @@ def test_untrusted_callback_url_is_403(client):
 
 
 class CountingHasher(BcryptHasher):
-    """A spy around the real hasher: counts the expensive calls (SEC-01, SEC-02)."""
+    """A spy around the real hasher: counts the expensive calls (docs/security.md#credentials)."""
 
     def __init__(self):
         super().__init__(rounds=4)
@@ -68,7 +69,7 @@ class CountingHasher(BcryptHasher):
         return super().hash(password)
 
 
-def test_failures_are_indistinguishable_and_cost_one_hash(kind, make_auth):  # SEC-01
+def test_failures_are_indistinguishable_and_cost_one_hash(kind, make_auth):  # docs/security.md#credentials
     """(a) unknown email, (b) alice with a wrong password, (c) a user that root made with
     POST /admin/create-user and no password, (d) that user with password "" (and a user
     whose stored password is empty): the same 401 body and headers but Date, one hash each."""
@@ -120,7 +121,7 @@ def observable(res):
     return res.status, res.body, len(res.body), bool(res.set_cookies), headers
 
 
-def test_rate_limit_treats_known_and_unknown_emails_alike(kind, make_auth, clock):  # SEC-58
+def test_rate_limit_treats_known_and_unknown_emails_alike(kind, make_auth, clock):  # docs/security.md#account-enumeration
     """Wrong passwords for alice and for a stranger, one client each, step by step on the
     controlled clock: the same answer at every step, 429 from the same request on, and
     the same moment the window lets them through again."""
@@ -139,7 +140,7 @@ def test_rate_limit_treats_known_and_unknown_emails_alike(kind, make_auth, clock
     assert statuses == [401] * 3 + [429] * 9 + [401] * 2
 
 
-def test_the_bucket_does_not_depend_on_the_email(kind, make_auth):  # SEC-58
+def test_the_bucket_does_not_depend_on_the_email(kind, make_auth):  # docs/security.md#account-enumeration
     auth = make_auth(rate_limit={"enabled": True})
     sign_up(make_client(kind, auth, peer="192.0.2.10"))
     client = make_client(kind, auth)
@@ -148,7 +149,7 @@ def test_the_bucket_does_not_depend_on_the_email(kind, make_auth):  # SEC-58
             for e in emails] == [401, 401, 401, 429]
 
 
-def test_dummy_work_uses_configured_algorithm(kind, make_auth, monkeypatch):  # SEC-02
+def test_dummy_work_uses_configured_algorithm(kind, make_auth, monkeypatch):  # docs/security.md#credentials
     auth = make_auth(email_and_password={"password_hasher": BcryptHasher(rounds=5)})
     client = make_client(kind, auth)
     costs = []
@@ -197,7 +198,7 @@ def test_unverified_user_is_403_when_verification_required(kind, make_auth):
                                                  "name": "U"})
     res = sign_in(client, email="u@example.com")
     assert res.status == 403 and res.json["code"] == "EMAIL_NOT_VERIFIED"
-    assert not res.set_cookies  # SEC-23
+    assert not res.set_cookies  # docs/security.md#sessions
 
 
 def test_disabled(kind, make_auth):
@@ -206,7 +207,7 @@ def test_disabled(kind, make_auth):
     assert res.status == 400 and res.json["code"] == "EMAIL_PASSWORD_DISABLED"
 
 
-def test_fixation_new_token_every_sign_in(client):  # SEC-11
+def test_fixation_new_token_every_sign_in(client):  # docs/security.md#sessions
     attacker = sign_up(client, email="att@example.com").json["token"]
     planted = dict(client.jar)
     victim_client_jar = dict(planted)
@@ -237,10 +238,10 @@ def test_vetoed_session_is_401(kind, make_auth):
     assert res.status == 400 and res.json["code"] == "FAILED_TO_CREATE_SESSION"
     res = sign_in(client, email="x@example.com")
     assert res.status == 401 and res.json["code"] == "FAILED_TO_CREATE_SESSION"
-    assert not res.set_cookies  # SEC-23
+    assert not res.set_cookies  # docs/security.md#sessions
 
 
-def test_cross_site_navigation_sign_in_is_blocked(client):  # spec §7.1 B
+def test_cross_site_navigation_sign_in_is_blocked(client):  # docs/wire-compatibility.md#origin-check B
     sign_up(client)
     client.jar.clear()
     res = client.post(URL, json={"email": "alice@example.com", "password": PW}, origin=False,
@@ -251,7 +252,7 @@ def test_cross_site_navigation_sign_in_is_blocked(client):  # spec §7.1 B
     assert not res.set_cookies
 
 
-def test_untrusted_origin_sign_in_without_cookie_is_invalid_origin(client):  # spec §7.1 B
+def test_untrusted_origin_sign_in_without_cookie_is_invalid_origin(client):  # docs/wire-compatibility.md#origin-check B
     sign_up(client)
     client.jar.clear()
     res = client.post(URL, json={"email": "alice@example.com", "password": PW},
@@ -261,7 +262,7 @@ def test_untrusted_origin_sign_in_without_cookie_is_invalid_origin(client):  # s
     assert not res.set_cookies
 
 
-def test_sign_in_with_a_cookie_and_no_origin_is_missing_or_null_origin(client):  # §7.1 A1
+def test_sign_in_with_a_cookie_and_no_origin_is_missing_or_null_origin(client):  # docs/wire-compatibility.md#origin-check A1
     sign_up(client)
     for origin in (None, "null"):
         res = client.post(URL, json={"email": "alice@example.com", "password": PW},

@@ -1,4 +1,4 @@
-"""POST /sign-up/email over WSGI and ASGI (spec §2.1)."""
+"""POST /sign-up/email over WSGI and ASGI (docs/wire-compatibility.md#sign-up)."""
 
 import re
 
@@ -36,7 +36,7 @@ def test_sign_up_creates_user_account_and_session(client, auth):
     assert cookie["value"].startswith(body["token"] + ".")
     assert count(auth, "user") == 1 and count(auth, "account") == 1
     account = auth.storage.get_credential_account(user["id"])
-    assert re.fullmatch(r"[0-9a-f]{32}:[0-9a-f]{128}", account.password)  # SEC-08
+    assert re.fullmatch(r"[0-9a-f]{32}:[0-9a-f]{128}", account.password)  # docs/security.md#credentials
     me = client.get("/api/auth/get-session").json
     assert me["user"]["id"] == user["id"]
 
@@ -50,7 +50,7 @@ def test_duplicate_email_any_case_is_422(client):
                         "code": "USER_ALREADY_EXISTS_USE_ANOTHER_EMAIL"}
 
 
-def test_enumeration_protection_returns_synthetic_user(kind, make_auth):  # SEC-55
+def test_enumeration_protection_returns_synthetic_user(kind, make_auth):  # docs/security.md#account-enumeration
     from ..support.clients import make_client
 
     auth = make_auth(email_and_password={"require_email_verification": True})
@@ -72,14 +72,14 @@ def test_enumeration_protection_returns_synthetic_user(kind, make_auth):  # SEC-
 @pytest.mark.parametrize("password,code", [
     ("short", "PASSWORD_TOO_SHORT"),
     ("x" * 129, "PASSWORD_TOO_LONG"),
-    ("😀" * 65, "PASSWORD_TOO_LONG"),  # 130 UTF-16 units (SEC-04)
+    ("😀" * 65, "PASSWORD_TOO_LONG"),  # 130 UTF-16 units (docs/security.md#credentials)
 ])
 def test_password_length_rules(client, password, code):
     res = client.post(URL, json={"email": "a@example.com", "password": password, "name": "A"})
     assert res.status == 400 and res.json["code"] == code
 
 
-def test_password_of_64_emoji_is_accepted(client):  # SEC-04: 128 UTF-16 units
+def test_password_of_64_emoji_is_accepted(client):  # docs/security.md#credentials: 128 UTF-16 units
     sign_up(client, password="😀" * 64)
 
 
@@ -112,7 +112,7 @@ def test_form_urlencoded_is_accepted(client):
     assert res.status == 200 and res.json["user"]["email"] == "f@example.com"
 
 
-def test_text_plain_is_415_listing_both_types(client):  # SEC-34, spec §13.2
+def test_text_plain_is_415_listing_both_types(client):  # docs/security.md#origins-and-csrf, docs/wire-compatibility.md#corrections
     res = client.post(URL, body=b'{"email":"a@example.com"}',
                       headers={"Content-Type": "text/plain"})
     assert res.status == 415
@@ -134,7 +134,7 @@ def test_remember_me_false_sets_browser_session_cookies(client):
     assert "max-age" not in token and "max-age" not in marker
 
 
-def test_mass_assignment_is_dropped(client, auth):  # SEC-68
+def test_mass_assignment_is_dropped(client, auth):  # docs/security.md#authorization
     res = sign_up(client, emailVerified=True, id="attacker-chosen-id", createdAt="2000-01-01")
     user = res.json["user"]
     assert user["emailVerified"] is False and user["id"] != "attacker-chosen-id"
@@ -161,7 +161,7 @@ def test_input_false_field_is_refused_and_required_field_enforced(kind, make_aut
     assert count(auth, "user") == 1
 
 
-def test_vetoed_account_leaves_no_user(kind, make_auth):  # SEC-95
+def test_vetoed_account_leaves_no_user(kind, make_auth):  # docs/security.md#outages
     from ..support.clients import make_client
 
     auth = make_auth(database_hooks={"account": {"create": {"before": lambda data, ctx: False}}})
@@ -186,7 +186,7 @@ def test_hook_raising_inside_transaction_rolls_back(kind, make_auth):
     assert count(auth, "user") == 0
 
 
-def test_cross_site_navigation_is_blocked(client):  # spec §7.1 B
+def test_cross_site_navigation_is_blocked(client):  # docs/wire-compatibility.md#origin-check B
     res = client.post(URL, json={"email": "c@example.com", "password": "pass-word-1",
                                  "name": "C"}, origin=False,
                       headers={"Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
@@ -206,7 +206,8 @@ def test_curl_like_request_without_origin_is_allowed(client):
 
 
 def test_failing_user_create_is_422_failed_to_create_user(kind, make_auth, caplog):
-    """Spec §2.1 step 5: any failure of the user insert but an APIError (an adapter error, a
+    """docs/wire-compatibility.md#sign-up: any failure of the user insert but an APIError (an
+    adapter error, a
     hook's bug) is 422 FAILED_TO_CREATE_USER; the cause goes to the log, not the wire."""
     from ..support.clients import make_client
 

@@ -1,5 +1,7 @@
-"""POST /send-verification-email and GET /verify-email over WSGI and ASGI (spec §2.5, §2.6,
-§13.8; SEC-43, SEC-49, SEC-50, SEC-52)."""
+"""POST /send-verification-email and GET /verify-email over WSGI and ASGI
+(docs/wire-compatibility.md#send-verification-email, docs/wire-compatibility.md#verify-email,
+docs/wire-compatibility.md#corrections; docs/security.md#redirects,
+docs/security.md#emailed-tokens)."""
 
 import base64
 import hashlib
@@ -105,7 +107,7 @@ def test_invalid_email_is_validation_error(setup):
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
 
 
-def test_untrusted_callback_url_is_403_and_sends_nothing(setup, mailbox):  # SEC-43
+def test_untrusted_callback_url_is_403_and_sends_nothing(setup, mailbox):  # docs/security.md#redirects
     _, client = setup()
     sign_up(client)
     for url in ("https://evil.com/x", "//evil.com", "javascript:alert(1)"):
@@ -114,7 +116,7 @@ def test_untrusted_callback_url_is_403_and_sends_nothing(setup, mailbox):  # SEC
     assert mailbox.sent == []
 
 
-def test_signed_out_answers_are_identical(setup, mailbox):  # spec §7.5 item 4
+def test_signed_out_answers_are_identical(setup, mailbox):  # docs/wire-compatibility.md#enumeration item 4
     auth, client = setup()
     sign_up(client, email="verified@example.com")
     auth.db.update_user(None, user_id(auth, "verified@example.com"), {"emailVerified": True})
@@ -139,7 +141,7 @@ def test_signed_out_floor_is_500_ms(setup, monkeypatch):
         assert time.monotonic() - started >= 0.5
 
 
-def test_failing_sender_is_logged_not_answered(kind, make_auth, caplog):  # SEC-98
+def test_failing_sender_is_logged_not_answered(kind, make_auth, caplog):  # docs/security.md#outages
     tokens = []
 
     def broken(*, user, url, token):
@@ -172,9 +174,10 @@ def test_verify_marks_user_verified(setup, mailbox):
     res = client.get(VERIFY, query={"token": token}, use_jar=False)
     assert res.status == 200 and res.json == {"status": True, "user": None}
     assert auth.storage.get_user_by_email(ALICE).email_verified is True
-    assert res.header("referrer-policy") == "no-referrer"  # SEC-49
+    assert res.header("referrer-policy") == "no-referrer"  # docs/security.md#emailed-tokens
     assert res.header("cache-control") == "no-store"
-    # Stateless token: verifying again is fine and changes nothing (spec §13.8).
+    # Stateless token: verifying again is fine and changes nothing
+    # (docs/wire-compatibility.md#corrections).
     again = client.get(VERIFY, query={"token": token}, use_jar=False)
     assert again.json == {"status": True, "user": None}
 
@@ -208,7 +211,7 @@ def test_bad_token_401_or_redirect_with_error(setup, callback, expected):
     assert res.header("cache-control") == "no-store"
 
 
-def test_untrusted_callback_is_403_before_the_token_is_used(setup, mailbox):  # SEC-43
+def test_untrusted_callback_is_403_before_the_token_is_used(setup, mailbox):  # docs/security.md#redirects
     auth, client = setup()
     sign_up(client)
     token = token_for(client, mailbox)
@@ -225,7 +228,7 @@ def test_missing_token_is_validation_error(setup):
     assert res.status == 400 and res.json["code"] == "VALIDATION_ERROR"
 
 
-def test_expiry_uses_the_configured_clock(setup, mailbox, clock):  # SEC-50
+def test_expiry_uses_the_configured_clock(setup, mailbox, clock):  # docs/security.md#emailed-tokens
     auth, client = setup()
     sign_up(client)
     token = token_for(client, mailbox)
@@ -240,7 +243,7 @@ def test_expiry_uses_the_configured_clock(setup, mailbox, clock):  # SEC-50
     assert res.header("location") == "/done?error=TOKEN_EXPIRED"
 
 
-def test_unknown_user_and_foreign_user_id(setup, mailbox):  # spec §13.8, SEC-52
+def test_unknown_user_and_foreign_user_id(setup, mailbox):  # docs/wire-compatibility.md#corrections, docs/security.md#emailed-tokens
     auth, client = setup()
     sign_up(client)
     uid = user_id(auth)
@@ -252,7 +255,7 @@ def test_unknown_user_and_foreign_user_id(setup, mailbox):  # spec §13.8, SEC-5
     assert res.status == 401 and res.json["code"] == "INVALID_TOKEN"
 
 
-def test_token_of_deleted_user_is_user_not_found(setup, mailbox):  # SEC-52
+def test_token_of_deleted_user_is_user_not_found(setup, mailbox):  # docs/security.md#emailed-tokens
     auth, client = setup()
     sign_up(client)
     token = token_for(client, mailbox)
@@ -261,7 +264,7 @@ def test_token_of_deleted_user_is_user_not_found(setup, mailbox):  # SEC-52
     assert res.status == 401 and res.json["code"] == "USER_NOT_FOUND"
 
 
-def test_old_address_token_does_not_verify_the_new_one(setup, mailbox):  # SEC-52
+def test_old_address_token_does_not_verify_the_new_one(setup, mailbox):  # docs/security.md#emailed-tokens
     auth, client = setup()
     sign_up(client)
     token = token_for(client, mailbox)
@@ -271,7 +274,7 @@ def test_old_address_token_does_not_verify_the_new_one(setup, mailbox):  # SEC-5
     assert auth.storage.get_user_by_email("alice2@example.com").email_verified is False
 
 
-def test_link_opened_by_someone_else(kind, setup, mailbox):  # SEC-52
+def test_link_opened_by_someone_else(kind, setup, mailbox):  # docs/security.md#emailed-tokens
     auth, alice = setup(email_verification={"auto_sign_in_after_verification": True})
     sign_up(alice)
     token = token_for(alice, mailbox)
@@ -325,7 +328,8 @@ def test_before_hook_can_refuse(setup, mailbox):
     assert auth.storage.get_user_by_email(ALICE).email_verified is False
 
 
-# -- SEC-50: only our HS256 tokens ---------------------------------------------------------------
+# -- docs/security.md#emailed-tokens: only our HS256 tokens
+# ---------------------------------------------------------------
 def bad_tokens(auth, uid):
     good = claims(auth, uid)
     now = good["iat"]

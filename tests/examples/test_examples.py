@@ -109,7 +109,7 @@ def test_sign_in_with_and_without_remember_me(example: Any) -> None:
 @pytest.mark.parametrize("evil", ["//evil.com", "https://evil.com", "/\\evil.com",
                                   "/%2F%2Fevil.com"])
 def test_sign_in_callback_stays_on_site(example: Any, evil: str) -> None:
-    """SEC-44 on the example's own sign-in form."""
+    """docs/security.md#redirects on the example's own sign-in form."""
     _, _, client = example
     sign_up(client)
     client.post("/sign-out", headers=HTML)

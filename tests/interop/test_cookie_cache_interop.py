@@ -1,4 +1,5 @@
-"""Cookie caches cross between Node Better Auth 1.7.25 and authkit (spec §5.3, issue 6).
+"""Cookie caches cross between Node Better Auth 1.7.25 and authkit
+(docs/wire-compatibility.md#cookie-cache, issue 6).
 
 For each strategy, with one secret: a ``session_data`` cookie issued by Node answers
 authkit's get-session, and one issued by authkit answers Node's. Each side is given a

@@ -3,7 +3,8 @@
 Both run with AUTHKIT_REDIS_URL (a per-test-module key prefix) on one fresh PostgreSQL
 database, with rate limiting on: a session created on one is valid on the other, a
 revocation on one is enforced by the other, a rate limit counts requests to both, and a
-reset token or a delete-account token is usable once whichever instance receives it (SEC-91
+reset token or a delete-account token is usable once whichever instance receives it
+(docs/security.md#concurrency
 across processes).
 
 Each test connects from its own loopback address (127.0.0.x), so each has its own
@@ -80,7 +81,8 @@ def pair(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pair]:
     env = {"AUTHKIT_REDIS_URL": REDIS_URL, "AUTHKIT_REDIS_PREFIX": prefix,
            "AUTHKIT_RATE_LIMIT": "on", "AUTHKIT_DELETE_USER": "on"}
     # A cheap scrypt (same format): at Better Auth's cost (about 90 ms a hash, taken before the
-    # token is consumed) the 200 resets of the SEC-91 race would take most of a minute on two
+    # token is consumed) the 200 resets of the docs/security.md#concurrency race would take most of
+    # a minute on two
     # cores, and the hashing would spread the racers' consume calls apart instead of letting
     # them meet. The app also mails delete-account tokens to the outbox (`authkit serve` alone
     # would delete at once on POST /delete-user).
@@ -153,11 +155,12 @@ def test_a_rate_limit_counts_requests_to_both(pair: Pair) -> None:
 
 
 RACERS = 10
-ROUNDS = 20  # SECURITY.md §0: each race 20 times (about 4 s for all of them here)
+ROUNDS = 20  # docs/security.md#testing: each race 20 times (about 4 s for all of them here)
 
 
 def test_a_reset_token_is_usable_once_across_both(pair: Pair) -> None:
-    """SEC-91 across processes: 10 resets of one token with different new passwords, split
+    """docs/security.md#concurrency across processes: 10 resets of one token with different new
+    passwords, split
     over both servers and released together → exactly one 200 and nine 400 INVALID_TOKEN,
     and the winner's password is the one that signs in. 20 rounds, a fresh token each."""
     email = "reset@example.com"
@@ -179,7 +182,7 @@ def test_a_reset_token_is_usable_once_across_both(pair: Pair) -> None:
 
 def _reset_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client], email: str,
                 round_no: int, previous: str) -> str:
-    """One round of the SEC-91 race; the winner's password."""
+    """One round of the docs/security.md#concurrency race; the winner's password."""
     res = post(http, (pair.a, pair.b)[round_no % 2], "/request-password-reset",
                {"email": email, "redirectTo": "/reset"})
     if res.status_code == 404:
@@ -221,7 +224,8 @@ def _reset_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client], emai
 
 
 def test_a_delete_account_token_is_usable_once_across_both(pair: Pair) -> None:
-    """SEC-91 for a delete-account token across processes: the user asks for deletion (an
+    """docs/security.md#concurrency for a delete-account token across processes: the user asks for
+    deletion (an
     emailed token), then 10 GET /delete-user/callback with it and the user's session, split
     over both servers and released together → exactly one 200 "User deleted", nine 404 (the
     token is gone, or so is the session it needed), and the user, its account and its session
@@ -247,7 +251,7 @@ def test_a_delete_account_token_is_usable_once_across_both(pair: Pair) -> None:
 
 def _delete_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client],
                  round_no: int) -> None:
-    """One round of the SEC-91 delete-account race."""
+    """One round of the docs/security.md#concurrency delete-account race."""
     email = f"delete-{round_no}@example.com"
     first, second = (pair.a, pair.b)[round_no % 2], (pair.b, pair.a)[round_no % 2]
     cookie = sign_up(http, first, email)
@@ -282,7 +286,8 @@ def _delete_race(pair: Pair, http: httpx.Client, racers: list[httpx.Client],
     assert any(line.startswith("better-auth.session_token=;") and "Max-Age=0" in line
                for line in winners[0][3]), winners[0][3]
     # A loser either found its session and then no token (INVALID_TOKEN), or came after the
-    # winner had deleted the session too (FAILED_TO_GET_USER_INFO, spec §2.13): both 404.
+    # winner had deleted the session too (FAILED_TO_GET_USER_INFO,
+    # docs/wire-compatibility.md#delete-user): both 404.
     allowed = ({"message": "Invalid token", "code": "INVALID_TOKEN"},
                {"message": "Failed to get user info", "code": "FAILED_TO_GET_USER_INFO"})
     losers = [(code, body) for _, code, body, _ in results if code != 200]

@@ -107,7 +107,8 @@ def smtp_server(*, tls: ssl.SSLContext | None = None, implicit_tls: bool = False
 
 @contextmanager
 def silent_server() -> Iterator[tuple[int, threading.Event]]:
-    """Accepts connections and never sends a greeting until ``release`` is set (SEC-98)."""
+    """Accepts connections and never sends a greeting until ``release`` is set
+    (docs/security.md#outages)."""
     release = threading.Event()
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))

@@ -1,5 +1,5 @@
 """MailCallbacks: render + deliver on worker threads; a slow or broken server never holds or
-changes the HTTP answer (SEC-98)."""
+changes the HTTP answer (docs/security.md#outages)."""
 
 import logging
 import threading

@@ -1,6 +1,7 @@
 """Whole account flows through a real SMTP server (aiosmtpd) over WSGI and ASGI: the test
-receives each message, takes the link out of it and follows it (issue 4; SEC-49, SEC-56,
-SEC-98). Log records of every flow are captured and must never hold a token."""
+receives each message, takes the link out of it and follows it (issue 4;
+docs/security.md#emailed-tokens, docs/security.md#account-enumeration,
+docs/security.md#outages). Log records of every flow are captured and must never hold a token."""
 
 import logging
 import re
@@ -29,7 +30,7 @@ def link_in(received, path_part: str) -> str:
     """The first link in the plain text that goes to ``path_part``, below the origin."""
     for url in LINK.findall(received.text):
         if path_part in url:
-            assert url.startswith("http://localhost:3000/api/auth/")  # SEC-49: configured base
+            assert url.startswith("http://localhost:3000/api/auth/")  # docs/security.md#emailed-tokens: configured base
             parts = urlsplit(url)
             return parts.path + "?" + parts.query
     raise AssertionError(f"no {path_part} link in {received.text!r}")
@@ -132,7 +133,7 @@ def test_change_email_by_following_both_links(kind, make_auth, mail_server, logs
     assert_no_secret_in_logs(logs, *tokens)
 
 
-def test_stopped_smtp_server_changes_no_answer(kind, make_auth, logs):  # SEC-56, SEC-98
+def test_stopped_smtp_server_changes_no_answer(kind, make_auth, logs):  # docs/security.md#account-enumeration, docs/security.md#outages
     with smtp_server() as (_inbox, port):
         pass  # stopped: connections are refused from here on
     auth, mail = wire(make_auth, port, secondary_storage=None)  # tokens read from SQL below
@@ -155,7 +156,7 @@ def test_stopped_smtp_server_changes_no_answer(kind, make_auth, logs):  # SEC-56
     assert_no_secret_in_logs(logs, *row_tokens)
 
 
-def test_stalled_smtp_server_does_not_hold_the_response(kind, make_auth, logs):  # SEC-98
+def test_stalled_smtp_server_does_not_hold_the_response(kind, make_auth, logs):  # docs/security.md#outages
     with silent_server() as (port, release):
         auth, mail = wire(make_auth, port, background=True)
         client = make_client(kind, auth)
@@ -167,7 +168,7 @@ def test_stalled_smtp_server_does_not_hold_the_response(kind, make_auth, logs): 
     assert mail.flush(timeout=30)
 
 
-def test_stalled_smtp_server_in_foreground_mode_is_bounded(kind, make_auth, logs):  # SEC-98
+def test_stalled_smtp_server_in_foreground_mode_is_bounded(kind, make_auth, logs):  # docs/security.md#outages
     with silent_server() as (port, release):
         sender = SMTPSender("127.0.0.1", port, from_address="a@acme.test", security="none",
                             timeout=0.5)

@@ -1,5 +1,5 @@
 """SMTPSender against a real aiosmtpd server: plain, STARTTLS, implicit TLS, login, and the
-failures that must be errors rather than silent downgrades (SEC-98)."""
+failures that must be errors rather than silent downgrades (docs/security.md#outages)."""
 
 import smtplib
 import ssl
@@ -86,7 +86,7 @@ def test_wrong_login_is_an_error(tmp_path):
             sender.send(MAIL)
 
 
-def test_stalled_server_is_bounded_by_the_timeout():  # SEC-98
+def test_stalled_server_is_bounded_by_the_timeout():  # docs/security.md#outages
     with silent_server() as (port, _release):
         sender = SMTPSender("127.0.0.1", port, from_address="a@example.com", security="none",
                             timeout=0.3)

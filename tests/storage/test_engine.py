@@ -68,7 +68,8 @@ def test_given_engine_gets_foreign_keys(tmp_path: Path) -> None:
     "mysql://root@127.0.0.1:1/none?connect_timeout=2",
 ])
 def test_refused_connection_is_storage_unavailable(url: str) -> None:
-    # Port 1 on loopback: nothing listens, the connection is refused at once (SEC-79).
+    # Port 1 on loopback: nothing listens, the connection is refused at once
+    # (docs/security.md#middleware).
     storage = SQLStorage(url, build_tables())
     with pytest.raises(StorageUnavailable):
         storage.get_session_with_user("token")

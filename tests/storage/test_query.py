@@ -1,4 +1,5 @@
-"""Listing queries: only bound values, literal LIKE patterns, typed conditions (SEC-74/86)."""
+"""Listing queries: only bound values, literal LIKE patterns, typed conditions
+(docs/security.md#authorization, docs/security.md#input-validation)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""The ``rateLimit`` table counters on SQLite, PostgreSQL and MariaDB (spec §7.2, SEC-63)."""
+"""The ``rateLimit`` table counters on SQLite, PostgreSQL and MariaDB
+(docs/wire-compatibility.md#rate-limits, docs/security.md#rate-limiting)."""
 
 import threading
 
@@ -57,7 +58,8 @@ def test_needs_the_table(make_storage):
 
 @pytest.mark.parametrize("fresh_key", [False, True], ids=["at-limit", "first-request"])
 def test_two_simultaneous_requests_at_the_limit(db_url, fresh_key):
-    """SEC-63: of two requests racing for the last slot exactly one passes, 20 times over;
+    """docs/security.md#rate-limiting: of two requests racing for the last slot exactly one passes,
+    20 times over;
     also when both are the key's very first request (one INSERT wins, one counts on it)."""
     stores = [SQLStorage(db_url, build_tables(rate_limit_table=True)) for _ in range(2)]
     stores[0].migrate()

@@ -68,7 +68,8 @@ def test_create_and_get_user(storage: SQLStorage) -> None:
 
 
 def test_email_lookup_is_exact(storage: SQLStorage) -> None:
-    # SECURITY.md §5.9: no case- or accent-insensitive match (MariaDB's default collations).
+    # docs/security.md#decisions: no case- or accent-insensitive match (MariaDB's default
+    # collations).
     make_user(storage, email="alice@example.com")
     assert storage.get_user_by_email("ALICE@example.com") is None
     assert storage.get_user_by_email("alicé@example.com") is None
@@ -277,7 +278,8 @@ def _race(storage: SQLStorage, identifier: str, callers: int = 10) -> list[Verif
 
 @pytest.mark.parametrize("round_", range(20))
 def test_consume_verification_race(storage: SQLStorage, round_: int) -> None:
-    # SECURITY.md §0 "Races", SEC-91: 10 callers released together, exactly one wins.
+    # docs/security.md#testing "Races", docs/security.md#concurrency: 10 callers released together,
+    # exactly one wins.
     created = make_verification(storage, f"reset-password:{round_}")
     results = _race(storage, created.identifier)
     winners = [r for r in results if r is not None]
@@ -320,7 +322,7 @@ def test_transaction_commits_and_rolls_back(storage: SQLStorage) -> None:
 
 
 def test_consume_in_transaction_is_restored_on_rollback(storage: SQLStorage) -> None:
-    # SEC-95: a failure after the token was consumed must give the token back.
+    # docs/security.md#outages: a failure after the token was consumed must give the token back.
     made = make_verification(storage, "reset-password:tok")
     with pytest.raises(RuntimeError), storage.transaction() as tx:
         assert tx.consume_verification("reset-password:tok") == made
@@ -329,7 +331,8 @@ def test_consume_in_transaction_is_restored_on_rollback(storage: SQLStorage) -> 
 
 
 def test_sql_metacharacters_are_literal(storage: SQLStorage) -> None:
-    # SEC-86: stored and looked up literally, no extra rows, schema intact.
+    # docs/security.md#input-validation: stored and looked up literally, no extra rows, schema
+    # intact.
     name = "Robert'); DROP TABLE \"user\";--"
     user = make_user(storage, email="o'hara@example.com", name=name)
     make_user(storage, email="bob@example.com")

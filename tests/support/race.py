@@ -1,4 +1,4 @@
-"""Release several threads at one instant (SECURITY.md §0 "Races")."""
+"""Release several threads at one instant (docs/security.md#testing "Races")."""
 
 from __future__ import annotations
 

@@ -27,9 +27,9 @@ from urllib.parse import quote, urlsplit
 OUT = Path(__file__).with_name("origin_decisions.json")
 BASE_URL = "https://auth.example.com"
 CONFIGS: dict[str, list[str]] = {
-    # SECURITY.md B0
+    # docs/security.md B0
     "B0": ["https://app.example.com", "https://*.tenant.example.com"],
-    # scheme-less wildcard and custom schemes (SECURITY.md §2.4 payloads)
+    # scheme-less wildcard and custom schemes (docs/security.md payloads)
     "EXT": ["https://app.example.com", "*.wild.example.com", "myapp://callback",
             "exp://host/cb", "exp://192.168.*.*:*/*", "otherapp://"],
 }
@@ -41,9 +41,9 @@ COOKIE = {"Cookie": "a=b"}
 # /sign-in/email with that JSON body; "query": the same with ?callbackURL=; "get": a GET
 # endpoint's callbackURL (check_callback_url).
 CSRF_CASES: list[tuple[str, str, dict[str, str]]] = [
-    ("SEC-29 no Origin nor Referer", "/update-user", {**COOKIE}),
-    ("SEC-29 Origin null", "/update-user", {**COOKIE, "Origin": "null"}),
-    ("SEC-29 Origin null + cross-site", "/update-user",
+    ("origin-required no Origin nor Referer", "/update-user", {**COOKIE}),
+    ("origin-required Origin null", "/update-user", {**COOKIE, "Origin": "null"}),
+    ("origin-required Origin null + cross-site", "/update-user",
      {**COOKIE, "Origin": "null", "Sec-Fetch-Site": "cross-site"}),
     ("Origin NULL upper case", "/sign-out", {**COOKIE, "Origin": "NULL"}),
     ("Origin null + same-origin, https request to the base URL", "/sign-out",
@@ -69,14 +69,14 @@ CSRF_CASES: list[tuple[str, str, dict[str, str]]] = [
     ("two origins in one value", "/sign-out",
      {**COOKIE, "Origin": OK + ", https://evil.com"}),
     ("relative Origin", "/sign-out", {**COOKIE, "Origin": "/settings"}),
-    ("SEC-31 Referer trusted", "/update-user", {**COOKIE, "Referer": OK + "/settings"}),
-    ("SEC-31 Referer suffix host", "/update-user",
+    ("referer-check Referer trusted", "/update-user", {**COOKIE, "Referer": OK + "/settings"}),
+    ("referer-check Referer suffix host", "/update-user",
      {**COOKIE, "Referer": "https://app.example.com.evil.com/"}),
-    ("SEC-31 Referer userinfo", "/update-user",
+    ("referer-check Referer userinfo", "/update-user",
      {**COOKIE, "Referer": "https://app.example.com@evil.com/"}),
-    ("SEC-31 Referer trusted URL in query", "/update-user",
+    ("referer-check Referer trusted URL in query", "/update-user",
      {**COOKIE, "Referer": "https://evil.com/?next=https://app.example.com"}),
-    ("SEC-31 Referer relative", "/update-user", {**COOKIE, "Referer": "/settings"}),
+    ("referer-check Referer relative", "/update-user", {**COOKIE, "Referer": "/settings"}),
     ("Origin wins over a trusted Referer", "/sign-out",
      {**COOKIE, "Origin": "https://evil.com", "Referer": OK + "/"}),
 ]
@@ -162,7 +162,7 @@ for _field in ("callbackURL", "redirectTo", "errorCallbackURL", "newUserCallback
         "INVALID_" + {"callbackURL": "CALLBACK_URL", "redirectTo": "REDIRECT_URL",
                       "errorCallbackURL": "ERROR_CALLBACK_URL",
                       "newUserCallbackURL": "NEW_USER_CALLBACK_URL"}[_field],
-        "SECURITY.md SEC-41 requires 403; " + _PARSER + " (urllib reads host evil.com)")
+        "docs/security.md#redirects requires 403; " + _PARSER + " (urllib reads host evil.com)")
 _CB = "INVALID_CALLBACK_URL"
 for _url, _why in [
     (" https://app.example.com/cb", "leading space: " + _PARSER),
@@ -177,12 +177,12 @@ for _url, _why in [
 ]:
     DEVIATIONS[f"B0 body callbackURL {_url!r}"] = (_CB, _why)
 DEVIATIONS["EXT body callbackURL 'javascript://x.wild.example.com/%0aalert(1)'"] = (
-    _CB, ("SEC-40: a javascript: URL runs code; the scheme-less wildcard matches its host in "
+    _CB, ("docs/security.md#redirects: a javascript: URL runs code; the scheme-less wildcard matches its host in "
           "Better Auth, authkit never trusts javascript:/vbscript:/data:/file:"))
 DEVIATIONS["EXT body callbackURL 'exp://host/cb/..\\\\evil'"] = (
     _CB, "backslash: a deep-link handler may read it as '/', making '..' climb out of /cb")
 DEVIATIONS["EXT body callbackURL 'otherapp://user@evil.com/x'"] = (
-    _CB, "userinfo in a custom-scheme authority: authkit refuses it everywhere (SEC-41)")
+    _CB, "userinfo in a custom-scheme authority: authkit refuses it everywhere (docs/security.md#redirects)")
 
 
 def _send(base: str, method: str, path: str, headers: dict[str, str],
@@ -223,7 +223,7 @@ def _cases(config: str) -> list[dict[str, Any]]:
             cases.append({"id": f"B0 csrf {name}", "kind": "csrf", "method": "POST",
                           "path": path, "headers": headers})
         for origin, _ in SEC32:
-            cases.append({"id": f"B0 csrf SEC-32 Origin {origin!r}", "kind": "csrf",
+            cases.append({"id": f"B0 csrf wildcard-origin Origin {origin!r}", "kind": "csrf",
                           "method": "POST", "path": "/sign-out",
                           "headers": {**COOKIE, "Origin": origin}})
         for name, headers in FORM_CASES:

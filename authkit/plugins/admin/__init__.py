@@ -1,4 +1,5 @@
-"""``admin()``: roles, access control, bans, impersonation and user management (spec §3).
+"""``admin()``: roles, access control, bans, impersonation and user management
+(docs/wire-compatibility.md#admin).
 
 ::
 

@@ -1,4 +1,4 @@
-"""Access control: statements, roles and the permission check (spec §3.1).
+"""Access control: statements, roles and the permission check (docs/wire-compatibility.md#roles).
 
 A *statement* set names every action of every resource (``{"user": ["create", "list", …]}``);
 a *role* grants a subset; a *permission request* asks for actions on resources::

@@ -1,4 +1,5 @@
-"""The admin plugin's error table (spec §3.3) and the errors it raises."""
+"""The admin plugin's error table (docs/wire-compatibility.md#admin-error-codes) and the errors it
+raises."""
 
 from __future__ import annotations
 
@@ -50,7 +51,8 @@ def forbidden(code: str) -> APIError:
 
 
 def no_session() -> APIError:
-    """401 with an empty body: what admin routes answer without a session (spec §1.4)."""
+    """401 with an empty body: what admin routes answer without a session
+    (docs/wire-compatibility.md#error-envelope)."""
     return APIError(401, body_kind="empty")
 
 
@@ -60,5 +62,6 @@ def user_not_found() -> APIError:
 
 
 def message_only(status: int, message: str) -> APIError:
-    """An error whose body is ``{"message"}`` only (spec §1.4's short list)."""
+    """An error whose body is ``{"message"}`` only (docs/wire-compatibility.md#error-envelope's
+    short list)."""
     return APIError(status, None, message, body_kind="message")

@@ -1,4 +1,4 @@
-"""Impersonation (spec §3.2, "Impersonation mechanics").
+"""Impersonation (docs/wire-compatibility.md#admin-endpoints, "Impersonation mechanics").
 
 ``impersonate-user`` opens a session for the target marked ``impersonatedBy = <admin id>``,
 lasting ``impersonation_session_duration`` and cookied as "don't remember", and keeps the

@@ -1,8 +1,10 @@
-"""GET /admin/list-users: search, filter, sort and paginate (spec §3.2, "list-users query").
+"""GET /admin/list-users: search, filter, sort and paginate
+(docs/wire-compatibility.md#admin-endpoints, "list-users query").
 
 The query string becomes storage ``Condition``/``Sort`` values: field names are matched
 against the user table's columns and values are bound, never spliced into SQL; ``%`` and
-``_`` in a search match themselves (SEC-74, SEC-86, a deliberate difference from Better
+``_`` in a search match themselves (docs/security.md#authorization,
+docs/security.md#input-validation, a deliberate difference from Better
 Auth, whose ``LIKE`` takes them as wildcards). A listing the database cannot run (an unknown
 ``sortBy`` or ``filterField``, a value of the wrong type, a negative limit) answers
 ``{"users": [], "total": 0}``, as Better Auth does when its adapter throws.

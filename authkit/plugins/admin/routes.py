@@ -1,10 +1,11 @@
-"""The /admin/* endpoints (spec §3.2), in Better Auth's order of checks.
+"""The /admin/* endpoints (docs/wire-compatibility.md#admin-endpoints), in Better Auth's order of
+checks.
 
 Each handler reads the caller's authoritative session (no session: 401 with an empty body),
 checks the permission of the route (403 with the route's code), then the target (404), then
 the route's own rules. The same handlers serve HTTP and ``auth.api``; only ``create-user`` and
 ``has-permission`` relax the session rule, and only for in-process calls made without headers
-(SEC-73).
+(docs/security.md#authorization).
 """
 
 from __future__ import annotations
@@ -108,7 +109,8 @@ def create_user(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     body: CreateUserBody = ctx.body
     session = auth.sessions.resolve(ctx, disable_cookie_cache=True)
     if session is None and (ctx.request is not None or ctx.has_headers):
-        # Only an in-process call without headers may create users sessionless (SEC-73).
+        # Only an in-process call without headers may create users sessionless
+        # (docs/security.md#authorization).
         raise no_session()
     ctx.session = session  # the actor of the log events below
     caller = session.user if session is not None else None
@@ -304,7 +306,8 @@ def user_has_permission(plugin: AdminPlugin, ctx: Context) -> dict[str, Any]:
     """POST /admin/has-permission → ``{error: null, success}``.
 
     Over HTTP (or with headers) the caller's own session decides; ``userId`` and ``role``
-    in the body count only in-process without headers (spec §13.6, SEC-73).
+    in the body count only in-process without headers (docs/wire-compatibility.md#corrections,
+    docs/security.md#authorization).
     """
     body: HasPermissionBody = ctx.body
     given = [k for k in ("permission", "permissions")

@@ -1,8 +1,10 @@
-"""What the admin plugin adds to the schema, and the database hooks that enforce it (spec §3.1).
+"""What the admin plugin adds to the schema, and the database hooks that enforce it
+(docs/wire-compatibility.md#roles).
 
 Columns: ``user.role`` / ``banned`` / ``banReason`` / ``banExpires`` and
 ``session.impersonatedBy``, all ``input=False`` so neither sign-up nor update-user can set them
-(SEC-68). Indexes: the ones list-users needs at scale (issue 5's benchmark), created by
+(docs/security.md#authorization). Indexes: the ones list-users needs at scale (issue 5's benchmark),
+created by
 ``authkit migrate``.
 """
 
@@ -48,7 +50,8 @@ BannedMessage = str | Callable[["User"], str]
 class BanCheck:
     """``session.create`` hooks: refuse a banned user's session; lift a ban that expired.
 
-    The ``before`` hook is Better Auth's rule. The ``after`` hook closes the race of SEC-71:
+    The ``before`` hook is Better Auth's rule. The ``after`` hook closes the race of
+    docs/security.md#authorization:
     a sign-in that read the user just before a ban landed inserts its session just after the
     ban deleted the others; re-reading the user once the row exists finds the ban, and the
     row is deleted again, so once ban-user has returned the user owns no valid session.

@@ -143,7 +143,7 @@ def ban_user(auth: AuthKit, plugin: AdminPlugin, ctx: Context | None, user_id: s
     """Ban the user and end every session they have.
 
     The ban is written before the sessions are deleted: a sign-in racing this call either
-    loses its session here or finds the ban when it re-checks (SEC-71).
+    loses its session here or finds the ban when it re-checks (docs/security.md#authorization).
     """
     opts = plugin.options
     seconds = expires_in or opts.default_ban_expires_in

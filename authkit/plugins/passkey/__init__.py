@@ -26,6 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
+from ...second_factor import SECOND_FACTOR_FIELD
 from ..base import Plugin
 from . import authentication, management, registration
 from .errors import PASSKEY_ERROR_CODES
@@ -49,6 +50,7 @@ class PasskeyPlugin(Plugin):
     id = "passkey"
     error_codes = PASSKEY_ERROR_CODES
     tables: Mapping[str, Sequence[FieldSpec]] = {TABLE: PASSKEY_FIELDS}
+    session_fields: Sequence[FieldSpec] = (SECOND_FACTOR_FIELD,)
 
     def __init__(self, options: PasskeyOptions) -> None:
         self.options = options

@@ -15,11 +15,13 @@ import logging
 import secrets
 from typing import TYPE_CHECKING, Any
 
+from cryptography.exceptions import InvalidSignature
 from webauthn import verify_authentication_response
 from webauthn.helpers import base64url_to_bytes, bytes_to_base64url
 from webauthn.helpers.exceptions import WebAuthnException
 
 from ...errors import APIError
+from ...second_factor import FIELD
 from ...validation import Body
 from . import challenge
 from .errors import pk_error
@@ -79,7 +81,10 @@ def verify_authentication(plugin: PasskeyPlugin, ctx: Context) -> dict[str, Any]
             credential_current_sign_count=stored_counter, require_user_verification=False)
     except (WebAuthnException, ValueError, TypeError, KeyError, binascii.Error) as exc:
         log.info("passkey sign-in refused for passkey %s: %s", row["id"], exc)
-        raise pk_error(400, "AUTHENTICATION_FAILED") from None
+        # A well-formed assertion whose signature does not verify is Node's "verified: false"
+        # (401); anything malformed or mismatched is its library error (400).
+        status = 401 if isinstance(exc.__context__, InvalidSignature) else 400
+        raise pk_error(status, "AUTHENTICATION_FAILED") from None
     moved = auth.storage.update_rows(TABLE, {"id": row["id"], "counter": row["counter"]},
                                      {"counter": verified.new_sign_count})
     if not moved:
@@ -87,6 +92,6 @@ def verify_authentication(plugin: PasskeyPlugin, ctx: Context) -> dict[str, Any]
     user = auth.db.get_user_by_id(str(row["userId"]))
     if user is None:
         raise APIError(500, None, "User not found")
-    session = auth.sessions.create(ctx, user, status=500)
+    session = auth.sessions.create(ctx, user, status=500, extra={FIELD: "passkey"})
     auth.sessions.set_cookies(ctx, session, user)
     return {"session": session, "user": user}

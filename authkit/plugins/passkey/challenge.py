@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
-from ... import verifications
+from ... import single_use_tokens
 from ...tokens import random_string, sign
 from .errors import pk_error
 
@@ -28,7 +28,7 @@ def issue(plugin: PasskeyPlugin, ctx: Context, data: dict[str, Any]) -> None:
     token = random_string(32, TOKEN_ALPHABET)
     ctx.set_cookie(plugin.challenge_cookie(ctx), sign(token, ctx.auth.secrets),
                    max_age=CHALLENGE_SECONDS)
-    verifications.create(ctx, token, json.dumps(data, separators=(",", ":"),
+    single_use_tokens.create(ctx, token, json.dumps(data, separators=(",", ":"),
                                                 ensure_ascii=False), CHALLENGE_SECONDS)
 
 
@@ -38,7 +38,7 @@ def take(plugin: PasskeyPlugin, ctx: Context, ceremony: str) -> dict[str, Any]:
     token = ctx.get_signed_cookie(plugin.challenge_cookie(ctx))
     if not token:
         raise pk_error(400, "CHALLENGE_NOT_FOUND")
-    row = verifications.consume(ctx, token)
+    row = single_use_tokens.consume(ctx, token)
     if row is None:
         raise pk_error(400, "CHALLENGE_NOT_FOUND")
     try:

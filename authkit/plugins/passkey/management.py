@@ -9,7 +9,7 @@ from pydantic import StringConstraints
 from ...errors import APIError
 from ...validation import Body
 from .errors import pk_error
-from .schema import MAX_CREDENTIAL_ID_LENGTH, TABLE, wire
+from .schema import MAX_CREDENTIAL_ID_LENGTH, MAX_NAME_LENGTH, TABLE, wire
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -28,12 +28,13 @@ class PasskeyIdBody(Body):
 class UpdatePasskeyBody(PasskeyIdBody):
     """``{id, name}``; the name is trimmed and must not be empty."""
 
-    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1)]
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1,
+                                           max_length=MAX_NAME_LENGTH)]
 
 
 def list_passkeys(ctx: Context) -> list[dict[str, Any]]:
-    """GET /passkey/list-user-passkeys."""
-    found = ctx.require_session()
+    """GET /passkey/list-user-passkeys (from a session the store still has)."""
+    found = ctx.require_session(sensitive=True)
     return [wire(r) for r in ctx.auth.storage.find_rows(TABLE, {"userId": found.user.id})]
 
 

@@ -25,7 +25,7 @@ from ...tokens import LOWER_ALPHANUMERIC, random_string
 from ...validation import Body
 from . import challenge
 from .errors import pk_error
-from .schema import MAX_CREDENTIAL_ID_LENGTH, TABLE, wire
+from .schema import MAX_CREDENTIAL_ID_LENGTH, MAX_NAME_LENGTH, TABLE, wire
 
 if TYPE_CHECKING:
     from ...endpoints.context import Context
@@ -53,7 +53,8 @@ class VerifyRegistrationBody(Body):
     """Body of ``/passkey/verify-registration``."""
 
     response: Any = None
-    name: Annotated[str, StringConstraints(strip_whitespace=True)] | None = None
+    name: Annotated[str, StringConstraints(strip_whitespace=True,
+                                           max_length=MAX_NAME_LENGTH)] | None = None
     createSession: bool | None = None
 
 
@@ -145,7 +146,11 @@ def verify_registration(plugin: PasskeyPlugin, ctx: Context) -> dict[str, Any]:
         log.info("passkey registration refused for user %s: %s", found.user.id, exc)
         raise pk_error(400, "FAILED_TO_VERIFY_REGISTRATION") from None
     credential_id = bytes_to_base64url(verified.credential_id)
-    if len(credential_id) > MAX_CREDENTIAL_ID_LENGTH:
+    # WebAuthn's step "the credential id is not yet registered": with attestation "none" any
+    # client can claim any id, and a second row with someone else's id would shadow theirs
+    # at sign-in (Better Auth does not check; authkit refuses).
+    if (len(credential_id) > MAX_CREDENTIAL_ID_LENGTH
+            or auth.storage.count_rows(TABLE, {"credentialID": credential_id})):
         raise pk_error(400, "FAILED_TO_VERIFY_REGISTRATION")
     row = auth.storage.create_row(TABLE, {
         "name": body.name or None,

@@ -30,6 +30,9 @@ PASSKEY_FIELDS: tuple[FieldSpec, ...] = (
     FieldSpec("aaguid", "string"),
 )
 
+# A label, not a document: and MySQL/MariaDB TEXT holds 64 KB, which a 1 MB body could exceed.
+MAX_NAME_LENGTH = 256
+
 # The indexed credentialID column is VARCHAR(255) on MySQL/MariaDB; a longer id can never be
 # stored, so it is refused before it reaches the database.
 MAX_CREDENTIAL_ID_LENGTH = 255

@@ -34,6 +34,7 @@ from ...errors import APIError
 from ...hooks import HookMatcher
 from ...mail.dispatch import one_line
 from ...ratelimit import PluginRateLimit
+from ...second_factor import SECOND_FACTOR_FIELD
 from ...storage.fields import FieldSpec
 from ..base import Plugin
 from . import backup_codes, interception, setup_routes, verify_routes
@@ -81,6 +82,7 @@ class TwoFactorPlugin(Plugin):
     id = "two-factor"
     error_codes = TWO_FACTOR_ERROR_CODES
     user_fields: Sequence[FieldSpec] = USER_FIELDS
+    session_fields: Sequence[FieldSpec] = (SECOND_FACTOR_FIELD,)
     tables: Mapping[str, Sequence[FieldSpec]] = {TABLE: TWO_FACTOR_FIELDS}
     # Better Auth's rule: 3 requests per 10 s per client on every /two-factor/* path, which
     # caps online guessing of the six-digit codes well below the lockout budget.

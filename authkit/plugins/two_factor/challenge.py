@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from ... import verifications
+from ... import single_use_tokens
 from ...models import Session, User
+from ...second_factor import FIELD, mark
 from .errors import tf_error
 
 if TYPE_CHECKING:
@@ -40,12 +41,12 @@ class Attempt:
 
     def record_failure(self) -> None:
         """Put the counter back one higher."""
-        verifications.create(self.ctx, self.identifier, str(self.attempts + 1), 0,
+        single_use_tokens.create(self.ctx, self.identifier, str(self.attempts + 1), 0,
                              expires_at=self.expires_at)
 
     def restore(self) -> None:
         """Put the counter back as it was."""
-        verifications.create(self.ctx, self.identifier, str(self.attempts), 0,
+        single_use_tokens.create(self.ctx, self.identifier, str(self.attempts), 0,
                              expires_at=self.expires_at)
 
 
@@ -72,7 +73,7 @@ class Verifier:
         if self.session is not None:
             return None
         identifier = f"2fa-attempts-{self.key}"
-        row = verifications.consume(ctx, identifier)
+        row = single_use_tokens.consume(ctx, identifier)
         if row is None:
             raise tf_error(401, "INVALID_TWO_FACTOR_COOKIE")
         try:
@@ -82,28 +83,33 @@ class Verifier:
         if attempts < 0:
             attempts = ATTEMPTS_PER_CHALLENGE
         if attempts >= ATTEMPTS_PER_CHALLENGE:
-            verifications.consume(ctx, self.key)
+            single_use_tokens.consume(ctx, self.key)
             ctx.expire_cookie(self.plugin.cookie(ctx, "two_factor"))
             raise tf_error(400, "TOO_MANY_ATTEMPTS_REQUEST_NEW_CODE")
         return Attempt(ctx, identifier, attempts, row.expires_at)
 
-    def success(self, ctx: Context, *, trust_device: bool = False) -> dict[str, Any]:
-        """The answer of a passed factor: ``{token, user}``.
+    def success(self, ctx: Context, factor: str, *,
+                trust_device: bool = False) -> dict[str, Any]:
+        """The answer of a passed ``factor``: ``{token, user}``.
 
-        Signed in: the current session. Sign-in: the challenge is consumed and a session is
-        created (``rememberMe: false`` survives as the ``dont_remember`` cookie), and with
+        Signed in: the current session, now marked as having passed ``factor`` (a step-up).
+        Sign-in: the challenge is consumed and a session is created with that mark
+        (``rememberMe: false`` survives as the ``dont_remember`` cookie), and with
         ``trust_device`` this browser skips the second factor for ``trust_device_max_age``.
         """
         if self.session is not None:
+            if ctx.auth.db.get_session(self.session.token) is not None:
+                mark(ctx, self.session, self.user, factor)
             return {"token": self.session.token, "user": self.user}
         auth = ctx.auth
         spec = self.plugin.cookie(ctx, "two_factor")
-        taken = verifications.consume(ctx, self.key)
+        taken = single_use_tokens.consume(ctx, self.key)
         if taken is None or taken.value != self.user.id:
             ctx.expire_cookie(spec)
             raise tf_error(401, "INVALID_TWO_FACTOR_COOKIE")
         dont_remember = ctx.get_signed_cookie(auth.cookies.dont_remember) is not None
-        session = auth.sessions.create(ctx, self.user, dont_remember=dont_remember, status=500)
+        session = auth.sessions.create(ctx, self.user, dont_remember=dont_remember, status=500,
+                                       extra={FIELD: factor})
         auth.sessions.set_cookies(ctx, session, self.user, dont_remember=dont_remember)
         ctx.expire_cookie(spec)
         if trust_device:
@@ -124,8 +130,8 @@ def resolve(plugin: TwoFactorPlugin, ctx: Context) -> Verifier:
     challenge_id = ctx.get_signed_cookie(plugin.cookie(ctx, "two_factor"))
     if not challenge_id:
         raise tf_error(401, "INVALID_TWO_FACTOR_COOKIE")
-    row = verifications.find(auth, challenge_id)
-    if not verifications.is_live(auth, row):
+    row = single_use_tokens.find(auth, challenge_id)
+    if not single_use_tokens.is_live(auth, row):
         raise tf_error(401, "INVALID_TWO_FACTOR_COOKIE")
     assert row is not None
     user = auth.db.get_user_by_id(row.value)

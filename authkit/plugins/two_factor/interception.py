@@ -14,8 +14,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ... import verifications
+from ... import single_use_tokens
 from ...errors import APIError
+from ...second_factor import mark
 from ...tokens import random_string, sign
 from .schema import TABLE
 from .trust import TRUST_ALPHABET
@@ -44,6 +45,8 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     if trust_value is not None:
         if plugin.trust.is_trusted(ctx, trust_value, user.id):
             plugin.trust.rotate(ctx, trust_value, user.id)
+            _drop_cache_cookies(ctx)
+            ctx.new_session.session = mark(ctx, session, user, "trusted-device")
             return None
         ctx.expire_cookie(plugin.trust.spec(ctx))
     _drop_session_cookies(ctx)
@@ -52,9 +55,9 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     options = plugin.options
     max_age = options.two_factor_cookie_max_age
     challenge_id = f"2fa-{random_string(20, TRUST_ALPHABET)}"
-    verifications.create(ctx, challenge_id, user.id, max_age)
-    row = verifications.find(auth, challenge_id)
-    verifications.create(ctx, f"2fa-attempts-{challenge_id}", "0", max_age,
+    single_use_tokens.create(ctx, challenge_id, user.id, max_age)
+    row = single_use_tokens.find(auth, challenge_id)
+    single_use_tokens.create(ctx, f"2fa-attempts-{challenge_id}", "0", max_age,
                          expires_at=row.expires_at if row is not None else None)
     ctx.set_cookie(plugin.cookie(ctx, "two_factor"), sign(challenge_id, auth.secrets),
                    max_age=max_age)
@@ -66,6 +69,13 @@ def intercept(plugin: TwoFactorPlugin, ctx: Context, result: Any) -> Any:
     if options.otp_enabled:
         methods.append("otp")
     return {"twoFactorRedirect": True, "twoFactorMethods": methods}
+
+
+def _drop_cache_cookies(ctx: Context) -> None:
+    """Withdraw the cookie-cache copy the sign-in queued (``mark`` writes a new one)."""
+    name = ctx.auth.cookies.session_data.name
+    ctx.response_headers = [(k, v) for k, v in ctx.response_headers
+                            if not (k.lower() == "set-cookie" and v.startswith(name))]
 
 
 def _drop_session_cookies(ctx: Context) -> None:

@@ -7,12 +7,12 @@ password, because each reveals or replaces a credential.
 
 from __future__ import annotations
 
-import time
 from typing import TYPE_CHECKING, Any, Literal
 
 from ...crypto.symmetric import symmetric_encrypt
 from ...errors import APIError
 from ...models import Session, SessionWithUser, User
+from ...second_factor import FIELD
 from ...validation import Body, CoercedStr
 from . import backup_codes, totp
 from .errors import tf_error, totp_not_configured
@@ -62,11 +62,16 @@ class SecretBody(Body):
     secret: str
 
 
-def rotate_session(ctx: Context, current: Session, user: User) -> Session:
+def rotate_session(ctx: Context, current: Session, user: User,
+                   factor: str | None = None) -> Session:
     """Replace the caller's session with a new one (new token, same extras): the answer to
-    every change of the user's 2FA state, so a token copied before it stops working."""
+    every change of the user's 2FA state, so a token copied before it stops working.
+    ``factor``: the second factor just passed, recorded on the new session."""
     auth = ctx.auth
-    new = auth.sessions.create(ctx, user, extra=dict(current.extra), status=500)
+    extra = dict(current.extra)
+    if factor is not None:
+        extra[FIELD] = factor
+    new = auth.sessions.create(ctx, user, extra=extra, status=500)
     auth.sessions.reissue_cookies(ctx, new, user)
     auth.db.delete_session(ctx, current.token)
     return new
@@ -181,5 +186,5 @@ def generate_totp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
     tot = plugin.options.totp_options
     if tot.disable:
         raise totp_not_configured()
-    return {"code": totp.code_at(ctx.body.secret, time.time(), digits=tot.digits,
+    return {"code": totp.code_at(ctx.body.secret, ctx.auth.now().timestamp(), digits=tot.digits,
                                  period=tot.period)}

@@ -14,7 +14,7 @@ import hashlib
 import hmac
 from typing import TYPE_CHECKING
 
-from ... import verifications
+from ... import single_use_tokens
 from ...tokens import random_string, sign
 
 if TYPE_CHECKING:
@@ -46,7 +46,7 @@ class TrustedDevices:
         auth = ctx.auth
         max_age = self.plugin.options.trust_device_max_age
         trust_id = f"trust-device-{random_string(32, TRUST_ALPHABET)}"
-        verifications.create(ctx, trust_id, user_id, max_age)
+        single_use_tokens.create(ctx, trust_id, user_id, max_age)
         value = f"{_mac(auth.secrets.current, user_id, trust_id)}!{trust_id}"
         ctx.set_cookie(self.spec(ctx), sign(value, auth.secrets), max_age=max_age)
 
@@ -63,12 +63,12 @@ class TrustedDevices:
         if not any(hmac.compare_digest(_mac(s, user_id, trust_id).encode("ascii"), given)
                    for s in ctx.auth.secrets.all):
             return False
-        row = verifications.find(ctx.auth, trust_id)
-        return verifications.is_live(ctx.auth, row) and row is not None and row.value == user_id
+        row = single_use_tokens.find(ctx.auth, trust_id)
+        return single_use_tokens.is_live(ctx.auth, row) and row is not None and row.value == user_id
 
     def rotate(self, ctx: Context, value: str, user_id: str) -> None:
         """Replace a used trust with a new one."""
-        verifications.consume(ctx, value.partition("!")[2])
+        single_use_tokens.consume(ctx, value.partition("!")[2])
         self.issue(ctx, user_id)
 
     def revoke(self, ctx: Context) -> None:
@@ -78,5 +78,5 @@ class TrustedDevices:
             return
         trust_id = value.partition("!")[2]
         if trust_id:
-            verifications.consume(ctx, trust_id)
+            single_use_tokens.consume(ctx, trust_id)
         ctx.expire_cookie(self.spec(ctx))

@@ -11,12 +11,12 @@ from __future__ import annotations
 import hmac
 from typing import TYPE_CHECKING, Any
 
-from ... import verifications
+from ... import single_use_tokens
 from ...crypto.symmetric import symmetric_decrypt, symmetric_encrypt
 from ...errors import APIError
+from ...single_use_tokens import hash_identifier
 from ...tokens import random_string
 from ...validation import MISSING, Body, validate
-from ...verifications import hash_identifier
 from . import backup_codes, totp
 from .challenge import Verifier, resolve
 from .errors import otp_not_configured, tf_error, totp_not_configured
@@ -89,11 +89,11 @@ def verify_totp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
         reset_failures(ctx, opts.account_lockout, row)
     if row.get("verified") is not True:
         if not v.user.extra.get("twoFactorEnabled") and v.session is not None:
-            rotate_session(ctx, v.session, set_enabled(ctx, v.user, True))
+            rotate_session(ctx, v.session, set_enabled(ctx, v.user, True), "totp")
         ctx.auth.storage.update_rows(TABLE, {"id": row["id"]}, {"verified": True})
     # Signed in, the answer carries the request's (now replaced) token and the user as it was
     # before, as Better Auth answers; the new session is in the Set-Cookie.
-    return v.success(ctx, trust_device=bool(ctx.body.trustDevice))
+    return v.success(ctx, "totp", trust_device=bool(ctx.body.trustDevice))
 
 
 def _stored_otp(plugin: TwoFactorPlugin, ctx: Context, code: str) -> str:
@@ -129,7 +129,7 @@ def send_otp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
         ctx.body = validate(SendOtpBody, ctx.raw_body, "body")
     v = resolve(plugin, ctx)
     code = random_string(otp.digits, "0123456789")
-    verifications.create(ctx, f"2fa-otp-{v.key}", f"{_stored_otp(plugin, ctx, code)}:0",
+    single_use_tokens.create(ctx, f"2fa-otp-{v.key}", f"{_stored_otp(plugin, ctx, code)}:0",
                          otp.period * 60)
     plugin.deliver_otp(ctx, v.user, code)
     return {"status": True}
@@ -143,7 +143,7 @@ def verify_otp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
     if row is not None:
         assert_not_locked(ctx, opts.account_lockout, row)
     identifier = f"2fa-otp-{v.key}"
-    taken = verifications.consume(ctx, identifier)
+    taken = single_use_tokens.consume(ctx, identifier)
     if taken is None:
         raise tf_error(400, "OTP_HAS_EXPIRED")
     stored, _, counter = taken.value.rpartition(":")
@@ -161,10 +161,10 @@ def verify_otp(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
             if v.session is None:
                 raise APIError(400, "FAILED_TO_CREATE_SESSION")
             updated = set_enabled(ctx, v.user, True)
-            new = rotate_session(ctx, v.session, updated)
+            new = rotate_session(ctx, v.session, updated, "otp")
             return {"token": new.token, "user": updated}
-        return v.success(ctx, trust_device=bool(ctx.body.trustDevice))
-    verifications.create(ctx, identifier, f"{stored}:{attempts + 1}", 0,
+        return v.success(ctx, "otp", trust_device=bool(ctx.body.trustDevice))
+    single_use_tokens.create(ctx, identifier, f"{stored}:{attempts + 1}", 0,
                          expires_at=taken.expires_at)
     if row is not None:
         record_failure(ctx, opts.account_lockout, row)
@@ -200,7 +200,7 @@ def verify_backup_code(plugin: TwoFactorPlugin, ctx: Context) -> dict[str, Any]:
     if v.signing_in:
         reset_failures(ctx, opts.account_lockout, row)
     if not body.disableSession:
-        return v.success(ctx, trust_device=bool(body.trustDevice))
+        return v.success(ctx, "backup-code", trust_device=bool(body.trustDevice))
     out: dict[str, Any] = {}
     if v.session is not None:
         out["token"] = v.session.token

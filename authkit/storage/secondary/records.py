@@ -1,4 +1,5 @@
-"""Sessions and verification values in secondary storage, under Better Auth's keys (§9.3).
+"""Sessions and verification values in secondary storage, under Better Auth's keys
+(docs/wire-compatibility.md#secondary-storage).
 
 Keys and values are those of Better Auth 1.7, so a Node server sharing the store reads them:
 
@@ -12,7 +13,8 @@ Sessions live only here unless ``session.store_session_in_database``; verificati
 unless ``verification.store_in_database`` (then both are written, the database is the
 authority and the store a cache).
 
-When the store is down (SECURITY.md §5.8, SEC-97): data held only here cannot be read or
+When the store is down (docs/security.md#decisions, docs/security.md#outages): data held only here
+cannot be read or
 revoked, so those calls raise ``SecondaryStorageUnavailable`` (503, never "signed out").
 Where the database holds the data, reads fall back to it. A revocation is never lost: it
 runs inside a database transaction that rolls back when the store cannot be updated, so it
@@ -315,7 +317,7 @@ class SecondaryRecords:
     @contextmanager
     def _atomic(self, db: Database) -> Iterator[tuple[Any, Remember]]:
         # The store is written before the database commits; if either fails, both are put
-        # back: a revocation happens in both places or in neither (SEC-97).
+        # back: a revocation happens in both places or in neither (docs/security.md#outages).
         if db._tx is not None:
             yield db._tx, db.on_rollback
             return
@@ -460,7 +462,7 @@ class SecondaryRecords:
             self.store.delete(old_token)
             self.store.set(session.token, value, ttl)
         elif not self._write(session.token, value, ttl, only_if_present=True):
-            return False  # signed out meanwhile: a refresh must not revive it (SEC-92)
+            return False  # signed out meanwhile: a refresh must not revive it (docs/security.md#concurrency)
         self._change_references(session.user_id, drop=gone, add=session)
         return True
 
@@ -570,7 +572,7 @@ class SecondaryRecords:
         """Take the value once: ``get_and_delete`` in the store, or the database's DELETE.
 
         Inside a transaction that later rolls back, a value taken from the store is put back,
-        so a failed reset leaves its token usable (SEC-95).
+        so a failed reset leaves its token usable (docs/security.md#outages).
         """
         key = f"verification:{identifier}"
         if not self.verification_in_db:

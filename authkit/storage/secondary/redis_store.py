@@ -8,7 +8,7 @@ optimistic ``WATCH``/``MULTI`` transaction, retried when another instance change
 between.
 
 A connection failure or timeout raises ``SecondaryStorageUnavailable``, which the HTTP layer
-answers 503 rather than guessing (SECURITY.md §5.8). redis-py reconnects by itself on the
+answers 503 rather than guessing (docs/security.md#decisions). redis-py reconnects by itself on the
 next call, so service resumes without a restart once Redis is back.
 """
 

@@ -1,4 +1,5 @@
-"""Secondary storage (spec §9.3): a key-value store shared by every instance of the service.
+"""Secondary storage (docs/wire-compatibility.md#secondary-storage): a key-value store shared by
+every instance of the service.
 
 ``SecondaryStorage`` is Better Auth 1.7's interface in Python: ``get``, ``set`` with a TTL in
 seconds, ``delete``, an atomic ``get_and_delete`` (single-use values) and an atomic
@@ -8,7 +9,7 @@ instances. Pass either as ``AuthKit(secondary_storage=...)``.
 
 An implementation that cannot reach its server raises ``SecondaryStorageUnavailable``; it is
 a ``StorageUnavailable``, so a request that cannot do without the store is answered 503 and
-never treated as "signed out" (SECURITY.md §5.8).
+never treated as "signed out" (docs/security.md#decisions).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Fixtures of the admin plugin tests: SECURITY.md's B0 cast.
+"""Fixtures of the admin plugin tests: the admin tests' cast of users.
 
 ``alice`` and ``bob`` (role user), ``root`` (role admin), ``support`` (custom role
 ``{user: [list, get]}``), ``editor`` (``{user: [update]}``, to show that update-user checks

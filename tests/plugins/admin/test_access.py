@@ -1,5 +1,5 @@
 """Access control: statements, roles, the OR connector, comma-joined roles, admin_user_ids
-(spec §3.1)."""
+(docs/wire-compatibility.md#roles)."""
 
 from __future__ import annotations
 

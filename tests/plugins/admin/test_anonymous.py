@@ -1,4 +1,5 @@
-"""SEC-58: an anonymous caller learns nothing from the admin routes. Every route of the
+"""docs/security.md#account-enumeration: an anonymous caller learns nothing from the admin routes.
+Every route of the
 plugin's endpoint table (not a hand-kept list, so a new route is covered the day it lands)
 answers a well-formed request with a bare 401, with or without a forged session cookie, and
 changes nothing; ``get-user`` cannot tell an existing id from a missing one."""
@@ -55,7 +56,7 @@ def bare(res: Result) -> tuple[int, bytes, tuple[tuple[str, str], ...]]:
 @pytest.mark.parametrize("cookie", [None, FORGED], ids=["no-cookie", "forged-cookie"])
 def test_every_admin_route_is_401_to_an_anonymous_caller(cast: Cast, name: str,
                                                          cookie: dict[str, str] | None
-                                                         ) -> None:  # SEC-58
+                                                         ) -> None:  # docs/security.md#account-enumeration
     bob = cast.client("bob")
     bob_token = bob.get(BASE + "/get-session").json["session"]["token"]
     method, url, kw = request_for(cast, name, samples(cast, bob_token))
@@ -80,7 +81,7 @@ def test_every_admin_route_is_401_to_an_anonymous_caller(cast: Cast, name: str,
 
 
 @pytest.mark.parametrize("cookie", [None, FORGED], ids=["no-cookie", "forged-cookie"])
-def test_get_user_cannot_probe_ids(cast: Cast, cookie: dict[str, str] | None) -> None:  # SEC-58
+def test_get_user_cannot_probe_ids(cast: Cast, cookie: dict[str, str] | None) -> None:  # docs/security.md#account-enumeration
     url = BASE + "/admin/get-user"
     answers = [cast.anonymous().get(url, query={"id": user_id}, headers=cookie)
                for user_id in (cast.ids["bob"], "no-such-user-id", cast.ids["root"])]

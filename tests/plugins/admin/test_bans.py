@@ -1,5 +1,5 @@
 """Bans: sessions end, sign-in is refused, expiry lifts the ban, the race with sign-in is
-closed (spec §3.1 "Ban enforcement"; SECURITY.md SEC-70, SEC-71)."""
+closed (docs/wire-compatibility.md#roles "Ban enforcement"; docs/security.md#authorization)."""
 
 from __future__ import annotations
 
@@ -103,11 +103,12 @@ CACHE_MAX_AGE = 300
 @pytest.mark.parametrize("run", range(20))
 def test_ban_racing_sign_in_leaves_no_valid_session(make_auth: Any, db_url: str, clock: Any,
                                                     run: int, cookie_cache: bool) -> None:
-    """SEC-71: sign-ins in a tight loop while root bans alice; once ban-user has returned,
+    """docs/security.md#authorization: sign-ins in a tight loop while root bans alice; once ban-user
+    has returned,
     alice owns no valid session, and no later sign-in gets one; checked again 1 s later and
     after the cache window. Every cookie the loop was handed (before or after the ban) reads
     as no session from the store; with the cookie cache on, a cached copy may still answer
-    until max_age (SEC-70, documented), and no longer."""
+    until max_age (docs/security.md#authorization, documented), and no longer."""
     options: dict[str, Any] = {}
     if cookie_cache:
         options["session"] = {"cookie_cache": {"enabled": True, "max_age": CACHE_MAX_AGE}}
@@ -183,7 +184,8 @@ def test_ban_racing_sign_in_leaves_no_valid_session(make_auth: Any, db_url: str,
 
 def test_with_the_cookie_cache_a_banned_cookie_is_refused_where_it_matters(
         make_cast: Any) -> None:
-    """SEC-70, cache on: the cached cookie may still read as a session for up to max_age,
+    """docs/security.md#authorization, cache on: the cached cookie may still read as a session for
+    up to max_age,
     but admin routes and sensitive routes read the store and answer 401."""
     cast = make_cast(auth_options={"session": {"cookie_cache": {"enabled": True,
                                                                 "max_age": 300}}})
@@ -201,7 +203,8 @@ def test_with_the_cookie_cache_a_banned_cookie_is_refused_where_it_matters(
 
 @pytest.mark.parametrize("method", ["GET", "HEAD"])
 def test_safe_methods_never_ban(cast: Cast, method: str) -> None:
-    """SEC-35: GET/HEAD on /admin/ban-user with an admin's cookie and the body as a query →
+    """docs/security.md#origins-and-csrf: GET/HEAD on /admin/ban-user with an admin's cookie and the
+    body as a query →
     404 (Better Auth has no 405), nothing changes."""
     alice = cast.client("alice")
     res = cast.client("root").request(method, A + "/ban-user",

@@ -1,4 +1,5 @@
-"""Impersonation round trip, the admin_session cookie, and the guards around it (spec §3.2)."""
+"""Impersonation round trip, the admin_session cookie, and the guards around it
+(docs/wire-compatibility.md#admin-endpoints)."""
 
 from __future__ import annotations
 
@@ -122,7 +123,8 @@ def test_dont_remember_admin_comes_back_as_dont_remember(cast: Cast) -> None:
 
 
 def test_vetoed_impersonation_session_is_500_failed_to_create_user(make_cast: Any) -> None:
-    """Spec §3.3: FAILED_TO_CREATE_USER (500) on impersonate-user when no session is made."""
+    """docs/wire-compatibility.md#admin-error-codes: FAILED_TO_CREATE_USER (500) on impersonate-user
+    when no session is made."""
     veto = {"session": {"create": {"before": lambda data, ctx: (
         False if data.get("impersonatedBy") else None)}}}
     cast = make_cast(auth_options={"database_hooks": veto})

@@ -1,5 +1,6 @@
 """GET /admin/list-users: search, filter, sort, pages and totals on SQLite, PostgreSQL and
-MariaDB, and the injection cases of SECURITY.md (SEC-74, SEC-86)."""
+MariaDB, and the injection cases of docs/security.md (docs/security.md#authorization,
+docs/security.md#input-validation)."""
 
 from __future__ import annotations
 
@@ -120,7 +121,8 @@ def test_sort_directions_and_stable_pages(listing: Any) -> None:
     {"offset": "2.5"},
 ])
 def test_what_cannot_run_is_an_empty_page_and_harms_nothing(listing: Any, query: Any) -> None:
-    """SEC-74: unknown columns, injected names and bad values never reach SQL as text."""
+    """docs/security.md#authorization: unknown columns, injected names and bad values never reach
+    SQL as text."""
     assert run(listing, **query) == {"users": [], "total": 0}
     auth, _ = listing
     with auth.storage.engine.connect() as conn:
@@ -129,7 +131,8 @@ def test_what_cannot_run_is_an_empty_page_and_harms_nothing(listing: Any, query:
 
 
 def test_wildcards_and_quotes_match_literally(listing: Any) -> None:
-    """SEC-74 / SEC-86: % and _ are characters, quotes are data."""
+    """docs/security.md#authorization / docs/security.md#input-validation: % and _ are characters,
+    quotes are data."""
     assert emails(run(listing, searchField="name", searchValue="%")) == ["edward@example.com"]
     assert run(listing, searchField="name", searchValue="1_0")["total"] == 0
     assert emails(run(listing, searchValue="_")) == ["dora_x@example.com"]

@@ -1,4 +1,5 @@
-"""Admin actions and ban refusals are structured log events (issue 6 item 7; SEC-83, SEC-89):
+"""Admin actions and ban refusals are structured log events (issue 6 item 7;
+docs/security.md#input-validation, docs/security.md#errors):
 one record per action with the admin as ``user_id``, the target, the client's IP and user agent,
 and never a cookie, token or password."""
 

@@ -3,8 +3,9 @@ driven by the official `better-auth` client with `adminClient()`, against `authk
 started with AUTHKIT_ADMIN_EMAILS=admin@example.com (issue 5, "Done when").
 
 `authkit serve` is configured like the reference server it was written for: Better Auth's
-default `revokeSessionsOnPasswordReset: false` (authkit's own default is true, SECURITY.md
-§5.3, and would sign alice out before the admin steps). Skipped without node/npm.
+default `revokeSessionsOnPasswordReset: false` (authkit's own default is true,
+docs/security.md#decisions, and would sign alice out before the admin steps). Skipped without
+node/npm.
 """
 
 from __future__ import annotations

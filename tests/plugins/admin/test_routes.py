@@ -1,5 +1,6 @@
 """Every /admin/* route over WSGI and ASGI: the permission matrix and each error code
-(spec §3.2, §3.3; SECURITY.md SEC-67, SEC-73)."""
+(docs/wire-compatibility.md#admin-endpoints, docs/wire-compatibility.md#admin-error-codes;
+docs/security.md#authorization)."""
 
 from __future__ import annotations
 
@@ -104,7 +105,8 @@ def test_has_permission_follows_the_callers_own_role(cast: Cast) -> None:
     for caller, granted in GRANTS.items():
         res = cast.client(caller).post(url, json=ask)
         assert res.json == {"error": None, "success": "user:list" in granted}, caller
-    # The body's userId/role never change what the caller may do (§13.6, SEC-73).
+    # The body's userId/role never change what the caller may do
+    # (docs/wire-compatibility.md#corrections, docs/security.md#authorization).
     res = cast.client("alice").post(url, json={**ask, "role": "admin",
                                                "userId": cast.ids["root"]})
     assert res.json["success"] is False
@@ -231,7 +233,8 @@ def test_any_role_string_is_accepted_with_the_default_roles(make_cast: Any) -> N
 
 
 def test_per_field_permissions_of_update_user(cast: Cast) -> None:
-    """SEC-67: update rights alone do not reach role, ban, email or phone fields."""
+    """docs/security.md#authorization: update rights alone do not reach role, ban, email or phone
+    fields."""
     bob = cast.ids["bob"]
     cases = [({"role": "admin"}, "YOU_ARE_NOT_ALLOWED_TO_CHANGE_USERS_ROLE"),
              ({"banned": True}, "YOU_ARE_NOT_ALLOWED_TO_BAN_USERS"),
@@ -252,7 +255,7 @@ def test_per_field_permissions_of_update_user(cast: Cast) -> None:
 
 
 def test_support_is_refused_everything_but_list_and_get(cast: Cast) -> None:
-    """SEC-67, the support role's list."""
+    """docs/security.md#authorization, the support role's list."""
     bob = cast.ids["bob"]
     for path, body, code in (
             ("/set-role", {"userId": bob, "role": "admin"},
@@ -278,7 +281,7 @@ def test_create_user_with_a_role_needs_set_role(cast: Cast) -> None:
 
 
 def test_create_user_over_http_without_session_is_401_whatever_the_body(cast: Cast) -> None:
-    """SEC-73: no body field switches the session check off."""
+    """docs/security.md#authorization: no body field switches the session check off."""
     for extra in ({}, {"userId": cast.ids["root"]}, {"role": "admin"},
                   {"data": {"role": "admin"}}):
         res = cast.anonymous().post(A + "/create-user", json={
@@ -291,7 +294,7 @@ def test_create_user_in_process_relaxation_needs_no_headers(cast: Cast) -> None:
     api = cast.auth.api
     user = api.create_user(body={"email": "Srv@Example.com", "name": "Srv"})["user"]
     assert user.email == "srv@example.com" and user.extra["role"] == "user"
-    # No password: no credential account, so no sign-in (SEC-01 c).
+    # No password: no credential account, so no sign-in (docs/security.md#credentials c).
     assert cast.auth.db.get_credential_account(user.id) is None
     # With headers (even empty ones) the caller is someone: no session is a 401.
     with pytest.raises(APIError) as err:

@@ -1,4 +1,5 @@
-"""The plugin's columns, indexes and database hooks (spec §3.1; SECURITY.md SEC-68)."""
+"""The plugin's columns, indexes and database hooks (docs/wire-compatibility.md#roles;
+docs/security.md#authorization)."""
 
 from __future__ import annotations
 
@@ -33,7 +34,7 @@ def test_default_role_option(kind: str, make_auth: Any) -> None:
 @pytest.mark.parametrize("field,value", [("role", "admin"), ("banReason", "x"),
                                          ("banExpires", "2030-01-01T00:00:00.000Z")])
 def test_mass_assignment_on_sign_up_is_refused(client: Any, field: str, value: Any) -> None:
-    """SEC-68: input=False fields cannot be set by the user signing up."""
+    """docs/security.md#authorization: input=False fields cannot be set by the user signing up."""
     res = client.post("/api/auth/sign-up/email", json={
         "email": "m@example.com", "password": "correct-horse-1", "name": "M", field: value})
     assert res.status == 400
@@ -51,7 +52,7 @@ def test_sign_up_cannot_ban_itself_out_or_verify_or_impersonate(client: Any) -> 
 
 
 def test_update_user_cannot_set_admin_fields(client: Any) -> None:
-    """SEC-68 on /update-user: the row is unchanged."""
+    """docs/security.md#authorization on /update-user: the row is unchanged."""
     sign_up(client)
     for field, value in (("role", "admin"), ("banned", True), ("banReason", "x")):
         res = client.post("/api/auth/update-user", json={field: value})

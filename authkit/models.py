@@ -204,13 +204,14 @@ class Account:
 
     def to_json(self) -> dict[str, Any]:
         """The list-accounts shape: never the hash or provider tokens."""
+        # Better Auth's key order (the row id comes after the dates).
         return {
-            "id": self.id,
-            "providerId": self.provider_id,
             "accountId": self.account_id,
+            "providerId": self.provider_id,
             "userId": self.user_id,
             "createdAt": iso(self.created_at),
             "updatedAt": iso(self.updated_at),
+            "id": self.id,
             "scopes": [s for s in (self.scope or "").split(",") if s],
         }
 

@@ -17,7 +17,7 @@ from .tokens import SecretList, generate_id, random_string, sign
 
 if TYPE_CHECKING:
     from .config import SessionOptions
-    from .cookies import AuthCookies
+    from .cookies import AuthCookies, CookieSpec
     from .core import AuthKit
     from .db import Database
     from .endpoints.context import Context
@@ -49,6 +49,9 @@ class SessionService:
         self.now = now
         self.db = db
         self.cookie_cache = cookie_cache
+        # Cookies a plugin ties to the session, expired with it (the social plugin's
+        # cookie-strategy OAuth state, as Better Auth's deleteSessionCookie does).
+        self.cleared_with_session: list[CookieSpec] = []
 
     # -- creation ------------------------------------------------------------------------
     def create(self, ctx: Context, user: User, *, dont_remember: bool = False,
@@ -127,6 +130,8 @@ class SessionService:
         """Queue the deletion of every session cookie (docs/wire-compatibility.md#sign-out)."""
         ctx.expire_cookie(self.cookies.session_token)
         ctx.expire_cookie(self.cookies.session_data)
+        for spec in self.cleared_with_session:
+            ctx.expire_cookie(spec)
         self.cookie_cache.clean(ctx)  # and its .0, .1 ... chunks
         ctx.expire_cookie(self.cookies.dont_remember)
 

@@ -31,6 +31,10 @@ API_KEY_ERROR_CODES: dict[str, str] = {
     "SERVER_ONLY_PROPERTY": "The property you're trying to set can only be set from the server "
                             "auth instance only.",
     "NAME_REQUIRED": "API Key name is required.",
+    "ORGANIZATION_PLUGIN_REQUIRED": "Organization plugin is required for organization-owned API "
+                                    "keys. Please install and configure the organization plugin.",
+    "USER_NOT_MEMBER_OF_ORGANIZATION": "You are not a member of the organization that owns this "
+                                       "API key.",
 }
 
 

@@ -12,6 +12,7 @@ from pydantic import Field
 
 from ...endpoints.registry import Endpoint, endpoint
 from ...errors import APIError
+from ...js import truthy
 from ...models import SessionWithUser
 from ...storage.query import Condition, Sort
 from ...tokens import random_string
@@ -40,7 +41,7 @@ Count = Annotated[int, Field(ge=0)]
 class CreateBody(Body):
     """Body of ``/api-key/create``."""
 
-    name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
+    name: str | None = None  # length checked by _check_name (INVALID_NAME_LENGTH)
     prefix: Annotated[str, Field(pattern=r"^[a-zA-Z0-9_-]+$", max_length=_MAX_TEXT),
                       Message(_PREFIX_MESSAGE)] | None = None
     expiresIn: Any = None  # a number >= 1, or null (checked by _number)
@@ -69,7 +70,7 @@ class UpdateBody(Body):
 
     keyId: str
     userId: str | None = None
-    name: Annotated[str, Field(max_length=_MAX_TEXT)] | None = None
+    name: str | None = None  # length checked by _check_name (INVALID_NAME_LENGTH)
     enabled: bool | None = None
     expiresIn: Any = None  # a number >= 1, or null: null removes the expiry
     metadata: Any = None
@@ -157,7 +158,8 @@ def _check_expires_in(plugin: ApiKeyPlugin, seconds: float) -> None:
 
 
 def _check_name(plugin: ApiKeyPlugin, name: str) -> None:
-    if not plugin.options.min_name_length <= len(name) <= plugin.options.max_name_length:
+    # _MAX_TEXT too: a configured maximum above it must still not reach the database.
+    if len(name) > _MAX_TEXT or not plugin.options.min_name_length <= len(name) <= plugin.options.max_name_length:
         raise key_error(400, "INVALID_NAME_LENGTH")
 
 
@@ -180,7 +182,9 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         raise key_error(401, "UNAUTHORIZED_SESSION")
     reference_id = session.user.id if session is not None else str(body.userId)
     metadata = body.metadata
-    if metadata:
+    # JavaScript truthiness, as Better Auth's `if (metadata)`: {} and [] count, 0 and "" do not.
+    has_metadata = truthy(metadata)
+    if has_metadata:
         if not opts.enable_metadata:
             raise key_error(400, "METADATA_DISABLED")
         if not isinstance(metadata, (dict, list)):
@@ -215,7 +219,7 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "expiresAt": now + timedelta(seconds=expires_in) if expires_in else None,
         "referenceId": reference_id,
         "lastRefillAt": None, "lastRequest": None,
-        "metadata": _metadata_text(metadata if metadata else None),
+        "metadata": _metadata_text(metadata if has_metadata else None),
         "rateLimitMax": body.rateLimitMax if body.rateLimitMax is not None
         else opts.rate_limit_max,
         "rateLimitTimeWindow": body.rateLimitTimeWindow if body.rateLimitTimeWindow is not None
@@ -227,7 +231,9 @@ def create(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
         "requestCount": 0,
         "permissions": json.dumps(permissions, separators=(",", ":")) if permissions else None,
     })
-    return wire(row, key=key)
+    # Better Auth echoes the metadata as sent (`metadata ?? null`): a falsy value such as
+    # false or 0 comes back although the row stores none.
+    return {**wire(row, key=key), "metadata": metadata}
 
 
 def _own_key(ctx: Context, key_id: str, user_id: str) -> dict[str, Any]:
@@ -347,6 +353,8 @@ def list_keys(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     query: ListQuery = ctx.query
     found = ctx.require_session(sensitive=True)
     limit, offset = _count(query.limit, "limit"), _count(query.offset, "offset")
+    if query.organizationId:
+        return _list_organization_keys(ctx, query.organizationId, found.user.id, limit, offset)
     sort = None
     if query.sortBy is not None:
         # Better Auth answers an unknown column with a bare 500; a 400 says what is wrong.
@@ -362,6 +370,28 @@ def list_keys(plugin: ApiKeyPlugin, ctx: Context) -> dict[str, Any]:
     rows = storage.find_rows(MODEL, where, sort=sort, limit=limit, offset=offset or 0)
     out: dict[str, Any] = {"apiKeys": [_read(plugin, ctx, r) for r in rows],
                            "total": storage.count_rows(MODEL, where)}
+    if limit is not None:
+        out["limit"] = limit
+    if offset is not None:
+        out["offset"] = offset
+    return out
+
+
+def _list_organization_keys(ctx: Context, organization_id: str, user_id: str,
+                            limit: int | None, offset: int | None) -> dict[str, Any]:
+    """``organizationId`` asks for organization-owned keys, which authkit's single user-owned
+    key configuration never mints: Better Auth's membership checks, then an empty list.
+
+    Without the organization plugin Better Auth answers ORGANIZATION_PLUGIN_REQUIRED with a
+    500; authkit gives the same code with a 400 (a request the server cannot serve is no
+    server fault)."""
+    auth = ctx.auth
+    if not any(p.id == "organization" for p in auth.plugins):
+        raise key_error(400, "ORGANIZATION_PLUGIN_REQUIRED")
+    if len(organization_id) > _MAX_TEXT or auth.storage.find_row(
+            "member", {"userId": user_id, "organizationId": organization_id}) is None:
+        raise key_error(403, "USER_NOT_MEMBER_OF_ORGANIZATION")
+    out: dict[str, Any] = {"apiKeys": [], "total": 0}
     if limit is not None:
         out["limit"] = limit
     if offset is not None:

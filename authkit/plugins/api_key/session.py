@@ -34,7 +34,11 @@ class KeySession(SessionWithUser):
     credential = "api-key"
 
     def to_json(self) -> dict[str, Any]:
-        return {"user": self.user.to_json(), "session": self.session.to_json()}
+        # Better Auth's hook builds this session object by hand, in this key order.
+        stored = self.session.to_json()
+        order = ("id", "token", "userId", "userAgent", "ipAddress", "createdAt", "updatedAt",
+                 "expiresAt")
+        return {"user": self.user.to_json(), "session": {k: stored[k] for k in order}}
 
 
 def presented_key(plugin: ApiKeyPlugin, ctx: Context) -> str | None:

@@ -193,7 +193,13 @@ class Routes:
         """Sign in (or up) with a sign-in code."""
         auth = ctx.auth
         body: SignInBody = ctx.body
-        email = checked_email(body.email)
+        if len(body.email) > MAX_EMAIL:
+            raise APIError(400, "INVALID_EMAIL", "Invalid email")  # before the database
+        email = body.email.lower()
+        if not is_valid_email(email):
+            # Better Auth does not validate the address here: it looks for its code, and no
+            # code is ever sent to an address send-verification-otp refuses.
+            raise otp_error("INVALID_OTP")
         self.plugin.store.verify(ctx, identifier("sign-in", email), body.otp)
         user = auth.db.get_user_by_email(email)
         if user is None:
@@ -246,6 +252,10 @@ class Routes:
             return VerifyEmailResult(session.token, updated)
         current = optional_session(ctx)
         if current is not None and current.user.id == updated.id:
-            auth.sessions.reissue_cookies(ctx, current.session, updated)
-            ctx.new_session = None  # the same session, not a new sign-in
+            # Better Auth refreshes only the cookie cache (setCookieCache): nothing is sent
+            # when the cache is off, and the session cookie itself is not re-issued.
+            sessions = auth.sessions
+            dont_remember = ctx.get_signed_cookie(sessions.cookies.dont_remember) is not None
+            sessions.cookie_cache.write(ctx, current.session, updated,
+                                        dont_remember=dont_remember)
         return VerifyEmailResult(None, updated)

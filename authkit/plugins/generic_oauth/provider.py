@@ -229,7 +229,8 @@ class GenericOAuthProvider(OAuthProvider):
         user = UserInfo(id=str(account_id), email=email if isinstance(email, str) else None,
                         email_verified=verified(data.get("email_verified")),
                         name=name if isinstance(name, str) else "",
-                        image=picture if isinstance(picture, str) else None)
+                        image=picture if isinstance(picture, str) else None,
+                        json_keys=("email", "emailVerified", "image", "name"))
         raw = {**data, "emailVerified": user.email_verified, "image": user.image}
         return Profile(user, raw)
 

@@ -24,11 +24,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-from ...errors import ConfigError
+from ...errors import ConfigError, Redirect
 from ...hooks import HookMatcher
 from ..base import Plugin
 from . import account_routes, callback, routes
@@ -68,7 +69,8 @@ class SocialPlugin(Plugin):
                               rewrite_hosts=rewrite)
         for provider in providers:
             self.add_provider(provider)
-        self.before = (HookMatcher(_is_sign_out, self._before_sign_out),)
+        self.before = (HookMatcher(_is_sign_out, self._before_sign_out),
+                       HookMatcher(_is_error_page, self._error_page_redirect))
         self.after = (HookMatcher(_is_sign_out, self._after_sign_out),)
 
     # -- providers -----------------------------------------------------------------------
@@ -97,6 +99,9 @@ class SocialPlugin(Plugin):
 
     def init(self, auth: AuthKit) -> None:
         self.auth = auth
+        if self.options.store_state_strategy == "cookie":
+            # Signing out (or any end of the session cookie) drops a pending OAuth state too.
+            auth.sessions.cleared_with_session.append(state_cookie(auth, "oauth_state"))
         if self.options.fake_idp:
             if auth.production:
                 raise ConfigError("the social fake_idp option (AUTHKIT_SOCIAL_FAKE_IDP) sends "
@@ -183,6 +188,19 @@ class SocialPlugin(Plugin):
                 break
         return
 
+    def _error_page_redirect(self, ctx: Context) -> None:
+        """With ``error_url`` (Better Auth's ``onAPIError.errorURL``) the built-in error page
+        sends the browser there instead, with the (whitelisted) code and the description."""
+        target = self.options.error_url
+        if not target:
+            return
+        query = ctx.query if isinstance(ctx.query, dict) else {}
+        code = query.get("error")
+        code = code if isinstance(code, str) and _ERROR_CODE.match(code) else "UNKNOWN"
+        description = query.get("error_description")
+        raise Redirect(callback.with_error(
+            target, code, description if isinstance(description, str) else None))
+
     def _after_sign_out(self, ctx: Context, result: Any) -> Any:
         found = ctx.__dict__.pop("_oauth_logout", None)
         if found is None or not isinstance(result, dict) or result.get("success") is not True:
@@ -204,6 +222,14 @@ class SocialPlugin(Plugin):
 
 def _is_sign_out(ctx: Context) -> bool:
     return ctx.endpoint.name == "sign_out"
+
+
+def _is_error_page(ctx: Context) -> bool:
+    return ctx.endpoint.name == "error"
+
+
+# The error codes the error page passes on as they are (others become UNKNOWN).
+_ERROR_CODE = re.compile(r"^['A-Za-z0-9_-]+$")
 
 
 def social(*, providers: Mapping[str, Mapping[str, Any] | OAuthProvider | None]

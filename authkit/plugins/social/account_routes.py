@@ -51,22 +51,30 @@ def unlink_account(ctx: Context, plugin: SocialPlugin) -> dict[str, Any]:
 
 
 def _account_args(ctx: Context, data: Any, where: str) -> tuple[str | None, str | None]:
-    """``{accountId, userId?}`` or ``{useAccountCookie: true, userId?}``, strictly."""
+    """``{accountId, userId?}`` or ``{useAccountCookie: true, userId?}``, strictly.
+
+    Worded as zod's union of two strict objects: an unknown key does not stop a branch, a
+    wrong or missing value does; when exactly one branch is left its unknown keys are the
+    error, otherwise the union's bare ``Invalid input``."""
     if not isinstance(data, dict):
         raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
-    if "accountId" not in data and "useAccountCookie" not in data:
-        # Neither branch of the strict union matches at all.
-        raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
-    for key in data:
-        if key not in ("accountId", "userId", "useAccountCookie"):
-            raise APIError(400, "VALIDATION_ERROR", f'[{where}] Unrecognized key: "{key}"')
     account_id, user_id = data.get("accountId"), data.get("userId")
     cookie = data.get("useAccountCookie")
-    valid_id = isinstance(account_id, str) and len(account_id) <= MAX_ID_LENGTH
-    if (account_id is not None and not valid_id) or (account_id is None and cookie is not True) \
-            or (user_id is not None and not isinstance(user_id, str)):
-        raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
-    return account_id, user_id
+    bad_user = "userId" in data and not isinstance(user_id, str)
+    branches = (
+        (bad_user or not isinstance(account_id, str) or len(account_id) > MAX_ID_LENGTH,
+         [k for k in data if k not in ("accountId", "userId")]),
+        (bad_user or cookie is not True, [k for k in data if k not in ("useAccountCookie", "userId")]),
+    )
+    if any(not stopped and not unknown for stopped, unknown in branches):
+        return (account_id if isinstance(account_id, str) else None,
+                user_id if isinstance(user_id, str) else None)
+    left = [unknown for stopped, unknown in branches if not stopped]
+    if len(left) == 1:
+        keys = ", ".join(f'"{k}"' for k in left[0])
+        plural = "s" if len(left[0]) > 1 else ""
+        raise APIError(400, "VALIDATION_ERROR", f"[{where}] Unrecognized key{plural}: {keys}")
+    raise APIError(400, "VALIDATION_ERROR", f"[{where}] Invalid input")
 
 
 def _owned_account(ctx: Context, data: Any, where: str) -> Account:

@@ -3,7 +3,7 @@ sign in / link with an ID token the client already holds."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 from urllib.parse import urlsplit
 
 from ...errors import APIError
@@ -23,10 +23,17 @@ if TYPE_CHECKING:
     from . import SocialPlugin
 
 
+class IdTokenUserName(Body):
+    """``idToken.user.name``."""
+
+    firstName: str | None = None
+    lastName: str | None = None
+
+
 class IdTokenUser(Body):
     """``idToken.user``: what Apple sends on the first sign-in."""
 
-    name: dict[str, Any] | None = None
+    name: IdTokenUserName | None = None
     email: str | None = None
 
 
@@ -44,7 +51,9 @@ class IdTokenBody(Body):
 class SocialBody(Body):
     """Body of ``/sign-in/social`` and ``/link-social``."""
 
-    provider: str
+    # Better Auth's schema is "a preset name, or any string" (a union): zod then reports a
+    # missing or non-string provider as plain "Invalid input".
+    provider: Literal["github", "google", "discord"] | str
     callbackURL: str | None = None
     newUserCallbackURL: str | None = None
     errorCallbackURL: str | None = None
@@ -105,9 +114,8 @@ def _id_token_profile(provider: OAuthProvider, id_token: IdTokenBody) -> Profile
     if profile is None:
         raise social_error(401, "FAILED_TO_GET_USER_INFO")
     name = id_token.user.name if id_token.user is not None else None
-    if isinstance(name, dict) and not profile.user.name:
-        full = f"{name.get('firstName') or ''} {name.get('lastName') or ''}".strip()
-        profile.user.name = full
+    if name is not None and not profile.user.name:
+        profile.user.name = f"{name.firstName or ''} {name.lastName or ''}".strip()
     if not profile.user.email:
         raise social_error(401, "USER_EMAIL_NOT_FOUND")
     return profile

@@ -86,6 +86,9 @@ class UsernamePlugin(Plugin):
         changed: dict[str, Any] = {}
         name = body.get("username")
         display = body.get("displayUsername")
+        if name is not None and not isinstance(name, str):
+            # Better Auth skips its checks for a non-string and the insert fails: 422.
+            raise APIError(422, "FAILED_TO_CREATE_USER", "Failed to create user")
         if (self._display and isinstance(display, str) and name is None
                 and self.rules.problem(display) is None):
             # A display name that is itself a valid username becomes the username.

@@ -248,3 +248,23 @@ def test_keys_outlive_their_deleted_user_but_stop_working(make_auth: MakeAuth) -
     res = _with_key(client, created["key"])
     assert (res.status, res.json["code"]) == (401, "INVALID_REFERENCE_ID_FROM_API_KEY")
     assert auth.storage.find_row("apikey", {"id": created["id"]}) is not None
+
+
+def test_list_by_organization(make_auth: MakeAuth) -> None:
+    # Organization-owned keys are never minted (one user-owned configuration): Better Auth's
+    # membership check, then an empty list; without the organization plugin a 400 that says so.
+    _auth, client, _user_id = _setup(make_auth)
+    res = client.get("/api/auth/api-key/list?organizationId=org-1")
+    assert (res.status, res.json["code"]) == (400, "ORGANIZATION_PLUGIN_REQUIRED")
+    from authkit.plugins.organization import organization
+
+    auth = make_auth(plugins=[api_key(), organization()])
+    client = make_client("wsgi", auth)
+    sign_up(client)
+    org = client.post("/api/auth/organization/create", json={"name": "Acme", "slug": "acme"})
+    assert org.status == 200, org.body
+    client.post("/api/auth/api-key/create", json={"name": "mine"})
+    res = client.get(f"/api/auth/api-key/list?organizationId={org.json['id']}&limit=5")
+    assert (res.status, res.json) == (200, {"apiKeys": [], "total": 0, "limit": 5})
+    res = client.get("/api/auth/api-key/list?organizationId=someone-else")
+    assert (res.status, res.json["code"]) == (403, "USER_NOT_MEMBER_OF_ORGANIZATION")

@@ -34,11 +34,17 @@ class UserInfo:
     name: str
     image: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+    # The key order of the provider's mapping in Better Auth (each preset writes its own); the
+    # provider subject is not part of it.
+    json_keys: tuple[str, ...] = ("name", "email", "image", "emailVerified")
 
     def to_json(self) -> dict[str, Any]:
-        """The ``user`` member of ``/account-info``."""
-        return {"id": self.id, "name": self.name, "email": self.email, "image": self.image,
-                "emailVerified": self.email_verified, **self.extra}
+        """The ``user`` member of ``/account-info``: the mapped fields, a missing image left
+        out as Better Auth's ``undefined`` is."""
+        values = {"name": self.name, "email": self.email, "image": self.image,
+                  "emailVerified": self.email_verified}
+        found = {k: values[k] for k in self.json_keys if k != "image" or self.image is not None}
+        return {**found, **self.extra}
 
 
 @dataclass

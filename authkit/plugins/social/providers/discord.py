@@ -56,4 +56,5 @@ class Discord(OAuthProvider):
         email = profile.get("email")
         return Profile(UserInfo(id=user_id, email=email if isinstance(email, str) else None,
                                 email_verified=verified(profile.get("verified")),
-                                name=str(name), image=image), profile)
+                                name=str(name), image=image,
+                                json_keys=("name", "email", "emailVerified", "image")), profile)

@@ -31,6 +31,7 @@ from .http import Request, Response, error_response
 from .middleware import (
     ForbiddenPage,
     IsAPIRequest,
+    MiddlewareOptions,
     RequestAuth,
     RoleSpec,
     Verdict,
@@ -58,6 +59,7 @@ __all__ = [
     "HeadersAndResult",
     "Hooks",
     "IsAPIRequest",
+    "MiddlewareOptions",
     "RateLimitOptions",
     "Request",
     "RequestAuth",

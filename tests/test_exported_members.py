@@ -9,7 +9,7 @@ EXPECTED = {
     "Response", "Session", "SessionOptions", "SessionWithUser", "User", "UserOptions", "VerificationOptions",
     "WSGIAuthMiddleware", "require_role", "require_session", "safe_redirect_path", "with_auth",
     # What the Flask and Starlette adapters build on (they import only from here).
-    "ForbiddenPage", "IsAPIRequest", "RoleSpec", "Verdict", "error_response", "forbidden",
+    "ForbiddenPage", "IsAPIRequest", "MiddlewareOptions", "RoleSpec", "Verdict", "error_response", "forbidden",
     "request_auth", "unauthorized", "user_roles", "credential_of", "kinds_of",
 }
 

@@ -6,11 +6,12 @@ the path rules from ``AUTHKIT_*`` config keys), registers itself in
 ``current_session`` / ``current_user`` proxies and the ``login_required`` /
 ``role_required`` decorators.
 
-Config keys (all optional): ``AUTHKIT_PROTECT``, ``AUTHKIT_PUBLIC``, ``AUTHKIT_AUTH_PAGES``
+Config keys (all optional): ``AUTHKIT_<OPTION>`` for each field of
+``authkit.MiddlewareOptions``: ``AUTHKIT_PROTECT``, ``AUTHKIT_PUBLIC``, ``AUTHKIT_AUTH_PAGES``
 (lists of path patterns), ``AUTHKIT_ROLES`` (``{pattern: role}``), ``AUTHKIT_SIGN_IN_PATH``,
-``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_FORBIDDEN_PAGE``,
-``AUTHKIT_CREDENTIALS`` (``{pattern: ("session", "api-key", "jwt")}``: paths that also
-accept API keys or bearer JWTs). Any other
+``AUTHKIT_AFTER_SIGN_IN_PATH``, ``AUTHKIT_API_PATHS``, ``AUTHKIT_IS_API_REQUEST``,
+``AUTHKIT_FORBIDDEN_PAGE``, ``AUTHKIT_CREDENTIALS`` (``{pattern: ("session", "api-key",
+"jwt")}``: paths that also accept API keys or bearer JWTs). Any other
 ``AUTHKIT_*`` key is refused at ``init_app`` (with a "did you mean"): a misspelt
 ``AUTHKIT_PROTCT`` would otherwise leave the routes open.
 
@@ -39,6 +40,7 @@ from authkit import (
     APIError,
     AuthKit,
     ConfigError,
+    MiddlewareOptions,
     RequestAuth,
     Response,
     SessionWithUser,
@@ -62,17 +64,8 @@ __all__ = [
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-_CONFIG = {
-    "AUTHKIT_PROTECT": ("protect", ()),
-    "AUTHKIT_PUBLIC": ("public", ()),
-    "AUTHKIT_AUTH_PAGES": ("auth_pages", ()),
-    "AUTHKIT_ROLES": ("roles", None),
-    "AUTHKIT_SIGN_IN_PATH": ("sign_in_path", "/sign-in"),
-    "AUTHKIT_AFTER_SIGN_IN_PATH": ("after_sign_in_path", "/"),
-    "AUTHKIT_API_PATHS": ("api_paths", ("/api/:path*",)),
-    "AUTHKIT_FORBIDDEN_PAGE": ("forbidden_page", None),
-    "AUTHKIT_CREDENTIALS": ("credentials", None),
-}
+# AUTHKIT_PROTECT -> protect, ...: one config key per middleware option, named after it.
+_CONFIG = {f"AUTHKIT_{name.upper()}": name for name in MiddlewareOptions.names()}
 
 
 def check_config_keys(config: Any) -> None:
@@ -115,9 +108,9 @@ class FlaskAuthKit:
         if "authkit" in app.extensions:
             raise ConfigError("authkit is already initialised on this Flask app")
         check_config_keys(app.config)
-        options: dict[str, Any] = {name: app.config.get(key, default)
-                                   for key, (name, default) in _CONFIG.items()}
-        middleware = AuthMiddleware(app.wsgi_app, auth, **options)
+        options = MiddlewareOptions(**{name: app.config[key] for key, name in _CONFIG.items()
+                                       if key in app.config})
+        middleware = AuthMiddleware(app.wsgi_app, auth, options)
         app.wsgi_app = middleware  # type: ignore[method-assign]
         app.extensions["authkit"] = AuthKitState(auth, middleware)
         app.register_error_handler(APIError, _render_api_error)

@@ -21,8 +21,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable
+from typing import Any, cast
 
 try:
     from starlette.authentication import (
@@ -43,10 +43,8 @@ except ImportError as exc:  # pragma: no cover - exercised only without Starlett
 from authkit import (
     APIError,
     AuthKit,
-    ForbiddenPage,
-    IsAPIRequest,
+    MiddlewareOptions,
     RequestAuth,
-    RoleSpec,
     SessionWithUser,
     User,
     credential_of,
@@ -119,48 +117,23 @@ class AuthKitBackend(AuthenticationBackend):
         return AuthCredentials(scopes), AuthKitUser(session)
 
 
-def authkit_middleware(
-    auth: AuthKit,
-    *,
-    protect: Sequence[str] = (),
-    public: Sequence[str] = (),
-    auth_pages: Sequence[str] = (),
-    roles: Mapping[str, RoleSpec] | None = None,
-    sign_in_path: str = "/sign-in",
-    after_sign_in_path: str = "/",
-    api_paths: Sequence[str] = ("/api/:path*",),
-    is_api_request: IsAPIRequest | None = None,
-    forbidden_page: ForbiddenPage | None = None,
-    credentials: Mapping[str, Sequence[str] | str] | None = None,
-) -> list[Middleware]:
-    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``;
-    ``credentials={pattern: ("session", "api-key", "jwt")}`` lets those paths accept API
-    keys and bearer JWTs too."""
+def authkit_middleware(auth: AuthKit, options: MiddlewareOptions | None = None,
+                       **kwargs: Any) -> list[Middleware]:
+    """The middleware list for ``Starlette(middleware=...)`` / ``FastAPI(middleware=...)``.
+    The options are ``authkit.MiddlewareOptions`` (as keywords or ``options=``);
+    ``credentials={pattern: ("session", "api-key", "jwt")}`` lets those paths accept API keys
+    and bearer JWTs too."""
+    built = MiddlewareOptions.build(options, kwargs)
     return [
-        Middleware(AuthMiddleware, auth=auth, protect=protect, public=public,
-                   auth_pages=auth_pages, roles=roles, sign_in_path=sign_in_path,
-                   after_sign_in_path=after_sign_in_path, api_paths=api_paths,
-                   is_api_request=is_api_request, forbidden_page=forbidden_page,
-                   credentials=credentials),
+        # cast: Starlette's factory typing cannot match a constructor that also takes
+        # **kwargs (the keyword form of the options), though the call is valid.
+        Middleware(cast(Any, AuthMiddleware), auth=auth, options=built),
         Middleware(AuthenticationMiddleware, backend=AuthKitBackend()),
     ]
 
 
-def install(
-    app: Any,
-    auth: AuthKit,
-    *,
-    protect: Sequence[str] = (),
-    public: Sequence[str] = (),
-    auth_pages: Sequence[str] = (),
-    roles: Mapping[str, RoleSpec] | None = None,
-    sign_in_path: str = "/sign-in",
-    after_sign_in_path: str = "/",
-    api_paths: Sequence[str] = ("/api/:path*",),
-    is_api_request: IsAPIRequest | None = None,
-    forbidden_page: ForbiddenPage | None = None,
-    credentials: Mapping[str, Sequence[str] | str] | None = None,
-) -> None:
+def install(app: Any, auth: AuthKit, options: MiddlewareOptions | None = None,
+            **kwargs: Any) -> None:
     """Wire authkit into a FastAPI or Starlette ``app`` in one call.
 
     The auth handler answers at ``auth.base_path``, the path rules guard the rest,
@@ -171,11 +144,7 @@ def install(
         raise RuntimeError("starlette_authkit.install() was already called on this app")
     # add_middleware puts each new one outside the previous: authkit's goes on last so it
     # runs first, before the authentication middleware that reads what it attached.
-    outer, inner = authkit_middleware(
-        auth, protect=protect, public=public, auth_pages=auth_pages, roles=roles,
-        sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-        api_paths=api_paths, is_api_request=is_api_request, forbidden_page=forbidden_page,
-        credentials=credentials)
+    outer, inner = authkit_middleware(auth, options, **kwargs)
     app.add_middleware(inner.cls, *inner.args, **inner.kwargs)
     app.add_middleware(outer.cls, *outer.args, **outer.kwargs)
     app.add_exception_handler(APIError, api_error_response)

@@ -9,7 +9,6 @@ other scope types pass straight through.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..asgi import Message, Receive, Scope, Send, scope_headers, send_response
@@ -21,9 +20,7 @@ from .request_auth import RequestAuth
 from .rules import (
     WS_CLOSE_CODES,
     AuthRules,
-    ForbiddenPage,
-    IsAPIRequest,
-    RoleSpec,
+    MiddlewareOptions,
     Verdict,
     judge,
     merge_set_cookies,
@@ -46,31 +43,12 @@ class AuthMiddleware:
     gives the session (``None`` when signed out).
     """
 
-    def __init__(
-        self,
-        app: Any,
-        auth: AuthKit,
-        *,
-        protect: Sequence[str] = (),
-        public: Sequence[str] = (),
-        auth_pages: Sequence[str] = (),
-        roles: Mapping[str, RoleSpec] | None = None,
-        sign_in_path: str = "/sign-in",
-        after_sign_in_path: str = "/",
-        api_paths: Sequence[str] = ("/api/:path*",),
-        is_api_request: IsAPIRequest | None = None,
-        forbidden_page: ForbiddenPage | None = None,
-        credentials: Mapping[str, Sequence[str] | str] | None = None,
-    ) -> None:
+    def __init__(self, app: Any, auth: AuthKit, options: MiddlewareOptions | None = None,
+                 **kwargs: Any) -> None:
         self.app = app
         self.auth = auth
-        self.rules = AuthRules(
-            base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
-            roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-            api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
-            forbidden_page=forbidden_page,
-            credentials=credentials,
-        )
+        self.rules = AuthRules(MiddlewareOptions.build(options, kwargs),
+                               base_path=auth.base_path, access=role_model(auth))
         self.handler = auth.asgi_app()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:

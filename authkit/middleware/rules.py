@@ -13,10 +13,11 @@ is therefore refused rather than let through.
 
 from __future__ import annotations
 
+import difflib
 import html
 import warnings
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from enum import Enum
 from typing import Any
 from urllib.parse import parse_qsl
@@ -140,39 +141,75 @@ def _html(status: int, title: str, text: str, home: str = "/") -> bytes:
 ForbiddenPage = str | Callable[[Request], str | Response]
 
 
+@dataclass(frozen=True, kw_only=True)
+class MiddlewareOptions:
+    """The middleware's options, written once: the WSGI and ASGI ``AuthMiddleware``, the
+    Starlette/FastAPI ``install``/``authkit_middleware`` and Flask's ``AUTHKIT_*`` config keys all
+    take these (as keywords, or as ``options=MiddlewareOptions(...)``).
+
+    ``protect``: patterns that need a session. ``public``: exceptions to ``protect`` and
+    ``roles``. ``auth_pages``: sign-in/sign-up pages a signed-in user is sent away from.
+    ``roles``: ``{pattern: role, [roles], a permission rule {"report": ["read"]}, or
+    callable(session) -> bool}``, implying ``protect``. ``sign_in_path`` and
+    ``after_sign_in_path``: where refused page loads and signed-in visitors of ``auth_pages``
+    go. ``api_paths``: always answered as an API (401, never a redirect). ``is_api_request``:
+    ``callable(Request) -> bool`` replacing the default detection. ``forbidden_page``: the HTML
+    of a page load refused for a missing role (a document, or ``callable(Request) -> str |
+    Response``). ``credentials``: ``{pattern: ("session", "api-key", "jwt")}``, what a path
+    accepts besides the browser session (see ``authkit.credentials``).
+    """
+
+    protect: Sequence[str] = ()
+    public: Sequence[str] = ()
+    auth_pages: Sequence[str] = ()
+    roles: Mapping[str, RoleSpec] | None = None
+    sign_in_path: str = "/sign-in"
+    after_sign_in_path: str = "/"
+    api_paths: Sequence[str] = ("/api/:path*",)
+    is_api_request: IsAPIRequest | None = None
+    forbidden_page: ForbiddenPage | None = None
+    credentials: Mapping[str, Sequence[str] | str] | None = None
+
+    @classmethod
+    def names(cls) -> list[str]:
+        """Every option name, in declaration order."""
+        return [f.name for f in fields(cls)]
+
+    @classmethod
+    def build(cls, options: MiddlewareOptions | None, given: Mapping[str, Any]
+              ) -> MiddlewareOptions:
+        """``options`` with the keyword options ``given`` applied over it; an unknown name
+        is a ``ConfigError`` with the closest known one (a misspelt ``protcet=`` would
+        otherwise leave every route open)."""
+        known = cls.names()
+        unknown = [k for k in given if k not in known]
+        if unknown:
+            hints = []
+            for name in unknown:
+                close = difflib.get_close_matches(name, known, n=1, cutoff=0.7)
+                hints.append(name + (f" (did you mean {close[0]!r}?)" if close else ""))
+            raise ConfigError(f"unknown middleware option(s) {', '.join(hints)}; known: "
+                              f"{', '.join(known)}")
+        base = options if options is not None else cls()
+        return replace(base, **given) if given else base
+
+
 class AuthRules:
     """Path rules compiled once, and the responses of the refusals.
 
-    Parameters: ``base_path`` (where the auth handler is mounted), ``protect`` (patterns that
-    need a session), ``public`` (exceptions to ``protect`` and ``roles``), ``auth_pages``
-    (sign-in/sign-up pages a signed-in user is sent away from), ``roles`` (``{pattern: role,
-    [roles], a permission rule {"report": ["read"]}, or callable(session) -> bool}``, implying
-    ``protect``), ``sign_in_path``, ``after_sign_in_path``, ``api_paths`` (always answered as
-    an API: 401, never a redirect), ``is_api_request`` (``callable(Request) -> bool``
-    replacing the default detection), ``access`` (the ``RoleModel`` that role and
-    permission rules read: the admin plugin, found by ``role_model(auth)``),
-    ``forbidden_page`` (the HTML shown to a page load refused for a missing role: a finished
-    HTML document, or ``callable(Request) -> str | Response``; default: a short page with a
-    link home) and ``credentials`` (``{pattern: ("session", "api-key", "jwt")}``: what a path accepts besides
-    the browser session, see ``authkit.credentials``).
+    ``options`` (a ``MiddlewareOptions``, or its fields as keywords) say what each path needs;
+    ``base_path`` is where the auth handler is mounted and ``access`` the ``RoleModel`` that
+    role and permission rules read (the admin plugin, found by ``role_model(auth)``).
     """
 
-    def __init__(
-        self,
-        *,
-        base_path: str = "/api/auth",
-        protect: Sequence[str] = (),
-        public: Sequence[str] = (),
-        auth_pages: Sequence[str] = (),
-        roles: Mapping[str, RoleSpec] | None = None,
-        sign_in_path: str = "/sign-in",
-        after_sign_in_path: str = "/",
-        api_paths: Sequence[str] = ("/api/:path*",),
-        is_api_request: IsAPIRequest | None = None,
-        access: RoleModel | None = None,
-        forbidden_page: ForbiddenPage | None = None,
-        credentials: Mapping[str, Sequence[str] | str] | None = None,
-    ) -> None:
+    def __init__(self, options: MiddlewareOptions | None = None, *,
+                 base_path: str = "/api/auth", access: RoleModel | None = None,
+                 **kwargs: Any) -> None:
+        self.options = opts = MiddlewareOptions.build(options, kwargs)
+        protect, public, auth_pages = opts.protect, opts.public, opts.auth_pages
+        roles, api_paths, credentials = opts.roles, opts.api_paths, opts.credentials
+        sign_in_path, after_sign_in_path = opts.sign_in_path, opts.after_sign_in_path
+        is_api_request, forbidden_page = opts.is_api_request, opts.forbidden_page
         self._plans: dict[str, Plan] = {}
         self.access = access
         if forbidden_page is not None and not isinstance(forbidden_page, str) \

@@ -8,7 +8,7 @@ response. Everything per request lives in locals and in the environ, never on ``
 from __future__ import annotations
 
 import sys
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from ..errors import APIError
@@ -19,9 +19,7 @@ from ..wsgi import Environ, StartResponse, environ_headers, send, wsgi_path, wsg
 from .request_auth import RequestAuth
 from .rules import (
     AuthRules,
-    ForbiddenPage,
-    IsAPIRequest,
-    RoleSpec,
+    MiddlewareOptions,
     Verdict,
     judge,
     merge_set_cookies,
@@ -47,31 +45,12 @@ class AuthMiddleware:
     ``.session`` and ``.user`` (``None`` when signed out) look the session up on first use.
     """
 
-    def __init__(
-        self,
-        app: Any,
-        auth: AuthKit,
-        *,
-        protect: Sequence[str] = (),
-        public: Sequence[str] = (),
-        auth_pages: Sequence[str] = (),
-        roles: Mapping[str, RoleSpec] | None = None,
-        sign_in_path: str = "/sign-in",
-        after_sign_in_path: str = "/",
-        api_paths: Sequence[str] = ("/api/:path*",),
-        is_api_request: IsAPIRequest | None = None,
-        forbidden_page: ForbiddenPage | None = None,
-        credentials: Mapping[str, Sequence[str] | str] | None = None,
-    ) -> None:
+    def __init__(self, app: Any, auth: AuthKit, options: MiddlewareOptions | None = None,
+                 **kwargs: Any) -> None:
         self.app = app
         self.auth = auth
-        self.rules = AuthRules(
-            base_path=auth.base_path, protect=protect, public=public, auth_pages=auth_pages,
-            roles=roles, sign_in_path=sign_in_path, after_sign_in_path=after_sign_in_path,
-            api_paths=api_paths, is_api_request=is_api_request, access=role_model(auth),
-            forbidden_page=forbidden_page,
-            credentials=credentials,
-        )
+        self.rules = AuthRules(MiddlewareOptions.build(options, kwargs),
+                               base_path=auth.base_path, access=role_model(auth))
         self.handler = auth.wsgi_app()
 
     def __call__(self, environ: Environ, start_response: StartResponse) -> Iterable[bytes]:

@@ -90,12 +90,13 @@ def test_caches_cross_both_ways(tmp_path: Path, strategy: str) -> None:
             # A chunked authkit cache (.0, .1, .2) is joined and verified by Node too.
             big = make_client("wsgi", auth)
             assert big.post("/api/auth/sign-up/email", json={
-                "email": "big@example.com", "password": "correct-horse-1",
-                "name": "N" * 6000}).status == 200
+                "email": "big@example.com", "password": "correct-horse-1", "name": "Big",
+                # A long image URL rather than a long name: names are capped at 255.
+                "image": "https://example.com/" + "i" * 6000}).status == 200
             assert "better-auth.session_data.2" in big.jar
             cookie = "; ".join(f"{k}={v}" for k, v in big.jar.items())
             answer = httpx.get(f"{base}/api/auth/get-session", headers={"Cookie": cookie},
                                timeout=30)
-            assert answer.json()["user"]["name"] == "N" * 6000
+            assert answer.json()["user"]["image"] == "https://example.com/" + "i" * 6000
     finally:
         auth.storage.engine.dispose()

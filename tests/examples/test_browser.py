@@ -200,6 +200,10 @@ def test_admin_page_lists_searches_bans_and_impersonates(server: str, browser: A
         page = browser.find_element(By.TAG_NAME, "html")
         element.click()
         wait_for(browser, expected_conditions.staleness_of(page), what="the next page")
+        # ...and for the next page to finish loading (a redirect after the POST): an element
+        # found in a document still being replaced cannot be clicked.
+        wait_for(browser, lambda b: b.execute_script("return document.readyState") == "complete",
+                 what="the next page to load")
 
     Select(bob_row().find_element(By.NAME, "role")).select_by_value("admin")
     click_and_wait(bob_row().find_element(By.CSS_SELECTOR, "button.set-role"))

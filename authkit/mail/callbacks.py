@@ -14,14 +14,12 @@ background. Every failure is logged with its reason on one line, without the lin
 from __future__ import annotations
 
 import logging
-import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
-from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
 
-from .dispatch import call_email_callback, one_line
-from .message import Sender
+from .dispatch import call_email_callback
+from .message import Mail, Sender
+from .queue import MailQueue
 from .templates import Templates
 
 log = logging.getLogger("authkit.mail")
@@ -42,12 +40,9 @@ class MailCallbacks:
                  workers: int = 2) -> None:
         self.sender = sender
         self.templates = templates or Templates()
+        self._queue = MailQueue(sender, background=background, wait=wait, workers=workers)
         self.background = background
-        self.wait = wait if wait is not None else float(getattr(sender, "timeout", 10.0))
-        self._workers = workers
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: set[Future[None]] = set()
-        self._lock = threading.Lock()
+        self.wait = self._queue.wait
 
     # -- the callbacks -------------------------------------------------------------------
     def send_verification_email(self, *, user: Any, url: str, token: str, **_: Any) -> None:
@@ -74,59 +69,20 @@ class MailCallbacks:
         # Rendering happens on the worker too: the request only hands the job over, so a
         # known address costs the request no more than an unknown one
         # (docs/security.md#account-enumeration).
-        future = self._submit(kind, user, url, token, new_email)
-        if self.background:
-            return
-        try:
-            future.result(timeout=self.wait)
-        except FutureTimeout:
-            log.warning("%s email for user %s is still being sent after %.1f s; "
-                        "answering without waiting for it", kind, getattr(user, "id", "?"),
-                        self.wait)
-
-    def _submit(self, kind: str, user: Any, url: str, token: str,
-                new_email: str | None) -> Future[None]:
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self._workers,
-                                                thread_name_prefix="authkit-mail")
-            future = self._pool.submit(self._send_logged, kind, user, url, token, new_email)
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
-        return future
-
-    def _forget(self, future: Future[None]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def _send_logged(self, kind: str, user: Any, url: str, token: str,
-                     new_email: str | None) -> None:
-        try:
-            mail = self.templates.render(kind, to=str(user.email), user=user, url=url,
+        def render() -> Mail:
+            return self.templates.render(kind, to=str(user.email), user=user, url=url,
                                          new_email=new_email)
-            self.sender.send(mail)
-        except Exception as exc:  # noqa: BLE001 - a failed send is logged, never raised
-            log.warning("%s email for user %s was not sent: %s", kind,
-                        getattr(user, "id", "?"),
-                        one_line(f"{type(exc).__name__}: {exc}", token, url))
+
+        self._queue.submit(render, kind=kind, secrets=(token, url),
+                           user_id=str(getattr(user, "id", "?")))
 
     def flush(self, timeout: float | None = None) -> bool:
         """Wait for queued mail to finish; ``True`` if nothing is left (tests, shutdown)."""
-        with self._lock:
-            pending = list(self._pending)
-        for future in pending:
-            try:
-                future.result(timeout=timeout)
-            except FutureTimeout:
-                return False
-        return True
+        return self._queue.flush(timeout)
 
     def close(self) -> None:
         """Finish queued mail and stop the worker threads."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        self._queue.close()
 
     def __repr__(self) -> str:
         mode = "background" if self.background else f"wait={self.wait}"

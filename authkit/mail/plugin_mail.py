@@ -11,18 +11,13 @@ do not depend on it) and a failure is one log line that never carries the link o
 from __future__ import annotations
 
 import html
-import logging
-import threading
 from collections.abc import Callable, Iterable, Mapping
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from string import Template as _StringTemplate
 
 from ..errors import ConfigError
-from .dispatch import one_line
-from .message import Mail, Sender
-
-log = logging.getLogger("authkit.mail")
+from .message import Mail
+from .queue import MailQueue
 
 RenderFn = Callable[..., Mail]
 
@@ -82,62 +77,4 @@ def render_with(template: MessageTemplate | RenderFn, *, to: str, kind: str,
     return template(to=to, **values)
 
 
-class MailQueue:
-    """Deliver rendered mail on worker threads; ``background=False`` waits (``wait`` s)."""
-
-    def __init__(self, sender: Sender, *, background: bool = True, wait: float | None = None,
-                 workers: int = 2) -> None:
-        self.sender = sender
-        self.background = background
-        self.wait = wait if wait is not None else float(getattr(sender, "timeout", 10.0))
-        self._workers = workers
-        self._pool: ThreadPoolExecutor | None = None
-        self._pending: set[Future[None]] = set()
-        self._lock = threading.Lock()
-
-    def submit(self, render: Callable[[], Mail], *, kind: str, secrets: Iterable[str]) -> None:
-        """Render and send on a worker; ``secrets`` are masked in a failure's log line."""
-        masked = tuple(s for s in secrets if s)
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=self._workers,
-                                                thread_name_prefix="authkit-mail")
-            future = self._pool.submit(self._send_logged, render, kind, masked)
-            self._pending.add(future)
-        future.add_done_callback(self._forget)
-        if not self.background:
-            try:
-                future.result(timeout=self.wait)
-            except TimeoutError:
-                log.warning("%s email is still being sent after %.1f s; answering without "
-                            "waiting for it", kind, self.wait)
-
-    def _forget(self, future: Future[None]) -> None:
-        with self._lock:
-            self._pending.discard(future)
-
-    def _send_logged(self, render: Callable[[], Mail], kind: str,
-                     secrets: tuple[str, ...]) -> None:
-        try:
-            self.sender.send(render())
-        except Exception as exc:  # noqa: BLE001 - a failed send is logged, never raised
-            log.warning("%s email was not sent: %s", kind,
-                        one_line(f"{type(exc).__name__}: {exc}", *secrets))
-
-    def flush(self, timeout: float | None = None) -> bool:
-        """Wait for queued mail; ``True`` if nothing is left (tests, shutdown)."""
-        with self._lock:
-            pending = list(self._pending)
-        for future in pending:
-            try:
-                future.result(timeout=timeout)
-            except TimeoutError:
-                return False
-        return True
-
-    def close(self) -> None:
-        """Finish queued mail and stop the worker threads."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+__all__ = ["MailQueue", "MessageTemplate", "RenderFn", "render_with"]

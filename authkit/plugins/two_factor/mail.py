@@ -14,18 +14,13 @@ request; a failure is logged on one line without the code.
 from __future__ import annotations
 
 import html
-import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from string import Template as _StringTemplate
 from typing import Any
 
 from ...errors import ConfigError
-from ...mail.dispatch import one_line
 from ...mail.message import Mail, Sender
-
-log = logging.getLogger("authkit.mail")
+from ...mail.queue import MailQueue
 
 PLACEHOLDERS = frozenset({"app_name", "name", "email", "otp"})
 
@@ -86,33 +81,20 @@ class OTPMailer:
         self.template = template or DEFAULT_OTP_TEMPLATE
         self.app_name = app_name
         self.background = background
-        self._pool: ThreadPoolExecutor | None = None
-        self._lock = threading.Lock()
+        # The delivery every authkit email uses: worker threads, the code kept out of logs.
+        self.queue = MailQueue(sender, background=background)
 
     def __call__(self, *, user: Any, otp: str, **_: Any) -> None:
-        if not self.background:
-            self._send(user, otp)
-            return
-        with self._lock:
-            if self._pool is None:
-                self._pool = ThreadPoolExecutor(max_workers=2,
-                                                thread_name_prefix="authkit-2fa-mail")
-            self._pool.submit(self._send, user, otp)
+        def render() -> Mail:
+            return self.template.render(to=str(user.email), user=user, otp=otp,
+                                        app_name=self.app_name)
 
-    def _send(self, user: Any, otp: str) -> None:
-        try:
-            self.sender.send(self.template.render(to=str(user.email), user=user, otp=otp,
-                                                  app_name=self.app_name))
-        except Exception as exc:  # noqa: BLE001 - a failed send is logged, never raised
-            log.warning("two-factor-otp email for user %s was not sent: %s",
-                        getattr(user, "id", "?"), one_line(f"{type(exc).__name__}: {exc}", otp))
+        self.queue.submit(render, kind="two-factor-otp", secrets=(otp,),
+                          user_id=str(getattr(user, "id", "?")))
 
     def close(self) -> None:
         """Finish queued mail and stop the worker threads."""
-        with self._lock:
-            pool, self._pool = self._pool, None
-        if pool is not None:
-            pool.shutdown(wait=True)
+        self.queue.close()
 
 
 def otp_mailer(sender: Sender, template: OTPTemplate | None = None, *,

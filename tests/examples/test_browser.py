@@ -10,35 +10,23 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.support.browser import wait_for
+from tests.support.browser import needs_chromium, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
-CHROMIUM = os.environ.get("AUTHKIT_CHROMIUM", "/usr/bin/chromium")
-CHROMEDRIVER = os.environ.get("AUTHKIT_CHROMEDRIVER", "/usr/bin/chromedriver")
-# Flags from the machine notes: no sandbox as root, and no background traffic, which this
-# offline machine would refuse by the dozen.
-CHROME_FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                "--no-first-run", "--disable-background-networking",
-                "--disable-component-update", "--disable-sync",
-                "--disable-dev-shm-usage", "--window-size=1200,900"]
 STARTUP_TIMEOUT = 60.0  # seconds for the example server to accept connections
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason=f"Chromium ({CHROMIUM}) or ChromeDriver ({CHROMEDRIVER}) is not installed: "
-           "apt-get install -y chromium chromium-driver",
-)
+pytestmark = needs_chromium
 
 
 def free_port() -> int:
@@ -60,44 +48,36 @@ def wait_for_port(port: int, process: subprocess.Popen[bytes]) -> None:
     raise RuntimeError(f"the example did not listen on port {port} in {STARTUP_TIMEOUT}s")
 
 
-@pytest.fixture(params=["flask", "starlette"])
-def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """One example, started with its README command, on a fresh SQLite database."""
-    port = free_port()
-    env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
-           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
-           "EXAMPLE_ADMIN_EMAILS": "boss@example.com",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
+@contextmanager
+def run_example(example: str, tmp_path: Path, port: int,
+                env: Mapping[str, str] | None = None) -> Iterator[None]:
+    """``examples/<example>/app.py --port <port>`` (its README command) on a fresh SQLite
+    database in ``tmp_path``, with ``env`` over the defaults; stopped on exit."""
+    full = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
+            "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
+                                           os.environ.get("PYTHONPATH", "")]),
+            **(env or {})}
     log = (tmp_path / "server.log").open("wb")
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
-         str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
+        [sys.executable, str(ROOT / "examples" / example / "app.py"), "--port", str(port)],
+        env=full, stdout=log, stderr=subprocess.STDOUT)
     try:
         wait_for_port(port, process)
-        yield f"http://127.0.0.1:{port}"
+        yield
     finally:
         process.terminate()
         process.wait(timeout=30)
         log.close()
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(tmp_path / "profile", ignore_errors=True)
+@pytest.fixture(params=["flask", "starlette"])
+def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """One example, started with its README command, on a fresh SQLite database."""
+    port = free_port()
+    with run_example(str(request.param), tmp_path, port,
+                     {"EXAMPLE_ADMIN_EMAILS": "boss@example.com"}):
+        yield f"http://127.0.0.1:{port}"
 
 
 def path_of(driver: Any, base: str) -> str:

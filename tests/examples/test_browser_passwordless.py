@@ -8,9 +8,6 @@ like a click in a mail program; the code is typed into the form. Skips as test_b
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,23 +16,14 @@ from typing import Any
 import pytest
 
 from .test_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    ROOT,
-    browser,
     free_port,
+    needs_chromium,
     path_of,
+    run_example,
     submit_and_wait,
-    wait_for_port,
 )
 
-__all__ = ["browser"]  # the fixture, used by the tests below
-
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason=f"Chromium ({CHROMIUM}) or ChromeDriver ({CHROMEDRIVER}) is not installed: "
-           "apt-get install -y chromium chromium-driver",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(params=["flask", "starlette"])
@@ -44,23 +32,10 @@ def served(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tuple[str
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     outbox = tmp_path / "outbox.jsonl"
-    env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
-           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
-           # Links are built from the configured origin, never from a request's Host header.
-           "AUTHKIT_BASE_URL": base, "AUTHKIT_EMAIL_OUTBOX": str(outbox),
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
-         str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
+    # Links are built from the configured origin, never from a request's Host header.
+    with run_example(str(request.param), tmp_path, port,
+                     {"AUTHKIT_BASE_URL": base, "AUTHKIT_EMAIL_OUTBOX": str(outbox)}):
         yield base, outbox
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def last_mail(outbox: Path, mail_type: str, count: int) -> dict[str, Any]:

@@ -5,22 +5,16 @@ member's role. Skips with the reason when Chromium, ChromeDriver or Selenium is 
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from .test_browser import (  # noqa: F401 - browser is a fixture
-    ROOT,
-    browser,
+from .test_browser import (
     free_port,
-    pytestmark,
+    run_example,
     submit_and_wait,
-    wait_for_port,
 )
 
 PASSWORD = "correct-horse-1"
@@ -31,23 +25,10 @@ def example_server(request: pytest.FixtureRequest,
                    tmp_path: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     outbox = tmp_path / "outbox.jsonl"
-    env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
-           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
-           "AUTHKIT_EMAIL_OUTBOX": str(outbox), "EXAMPLE_SITE_URL": f"http://127.0.0.1:{port}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
-         str(port)],
-        env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
+    with run_example(str(request.param), tmp_path, port,
+                     {"AUTHKIT_EMAIL_OUTBOX": str(outbox),
+                      "EXAMPLE_SITE_URL": f"http://127.0.0.1:{port}"}):
         yield f"http://127.0.0.1:{port}", outbox
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def _account(driver: Any, base: str, name: str, email: str, *, new: bool) -> None:
@@ -70,7 +51,7 @@ def _fill(driver: Any, fields: dict[str, str]) -> None:
 
 
 def test_create_invite_accept_switch_and_change_role(example_server: tuple[str, Path],
-                                                     browser: Any) -> None:  # noqa: F811
+                                                     browser: Any) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
 

@@ -8,9 +8,6 @@ Skips with the reason when Chromium, ChromeDriver or Selenium is missing.
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,43 +16,24 @@ import pyotp
 import pytest
 
 from .test_browser import (
-    CHROMEDRIVER,
-    CHROMIUM,
-    ROOT,
-    browser,  # noqa: F401 - the fixture
     free_port,
+    needs_chromium,
+    run_example,
     submit_and_wait,
-    wait_for_port,
 )
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason=f"Chromium ({CHROMIUM}) or ChromeDriver ({CHROMEDRIVER}) is not installed: "
-           "apt-get install -y chromium chromium-driver",
-)
+pytestmark = needs_chromium
 PASSWORD = "correct-horse-1"
 
 
 @pytest.fixture(params=["flask", "starlette"])
 def site(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "AUTHKIT_SECRET": "security-browser-secret-0123456789-0123456789",
-           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
-           # The origin the browser uses (and so the passkey RP ID, "localhost").
-           "AUTHKIT_BASE_URL": f"http://localhost:{port}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
-         str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
+    # The origin the browser uses (and so the passkey RP ID, "localhost").
+    with run_example(str(request.param), tmp_path, port,
+                     {"AUTHKIT_SECRET": "security-browser-secret-0123456789-0123456789",
+                      "AUTHKIT_BASE_URL": f"http://localhost:{port}"}):
         yield f"http://localhost:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def fill(driver: Any, values: dict[str, str]) -> None:
@@ -90,7 +68,7 @@ def password_step(driver: Any, site: str) -> None:
     submit_and_wait(driver, "submit", site, "/two-factor?callbackURL=%2Fdashboard")
 
 
-def test_totp_backup_codes_and_a_passkey(site: str, browser: Any) -> None:  # noqa: F811
+def test_totp_backup_codes_and_a_passkey(site: str, browser: Any) -> None:
     from selenium.webdriver.common.by import By
 
     browser.execute_cdp_cmd("WebAuthn.enable", {})

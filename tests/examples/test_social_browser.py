@@ -5,9 +5,6 @@ when Chromium, ChromeDriver, Selenium or node is missing."""
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,22 +12,15 @@ from typing import Any
 import pytest
 
 from tests.examples.test_browser import (
-    CHROME_FLAGS,
-    CHROMEDRIVER,
-    CHROMIUM,
-    ROOT,
     free_port,
+    needs_chromium,
     path_of,
-    wait_for_port,
+    run_example,
 )
 from tests.plugins.social.live import idp_server, idp_user
 from tests.support.live_servers import Server
 
-pytestmark = pytest.mark.skipif(
-    not (os.path.exists(CHROMIUM) and os.path.exists(CHROMEDRIVER)),
-    reason=f"Chromium ({CHROMIUM}) or ChromeDriver ({CHROMEDRIVER}) is not installed: "
-           "apt-get install -y chromium chromium-driver",
-)
+pytestmark = needs_chromium
 
 
 @pytest.fixture(scope="module")
@@ -42,41 +32,11 @@ def idp(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 @pytest.fixture(params=["flask", "starlette"])
 def server(request: pytest.FixtureRequest, tmp_path: Path, idp: Server) -> Iterator[str]:
     port = free_port()
-    env = {**os.environ, "AUTHKIT_SECRET": "browser-test-secret-0123456789-0123456789",
-           "AUTHKIT_DATABASE_URL": f"sqlite:///{tmp_path}/example.db",
-           "EXAMPLE_OAUTH_TEST_IDP": idp.base_url,
+    env = {"EXAMPLE_OAUTH_TEST_IDP": idp.base_url,
            # The provider sends the browser back to <base URL>/api/auth/callback/<id>.
-           "AUTHKIT_BASE_URL": f"http://127.0.0.1:{port}",
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "adapters"),
-                                          os.environ.get("PYTHONPATH", "")])}
-    log = (tmp_path / "server.log").open("wb")
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "examples" / request.param / "app.py"), "--port",
-         str(port)], env=env, stdout=log, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, process)
+           "AUTHKIT_BASE_URL": f"http://127.0.0.1:{port}"}
+    with run_example(str(request.param), tmp_path, port, env):
         yield f"http://127.0.0.1:{port}"
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
-
-
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[Any]:
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in [*CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]:
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
-    driver.set_page_load_timeout(60)
-    try:
-        yield driver
-    finally:
-        driver.quit()
 
 
 def _click_and_wait(driver: Any, by: str, value: str, done: Any) -> None:

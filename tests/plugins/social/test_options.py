@@ -52,7 +52,9 @@ def setup(make_auth: MakeAuth, idp: Server) -> Iterator[Setup]:
                 "provider_id": "local-oidc", "client_id": "ba-oidc-client",
                 "client_secret": "ba-oidc-secret", "scopes": ["email", "profile"],
                 "discovery_url": f"{idp.base_url}/.well-known/openid-configuration"}]))
-        auth = make_auth(plugins=plugins, clock=time.time, **auth_options)
+        # The real clock by default: the provider's tokens carry real expiry times.
+        clock = auth_options.pop("clock", time.time)
+        auth = make_auth(plugins=plugins, clock=clock, **auth_options)
         made.append(auth)
 
         def browser() -> Browser:
@@ -219,13 +221,17 @@ def test_allow_unlinking_all(setup: Setup, idp: Server) -> None:
 
 
 def test_unlink_needs_a_fresh_session(setup: Setup, idp: Server) -> None:
-    _auth, browser = setup(auth_options={"session": {"fresh_age": 1}},
+    # authkit's clock runs ahead of the real one on demand (the provider keeps real time),
+    # so the session ages without the test sleeping.
+    ahead = [0.0]
+    _auth, browser = setup(auth_options={"session": {"fresh_age": 1},
+                                         "clock": lambda: time.time() + ahead[0]},
                           account_linking={"allow_unlinking_all": True})
     u = idp_user(idp.base_url, "fresh")
     b = browser()
     b.sign_in("github", u["login"])
     (account,) = b.get("/list-accounts").json()
-    time.sleep(1.1)
+    ahead[0] = 2.0  # the session is now older than fresh_age
     res = b.post("/unlink-account", {"accountId": account["id"]})
     assert (res.status_code, res.json()["code"]) == (403, "SESSION_NOT_FRESH")
 
